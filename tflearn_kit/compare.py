@@ -1,0 +1,260 @@
+"""Diff a kit layer against its TensorFlow twins: output, dx and every weight gradient.
+
+    report = compare(kit.layers.Dense(4), x)      # a table in a notebook, text in a terminal
+    report.ok                                      # every error within the dtype's tolerance
+
+The errors are measured as
+
+    max_abs = max |kit - tf|          max_rel = max_abs / max |tf|
+
+so ``max_rel`` is relative to the *scale* of the quantity, which does not blow up
+where an element happens to be near zero. The tolerances are stated once per
+dtype in ``TOLERANCES``: 1e-5 for float32 and 1e-10 for float64.
+"""
+import html
+
+import numpy as np
+
+from .reference import registry
+from .reference.runners import as_list, run_keras, run_tf1
+
+TOLERANCES = {"float32": 1e-5, "float64": 1e-10}
+APIS = ("tf.keras", "tf.layers")
+
+
+def errors(actual, expected):
+    """(max_abs, max_rel) between two arrays of one shape."""
+    actual, expected = np.asarray(actual, np.float64), np.asarray(expected, np.float64)
+    if actual.shape != expected.shape:
+        raise ValueError(f"shapes differ: kit {actual.shape} vs TensorFlow {expected.shape}")
+    if actual.size == 0:
+        return 0.0, 0.0
+    max_abs = float(np.max(np.abs(actual - expected)))
+    scale = float(np.max(np.abs(expected)))
+    return max_abs, max_abs / max(scale, np.finfo(np.float64).tiny)
+
+
+def make_input(shape, dtype="float32", kind="normal", seed=0):
+    """A seeded input: standard normal, positive (|normal| + 0.1) or integer ids ('int:<high>')."""
+    g = np.random.default_rng(seed)
+    if kind.startswith("int:"):
+        return g.integers(0, int(kind.split(":")[1]), size=shape).astype("int64")
+    x = g.standard_normal(shape)
+    if kind == "positive":
+        x = np.abs(x) + 0.1
+    return x.astype(dtype)
+
+
+class Report:
+    """Rows of (api, quantity, max_abs, max_rel, tolerance, ok, note) for one layer and input."""
+
+    def __init__(self, layer_name, case_name, dtype, rows, notes=()):
+        self.layer_name, self.case_name, self.dtype = layer_name, case_name, dtype
+        self.rows, self.notes = rows, list(notes)
+        self.tolerance = TOLERANCES[dtype]
+
+    @property
+    def ok(self):
+        return all(r["ok"] for r in self.rows)
+
+    def worst(self, api, quantity=None):
+        """The largest max_rel for an api (and a quantity: 'output', 'dx' or 'weights')."""
+        chosen = [r for r in self.rows if r["api"] == api and r["max_rel"] is not None and (
+            quantity is None or r["quantity"] == quantity
+            or (quantity == "weights" and r["quantity"].startswith("d") and r["quantity"] != "dx"))]
+        return max((r["max_rel"] for r in chosen), default=None)
+
+    def to_text(self):
+        head = f"{self.layer_name} [{self.case_name}] {self.dtype}, tolerance {self.tolerance:g} relative"
+        lines = [head, f"  {'api':10} {'quantity':18} {'max abs':>10} {'max rel':>10}  verdict"]
+        for r in self.rows:
+            if r["max_rel"] is None:
+                lines.append(f"  {r['api']:10} {r['quantity']:18} {'-':>10} {'-':>10}  {r['note']}")
+                continue
+            verdict = "ok" if r["ok"] else "MISMATCH"
+            lines.append(f"  {r['api']:10} {r['quantity']:18} {r['max_abs']:10.2e} "
+                         f"{r['max_rel']:10.2e}  {verdict}")
+        lines += [f"  note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    __str__ = to_text
+
+    def __repr__(self):
+        return self.to_text()
+
+    def _repr_html_(self):
+        cells = []
+        for r in self.rows:
+            if r["max_rel"] is None:
+                cells.append(f"<tr><td>{r['api']}</td><td>{r['quantity']}</td><td>-</td><td>-</td>"
+                             f"<td>{html.escape(r['note'])}</td></tr>")
+                continue
+            color = "#d4edda" if r["ok"] else "#f8d7da"
+            verdict = "ok" if r["ok"] else "MISMATCH"
+            cells.append(f"<tr><td>{r['api']}</td><td>{r['quantity']}</td><td>{r['max_abs']:.2e}</td>"
+                         f"<td>{r['max_rel']:.2e}</td><td style='background:{color}'>{verdict}</td></tr>")
+        notes = "".join(f"<p><i>{html.escape(n)}</i></p>" for n in self.notes)
+        return (f"<p><b>{self.layer_name}</b> [{html.escape(self.case_name)}] {self.dtype}, "
+                f"tolerance {self.tolerance:g} relative</p><table><tr><th>api</th><th>quantity</th>"
+                f"<th>max abs</th><th>max rel</th><th>verdict</th></tr>{''.join(cells)}</table>{notes}")
+
+
+def _ensure_built(layer, x):
+    if not layer.built:
+        shapes = [tuple(a.shape) for a in x] if isinstance(x, (list, tuple)) else tuple(x.shape)
+        layer.build(shapes)
+        layer.built = True
+
+
+def run_kit(layer, x, dy, training=False):
+    y = layer(x, training=training)
+    dx = layer.backward(dy)
+    return {
+        "output": [np.asarray(o) for o in as_list(y)],
+        "dx": [None if d is None else np.asarray(d) for d in as_list(dx)],
+        "grads": dict(zip(layer.trainable_weight_names, layer.grads)),
+        "weights_after": {name: w for name, w, _, _ in layer._weights},
+    }
+
+
+def _diff_rows(api, kit, ref, tolerance, compare_after):
+    rows = []
+
+    def add(quantity, a, b):
+        max_abs, max_rel = errors(a, b)
+        rows.append({"api": api, "quantity": quantity, "max_abs": max_abs, "max_rel": max_rel,
+                     "ok": max_rel <= tolerance, "note": ""})
+
+    many = len(kit["output"]) > 1
+    for i, (a, b) in enumerate(zip(kit["output"], ref["output"])):
+        add(f"output[{i}]" if many else "output", a, b)
+    many = len(kit["dx"]) > 1
+    for i, (a, b) in enumerate(zip(kit["dx"], ref["dx"])):
+        if a is not None and b is not None:
+            add(f"dx[{i}]" if many else "dx", a, b)
+    for name, g in kit["grads"].items():
+        if name not in ref["grads"]:
+            rows.append({"api": api, "quantity": f"d{name}", "max_abs": None, "max_rel": None,
+                         "ok": False, "note": f"TensorFlow has no weight named {name!r}"})
+            continue
+        add(f"d{name}", g, ref["grads"][name])
+    for name in compare_after:
+        if name in ref["weights_after"]:
+            add(f"{name} after", kit["weights_after"][name], ref["weights_after"][name])
+    return rows
+
+
+def compare(layer, x, dy=None, training=False, apis=APIS, seed=0, case_name="custom"):
+    """Run ``layer`` and its twins on ``x`` with the same weights; diff everything.
+
+    ``dy`` (dL/d(output)) defaults to a seeded standard normal. The kit layer is
+    built first if needed; its weights before the call are copied into both
+    twins. Non-trainable weights (such as moving statistics) are compared after
+    the call too.
+    """
+    twin = registry.get(type(layer).__name__)
+    x = [layer.convert_input(a) if np.issubdtype(np.asarray(a).dtype, np.floating) else np.asarray(a)
+         for a in x] if isinstance(x, (list, tuple)) else (
+        layer.convert_input(x) if np.issubdtype(np.asarray(x).dtype, np.floating) else np.asarray(x))
+    _ensure_built(layer, x)
+    keras_order = layer.get_weights()
+    by_name = {name: w.copy() for name, w, _, _ in layer._weights}
+    non_trainable = [name for name, _, trainable, _ in layer._weights if not trainable]
+    if dy is None:
+        g = np.random.default_rng(seed + 1)
+        shapes = [np.shape(o) for o in as_list(layer(x, training=False if training else training))]
+        layer.set_weights(keras_order)      # the probe call must not change any state
+        dy = [g.standard_normal(s).astype(layer.dtype) for s in shapes]
+        dy = dy if len(dy) > 1 else dy[0]
+    kit = run_kit(layer, x, dy, training)
+    tolerance = TOLERANCES[layer.dtype]
+    rows, notes = [], []
+    if "tf.keras" in apis:
+        ref = run_keras(layer, x, dy, training, weights=keras_order)
+        rows += _diff_rows("tf.keras", kit, ref, tolerance, non_trainable)
+    if "tf.layers" in apis:
+        if twin.tf1 is None:
+            rows.append({"api": "tf.layers", "quantity": "(none)", "max_abs": None, "max_rel": None,
+                         "ok": True, "note": f"no tf.layers equivalent; TF1 code used {twin.tf1_note}"})
+        else:
+            ref = run_tf1(layer, x, dy, training, weights=by_name)
+            rows += _diff_rows("tf.layers", kit, ref, tolerance, non_trainable)
+            notes.append(f"tf.layers twin: {twin.tf1_name}")
+    return Report(type(layer).__name__, case_name, layer.dtype, rows, notes)
+
+
+def compare_case(layer_name, case, dtype="float32", seed=0):
+    """Build the kit layer of a registered case and compare it."""
+    from . import layers
+    cls = getattr(layers, layer_name)
+    layer = cls(**case.config, dtype=dtype)
+    shapes = case.input_shape
+    if shapes and isinstance(shapes[0], (tuple, list)):
+        x = [make_input(s, dtype, case.input_kind, seed + i) for i, s in enumerate(shapes)]
+    else:
+        x = make_input(shapes, dtype, case.input_kind, seed)
+    return compare(layer, x, training=case.training, seed=seed, case_name=case.name)
+
+
+class Matrix:
+    """Every registered layer and case against both APIs: the worst relative error of each."""
+
+    def __init__(self, reports):
+        self.reports = reports
+
+    @property
+    def ok(self):
+        return all(r.ok for r in self.reports)
+
+    def _cells(self, r, api):
+        if any(row["api"] == api and row["max_rel"] is None and row["ok"] for row in r.rows):
+            return ["n/a"] * 3
+        cells = []
+        for q in ("output", "dx", "weights"):
+            w = r.worst(api, q)
+            cells.append("-" if w is None else f"{w:.1e}")
+        return cells
+
+    def to_text(self):
+        lines = [f"{'layer':22} {'case':22} {'dtype':8} | {'tf.keras out':>12} {'dx':>8} {'dW':>8} | "
+                 f"{'tf.layers out':>13} {'dx':>8} {'dW':>8} | verdict"]
+        lines.append("-" * len(lines[0]))
+        for r in self.reports:
+            k, t = self._cells(r, "tf.keras"), self._cells(r, "tf.layers")
+            lines.append(f"{r.layer_name:22} {r.case_name[:22]:22} {r.dtype:8} | {k[0]:>12} {k[1]:>8} "
+                         f"{k[2]:>8} | {t[0]:>13} {t[1]:>8} {t[2]:>8} | "
+                         f"{'ok' if r.ok else 'MISMATCH'}")
+        bad = sum(not r.ok for r in self.reports)
+        lines.append(f"{len(self.reports)} comparisons, {bad} mismatches "
+                     f"(max relative error; tolerance float32 {TOLERANCES['float32']:g}, "
+                     f"float64 {TOLERANCES['float64']:g}; n/a: tf.layers had no such layer)")
+        notes = sorted({row["note"] for r in self.reports for row in r.rows
+                        if row["max_rel"] is None and row["note"]})
+        lines += [f"  {n}" for n in notes]
+        return "\n".join(lines)
+
+    __str__ = __repr__ = to_text
+
+    def _repr_html_(self):
+        body = []
+        for r in self.reports:
+            k, t = self._cells(r, "tf.keras"), self._cells(r, "tf.layers")
+            color = "#d4edda" if r.ok else "#f8d7da"
+            body.append(f"<tr><td>{r.layer_name}</td><td>{html.escape(r.case_name)}</td><td>{r.dtype}</td>"
+                        + "".join(f"<td>{c}</td>" for c in k + t)
+                        + f"<td style='background:{color}'>{'ok' if r.ok else 'MISMATCH'}</td></tr>")
+        return ("<table><tr><th>layer</th><th>case</th><th>dtype</th><th>tf.keras out</th><th>dx</th>"
+                "<th>dW</th><th>tf.layers out</th><th>dx</th><th>dW</th><th>verdict</th></tr>"
+                + "".join(body) + "</table>")
+
+
+def compare_all(layer_names=None, dtypes=("float32", "float64"), seed=0):
+    """The matrix for the named layers (default: every layer with a registered twin)."""
+    twins = registry.all_twins()
+    names = layer_names or sorted(twins)
+    unknown = [n for n in names if n not in twins]
+    if unknown:
+        raise ValueError(f"No comparison registered for {unknown}. Known: {', '.join(sorted(twins))}.")
+    reports = [compare_case(name, case, dtype, seed)
+               for name in names for case in twins[name].cases for dtype in dtypes]
+    return Matrix(reports)

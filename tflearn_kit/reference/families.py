@@ -1,0 +1,2 @@
+"""Imports every family's registrations. A new family adds one line here."""
+from . import core  # noqa: F401

@@ -1,0 +1,38 @@
+"""Import TensorFlow quietly, with tf.keras as Keras 3 and the legacy tf.layers beside it.
+
+TensorFlow 2.16+ makes ``tf.keras`` Keras 3, and then ``tf.compat.v1.layers.*``
+raises "not available with Keras 3". The legacy layers still ship in the
+``tf_keras`` package (pinned to TensorFlow's minor version); importing them from
+there leaves ``tf.keras`` alone. Never set TF_USE_LEGACY_KERAS: it would turn
+``tf.keras`` back into Keras 2.
+"""
+import functools
+import logging
+import os
+import warnings
+
+
+def quiet_tensorflow():
+    """Silence TensorFlow's C++ and Python logging. Call before TensorFlow is imported."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    logging.getLogger("absl").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", message=r".*tf\.layers\..* is deprecated.*")
+    warnings.filterwarnings("ignore", message=r".*is deprecated and will be removed.*")
+
+
+@functools.lru_cache(maxsize=None)
+def modules():
+    """(tf, keras, legacy) where legacy holds tf.compat.v1.layers' functions and classes."""
+    quiet_tensorflow()
+    import tensorflow as tf
+    import keras
+    import tf_keras.api._v1.keras.__internal__.legacy.layers as legacy
+
+    tf.get_logger().setLevel(logging.ERROR)
+    return tf, keras, legacy
+
+
+def tf_dtype(dtype):
+    tf, _, _ = modules()
+    return tf.as_dtype(str(dtype))

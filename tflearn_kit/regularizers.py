@@ -1,0 +1,91 @@
+"""Weight and activity penalties with Keras's formulas.
+
+A regularizer is called on a weight (or a layer's output) and returns a scalar
+penalty; ``grad`` returns its derivative, which a layer's backward adds to the
+weight's gradient. L1: l1 * sum|w|  (gradient l1 * sign(w));  L2: l2 * sum w^2
+(gradient 2 l2 w). Keras's defaults: l1 = l2 = 0.01.
+"""
+import numpy as np
+
+
+class Regularizer:
+    def __call__(self, x):
+        raise NotImplementedError
+
+    def grad(self, x):
+        raise NotImplementedError
+
+    def get_config(self):
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+class L1L2(Regularizer):
+    def __init__(self, l1=0.0, l2=0.0):
+        self.l1, self.l2 = float(l1), float(l2)
+
+    def __call__(self, x):
+        penalty = 0.0
+        if self.l1:
+            penalty += self.l1 * np.abs(x).sum()
+        if self.l2:
+            penalty += self.l2 * np.square(x).sum()
+        return x.dtype.type(penalty)
+
+    def grad(self, x):
+        g = np.zeros_like(x)
+        if self.l1:
+            g += x.dtype.type(self.l1) * np.sign(x)
+        if self.l2:
+            g += x.dtype.type(2 * self.l2) * x
+        return g
+
+    def get_config(self):
+        return {"l1": self.l1, "l2": self.l2}
+
+
+class L1(L1L2):
+    def __init__(self, l1=0.01):
+        super().__init__(l1=l1)
+
+    def get_config(self):
+        return {"l1": self.l1}
+
+
+class L2(L1L2):
+    def __init__(self, l2=0.01):
+        super().__init__(l2=l2)
+
+    def get_config(self):
+        return {"l2": self.l2}
+
+
+_CLASSES = {"L1": L1, "L2": L2, "L1L2": L1L2}
+_BY_NAME = {"l1": L1, "l2": L2, "l1_l2": L1L2, "l1l2": L1L2}
+
+
+def get(identifier):
+    """None, a name ("l2"), a Keras config dict, or a Regularizer."""
+    if identifier is None or isinstance(identifier, Regularizer):
+        return identifier
+    if isinstance(identifier, str):
+        cls = _CLASSES.get(identifier) or _BY_NAME.get(identifier.lower())
+        if cls is None:
+            raise ValueError(f"Unknown regularizer {identifier!r}. Expected one of: l1, l2, l1_l2.")
+        return cls()
+    if isinstance(identifier, dict):
+        return _CLASSES[identifier["class_name"]].from_config(identifier.get("config", {}))
+    raise TypeError(f"A regularizer must be a name, a config dict or a Regularizer; got {identifier!r}.")
+
+
+def serialize(regularizer):
+    if regularizer is None:
+        return None
+    return {"class_name": type(regularizer).__name__, "config": regularizer.get_config()}
