@@ -3,9 +3,13 @@
 A regularizer is called on a weight (or a layer's output) and returns a scalar
 penalty; ``grad`` returns its derivative, which a layer's backward adds to the
 weight's gradient. L1: l1 * sum|w|  (gradient l1 * sign(w));  L2: l2 * sum w^2
-(gradient 2 l2 w). Keras's defaults: l1 = l2 = 0.01.
+(gradient 2 l2 w). Keras's defaults: l1 = l2 = 0.01. Keras applies the factors
+as ``cast(l1, x.dtype)``, which rounds them through float32 (kernels/numerics.py);
+the kit does the same so float64 penalties agree to the last digit.
 """
 import numpy as np
+
+from .kernels.numerics import tf_float32_constant
 
 
 class Regularizer:
@@ -32,19 +36,21 @@ class L1L2(Regularizer):
         self.l1, self.l2 = float(l1), float(l2)
 
     def __call__(self, x):
-        penalty = 0.0
+        t = x.dtype.type
+        penalty = t(0)
         if self.l1:
-            penalty += self.l1 * np.abs(x).sum()
+            penalty += t(tf_float32_constant(self.l1)) * np.abs(x).sum()
         if self.l2:
-            penalty += self.l2 * np.square(x).sum()
-        return x.dtype.type(penalty)
+            penalty += t(tf_float32_constant(self.l2)) * np.square(x).sum()
+        return t(penalty)
 
     def grad(self, x):
+        t = x.dtype.type
         g = np.zeros_like(x)
         if self.l1:
-            g += x.dtype.type(self.l1) * np.sign(x)
+            g += t(tf_float32_constant(self.l1)) * np.sign(x)
         if self.l2:
-            g += x.dtype.type(2 * self.l2) * x
+            g += 2 * t(tf_float32_constant(self.l2)) * x
         return g
 
     def get_config(self):

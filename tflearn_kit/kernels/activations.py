@@ -9,21 +9,16 @@ import math
 
 import numpy as np
 
+from .numerics import tf_float32_constant
+
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
-# TensorFlow writes two GELU constants as math_ops.cast(python_float, dtype): the float
-# goes through a float32 tensor first, so even in float64 TF multiplies by these
-# float32-rounded values. The kit does the same, or float64 results would differ from
-# TF's by ~1e-9 relative. (LeakyRelu's alpha is a float32 op attribute: same story.)
-TF_INV_SQRT2 = float(np.float32(0.7071067811865476))
-TF_GELU_COEFF = float(np.float32(0.044715))
-
-
-def tf_float32_constant(value):
-    """A Python float rounded to float32, as TensorFlow stores some constants and op attributes."""
-    return float(np.float32(value))
+# TensorFlow writes two GELU constants as math_ops.cast(python_float, dtype), which
+# rounds them through float32 even in float64 (see numerics.py). So does the kit.
+TF_INV_SQRT2 = tf_float32_constant(0.7071067811865476)
+TF_GELU_COEFF = tf_float32_constant(0.044715)
 
 
 def _erfc(x):

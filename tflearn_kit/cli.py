@@ -1,0 +1,82 @@
+"""The ``tflearn-kit`` command.
+
+    tflearn-kit compare [LAYER ...] [--dtype float32|float64|both] [--html FILE]
+    tflearn-kit release [NOTEBOOK ...] [--check]
+
+Each subcommand is one ``add_<name>(subparsers)`` function below; a new one is a
+function and a line in ``COMMANDS``.
+"""
+import argparse
+import sys
+
+
+def add_compare(sub):
+    p = sub.add_parser("compare", help="diff every kit layer against tf.keras and tf.compat.v1.layers")
+    p.add_argument("layers", nargs="*", help="layer names (default: every layer the kit has)")
+    p.add_argument("--dtype", choices=["float32", "float64", "both"], default="both")
+    p.add_argument("--html", metavar="FILE", help="also write the matrix as an HTML table")
+    p.add_argument("--details", action="store_true", help="print every report, not just the matrix")
+    p.set_defaults(run=run_compare)
+
+
+def run_compare(args):
+    from .compare import compare_all
+    dtypes = ("float32", "float64") if args.dtype == "both" else (args.dtype,)
+    try:
+        matrix = compare_all(args.layers or None, dtypes)
+    except ValueError as exc:
+        print(f"tflearn-kit compare: {exc}", file=sys.stderr)
+        return 2
+    if args.details:
+        for report in matrix.reports:
+            print(report.to_text(), end="\n\n")
+    print(matrix.to_text())
+    if args.html:
+        with open(args.html, "w") as f:
+            f.write(matrix._repr_html_())
+    return 0 if matrix.ok else 1
+
+
+def add_release(sub):
+    p = sub.add_parser("release", help="write the student notebooks/ from solutions/")
+    p.add_argument("notebooks", nargs="*", help="notebook names (default: all)")
+    p.add_argument("--check", action="store_true", help="exit 1 if notebooks/ is stale; write nothing")
+    p.add_argument("--solutions", default="solutions")
+    p.add_argument("--out", default="notebooks")
+    p.set_defaults(run=run_release)
+
+
+def run_release(args):
+    from .grading import release
+    try:
+        if args.check:
+            reasons = release.stale(args.solutions, args.out, args.notebooks or None)
+            for r in reasons:
+                print(f"stale: {r}")
+            if not reasons:
+                print(f"{args.out}/ is in sync with {args.solutions}/.")
+            return 1 if reasons else 0
+        written = release.release(args.solutions, args.out, args.notebooks or None)
+    except ValueError as exc:
+        print(f"tflearn-kit release: {exc}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(f"wrote {path}")
+    print(f"{len(written)} files written." if written else "Everything was already up to date.")
+    return 0
+
+
+COMMANDS = [add_compare, add_release]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="tflearn-kit", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    for add in COMMANDS:
+        add(sub)
+    args = parser.parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

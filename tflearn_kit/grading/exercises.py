@@ -1,0 +1,193 @@
+"""The exercise registry and the instant check a notebook's test cell runs.
+
+An exercise names the student's function, a reference implementation, and test
+cases: visible ones (run by ``check`` in the notebook) and hidden ones (run only
+by the autograder). A case builds its inputs from a seed, so every run sees the
+same numbers.
+
+    check("dense_forward", dense_forward)
+
+prints one line when every case passes, or which case failed, with the input
+shapes, the expected and actual output shapes, the max error and a hint; an
+exercise not yet done prints "not implemented yet" instead of a traceback.
+"""
+import importlib
+import pkgutil
+import traceback
+from dataclasses import dataclass, field
+
+import numpy as np
+
+REGISTRY = {}
+PROGRESS = {}      # exercise id -> (passed, total) from the latest check in this kernel
+
+RTOL = {"float64": 1e-6, "float32": 1e-4}
+"""A student's float64 result passes when max|actual - expected| <= RTOL * max(1, max|expected|)."""
+
+
+@dataclass
+class Case:
+    name: str
+    make: object                 # f() -> tuple of positional arguments (seeded inside)
+
+
+@dataclass
+class Exercise:
+    id: str
+    notebook: str
+    function: str                # the name the student defines
+    reference: object            # f(*args) -> expected result
+    visible: list
+    hidden: list = field(default_factory=list)
+    points: int = 1
+    hint: str = ""
+    rtol: float = RTOL["float64"]
+
+    def cases(self, which="visible"):
+        return {"visible": self.visible, "hidden": self.hidden,
+                "all": self.visible + self.hidden}[which]
+
+
+def register(exercise):
+    REGISTRY[exercise.id] = exercise
+    return exercise
+
+
+def _load_catalog():
+    from . import catalog
+    for info in pkgutil.iter_modules(catalog.__path__):
+        importlib.import_module(f"{catalog.__name__}.{info.name}")
+
+
+def get(exercise_id):
+    _load_catalog()
+    try:
+        return REGISTRY[exercise_id]
+    except KeyError:
+        raise ValueError(f"No exercise {exercise_id!r}. Known: {', '.join(sorted(REGISTRY))}.") from None
+
+
+def for_notebook(notebook):
+    """The exercises of one notebook ('02_dense_and_activations'), in registration order."""
+    _load_catalog()
+    return [e for e in REGISTRY.values() if e.notebook == notebook]
+
+
+def seeded(seed):
+    return np.random.default_rng(seed)
+
+
+def _shape(v):
+    if isinstance(v, np.ndarray):
+        return tuple(v.shape)
+    if isinstance(v, (list, tuple)):
+        return tuple(_shape(e) for e in v)
+    return type(v).__name__
+
+
+def _describe_args(args):
+    return ", ".join(f"{tuple(a.shape)}" if isinstance(a, np.ndarray) else repr(a) for a in args)
+
+
+def compare_results(actual, expected, rtol):
+    """(ok, reason, max error) for arrays or tuples of arrays."""
+    if isinstance(expected, (tuple, list)):
+        if not isinstance(actual, (tuple, list)) or len(actual) != len(expected):
+            return False, (f"expected {len(expected)} results {_shape(expected)}, "
+                           f"got {_shape(actual)}"), None
+        worst = 0.0
+        for i, (a, e) in enumerate(zip(actual, expected)):
+            ok, reason, err = compare_results(a, e, rtol)
+            if not ok:
+                return False, f"result {i}: {reason}", err
+            worst = max(worst, err or 0.0)
+        return True, "", worst
+    if actual is None:
+        return False, "got None (did you forget to return?)", None
+    try:
+        actual = np.asarray(actual)
+    except Exception:                                   # noqa: BLE001 (anything a student returns)
+        return False, f"got {type(actual).__name__}, which is not an array", None
+    expected = np.asarray(expected)
+    if actual.shape != expected.shape:
+        return False, f"expected shape {expected.shape}, got {actual.shape}", None
+    if not np.issubdtype(actual.dtype, np.number) and actual.dtype != bool:
+        return False, f"expected numbers, got dtype {actual.dtype}", None
+    if expected.size == 0:
+        return True, "", 0.0
+    diff = np.abs(actual.astype(np.float64) - expected.astype(np.float64))
+    err = float(np.nanmax(diff)) if not np.isnan(diff).all() else float("nan")
+    if np.isnan(diff).any():
+        return False, "the result contains NaN", err
+    scale = max(1.0, float(np.max(np.abs(expected))))
+    if err > rtol * scale:
+        return False, f"shape {actual.shape} is right, but the max abs error is {err:.2e}", err
+    return True, "", err
+
+
+@dataclass
+class CaseResult:
+    case: str
+    passed: bool
+    message: str
+    max_error: object = None
+    not_implemented: bool = False
+
+
+def run_case(exercise, fn, case):
+    args = case.make()
+    expected = exercise.reference(*[a.copy() if isinstance(a, np.ndarray) else a for a in args])
+    try:
+        actual = fn(*[a.copy() if isinstance(a, np.ndarray) else a for a in args])
+    except NotImplementedError:
+        return CaseResult(case.name, False, "not implemented yet", not_implemented=True)
+    except Exception as exc:                            # noqa: BLE001 (the student's code raised)
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        return CaseResult(case.name, False,
+                          f"raised {type(exc).__name__}: {exc} (line {where.lineno})")
+    ok, reason, err = compare_results(actual, expected, exercise.rtol)
+    if ok:
+        return CaseResult(case.name, True, "", err)
+    return CaseResult(case.name, False,
+                      f"inputs {_describe_args(args)}; expected {_shape(expected)}: {reason}", err)
+
+
+def run_cases(exercise, fn, which="visible"):
+    return [run_case(exercise, fn, case) for case in exercise.cases(which)]
+
+
+def check(exercise_id, fn):
+    """Run the visible cases of an exercise on the student's function and print the verdict."""
+    exercise = get(exercise_id)
+    results = run_cases(exercise, fn, "visible")
+    passed = sum(r.passed for r in results)
+    PROGRESS[exercise_id] = (passed, len(results))
+    if any(r.not_implemented for r in results):
+        print(f"{exercise_id}: not implemented yet. Replace `raise NotImplementedError()` "
+              f"in {exercise.function} with your code, then run this cell again.")
+        return
+    if passed == len(results):
+        print(f"{exercise_id}: all {len(results)} cases passed.")
+        return
+    first = next(r for r in results if not r.passed)
+    print(f"{exercise_id}: {passed}/{len(results)} cases passed. "
+          f"Case '{first.case}' failed: {first.message}.")
+    if exercise.hint:
+        print(f"Hint: {exercise.hint}")
+
+
+def progress(notebook):
+    """A summary of this notebook's exercises, as checked so far in this kernel."""
+    lines = [f"Progress in {notebook}:"]
+    done = 0
+    exercises = for_notebook(notebook)
+    for e in exercises:
+        if e.id not in PROGRESS:
+            state = "not checked yet"
+        else:
+            passed, total = PROGRESS[e.id]
+            state = "done" if passed == total else f"{passed}/{total} cases"
+            done += passed == total
+        lines.append(f"  {e.id:28} {state}")
+    lines.append(f"{done}/{len(exercises)} exercises done.")
+    print("\n".join(lines))
