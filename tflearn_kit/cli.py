@@ -2,6 +2,7 @@
 
     tflearn-kit compare [LAYER ...] [--dtype float32|float64|both] [--html FILE]
     tflearn-kit release [NOTEBOOK ...] [--check]
+    tflearn-kit bench [NAME ...] [--repeat N] [--list]
 
 Each subcommand is one ``add_<name>(subparsers)`` function below; a new one is a
 function and a line in ``COMMANDS``.
@@ -66,7 +67,29 @@ def run_release(args):
     return 0
 
 
-COMMANDS = [add_compare, add_release]
+def add_bench(sub):
+    p = sub.add_parser("bench", help="time kit layers against TensorFlow CPU on this machine")
+    p.add_argument("benchmarks", nargs="*", help="benchmark names (default: all)")
+    p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--list", action="store_true", help="list the benchmarks and exit")
+    p.set_defaults(run=run_bench)
+
+
+def run_bench(args):
+    from .bench import engine, families  # noqa: F401
+    if args.list:
+        for name in engine.REGISTRY:
+            print(name)
+        return 0
+    unknown = [n for n in args.benchmarks if n not in engine.REGISTRY]
+    if unknown:
+        print(f"tflearn-kit bench: unknown benchmarks {unknown}; see --list", file=sys.stderr)
+        return 2
+    engine.run(args.benchmarks or None, repeat=args.repeat)
+    return 0
+
+
+COMMANDS = [add_compare, add_release, add_bench]
 
 
 def main(argv=None):

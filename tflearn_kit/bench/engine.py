@@ -1,0 +1,93 @@
+"""Timing engine and registry of the benchmarks."""
+import statistics
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+REGISTRY = {}
+
+
+@dataclass
+class Benchmark:
+    name: str                  # "Conv2D 32x32x64->64 3x3 same"
+    setup: object              # f() -> dict(kit=callable, tf=callable, naive=callable|None, flops=float|None)
+    goal: float = None         # kit time / TF time must be at most this
+    goal_naive: float = None   # naive time / kit time must be at least this
+    group: str = "layers"
+
+
+def register(benchmark):
+    REGISTRY[benchmark.name] = benchmark
+    return benchmark
+
+
+def time_call(fn, repeat=5, warmup=1, budget=None):
+    """Median wall time of fn() in seconds, after warm-up; fewer repeats when one call exceeds budget."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+        if budget is not None and sum(times) > budget:
+            break
+    return statistics.median(times)
+
+
+def measure_peak(n=2048, dtype=np.float32):
+    """The machine's float32 matmul rate (GFLOP/s) through NumPy's BLAS: the ceiling for any kernel."""
+    g = np.random.default_rng(0)
+    a, b = g.standard_normal((n, n)).astype(dtype), g.standard_normal((n, n)).astype(dtype)
+    seconds = time_call(lambda: a @ b, repeat=5)
+    return 2 * n ** 3 / seconds / 1e9
+
+
+def keras_step(layer, x, dy, training=True):
+    """A compiled TF function doing the Keras layer's forward and backward (dx and every weight)."""
+    from ..reference.tf import modules
+    tf, _, _ = modules()
+    x, dy = tf.constant(x), tf.constant(dy)
+
+    @tf.function
+    def step():
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x, training=training)
+        return tape.gradient(y, [x] + layer.trainable_weights, output_gradients=dy)
+
+    return lambda: [t.numpy() for t in step()]
+
+
+def run(names=None, repeat=5, out=print):
+    """Run the benchmarks (default: all), print the table, return the rows."""
+    from . import families  # noqa: F401  (fills REGISTRY)
+    chosen = [REGISTRY[n] for n in names] if names else list(REGISTRY.values())
+    peak = measure_peak()
+    out(f"float32 matmul peak on this machine (NumPy BLAS, 2048^3): {peak:.0f} GFLOP/s")
+    header = (f"{'benchmark':44} {'kit ms':>9} {'TF ms':>9} {'kit/TF':>7} {'goal':>6} "
+              f"{'naive ms':>10} {'naive/kit':>9} {'GFLOP/s':>8} {'% peak':>7}")
+    out(header)
+    out("-" * len(header))
+    rows = []
+    for b in chosen:
+        parts = b.setup()
+        kit_s = time_call(parts["kit"], repeat)
+        tf_s = time_call(parts["tf"], repeat)
+        naive_s = time_call(parts["naive"], repeat=1, warmup=0) if parts.get("naive") else None
+        flops = parts.get("flops")
+        row = {"name": b.name, "kit_s": kit_s, "tf_s": tf_s, "ratio": kit_s / tf_s, "goal": b.goal,
+               "naive_s": naive_s, "naive_ratio": naive_s / kit_s if naive_s else None,
+               "gflops": flops / kit_s / 1e9 if flops else None, "peak": peak}
+        row["meets_goal"] = (b.goal is None or row["ratio"] <= b.goal) and (
+            b.goal_naive is None or (row["naive_ratio"] or 0) >= b.goal_naive)
+        rows.append(row)
+        goal = f"{b.goal:.1f}x" if b.goal else "-"
+        naive = f"{naive_s * 1e3:10.0f}" if naive_s else f"{'-':>10}"
+        nratio = f"{row['naive_ratio']:8.0f}x" if naive_s else f"{'-':>9}"
+        gf = f"{row['gflops']:8.1f}" if flops else f"{'-':>8}"
+        pk = f"{100 * row['gflops'] / peak:6.0f}%" if flops else f"{'-':>7}"
+        out(f"{b.name:44} {kit_s * 1e3:9.2f} {tf_s * 1e3:9.2f} {row['ratio']:6.2f}x {goal:>6} "
+            f"{naive} {nratio} {gf} {pk}" + ("" if row["meets_goal"] else "   <- misses its goal"))
+    return rows
