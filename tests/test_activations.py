@@ -1,0 +1,65 @@
+"""Every activation, forward and derivative, against tf.keras and the tf.nn function TF1 code used."""
+import numpy as np
+import pytest
+
+import tflearn_kit as kit
+from tflearn_kit.compare import compare, make_input
+from tflearn_kit.gradcheck import gradient_check
+
+from .conftest import assert_report_ok
+
+SHAPES = {"rank2": (4, 7), "rank3": (2, 3, 5), "rank4": (2, 2, 3, 4)}
+
+
+@pytest.mark.parametrize("shape", SHAPES.values(), ids=SHAPES.keys())
+@pytest.mark.parametrize("name", kit.activations.ALL)
+def test_activation_matches_both_tf_apis(name, shape, dtype):
+    x = make_input(shape, dtype, seed=11) * 3          # reach the saturated and negative regions
+    assert_report_ok(compare(kit.layers.Activation(name, dtype=dtype), x))
+
+
+@pytest.mark.parametrize("axis", [0, 1, -1, 2], ids=lambda a: f"axis{a}")
+def test_softmax_over_any_axis_matches_both_tf_apis(axis, dtype):
+    x = make_input((3, 4, 5), dtype, seed=12) * 4
+    assert_report_ok(compare(kit.layers.Softmax(axis=axis, dtype=dtype), x))
+
+
+@pytest.mark.parametrize("slope", [0.01, 0.3], ids=["slope0.01", "slope0.3"])
+def test_leaky_relu_layer_matches_both_tf_apis(slope, dtype):
+    assert_report_ok(compare(kit.layers.LeakyReLU(negative_slope=slope, dtype=dtype),
+                             make_input((4, 6), dtype, seed=13)))
+
+
+@pytest.mark.parametrize("name", kit.activations.ALL)
+def test_activation_derivative_gradient_check(name):
+    x = make_input((3, 5), "float64", seed=14) * 2
+    x[np.abs(x) < 1e-3] += 0.01                        # keep away from relu-like kinks at 0
+    x[np.abs(np.abs(x) - 3) < 1e-3] += 0.01            # and hard_sigmoid's at +-3
+    result = gradient_check(kit.layers.Activation(name, dtype="float64"), x)
+    assert result.ok, "\n" + result.to_text()
+
+
+def test_sigmoid_and_softplus_do_not_overflow():
+    x = np.array([-1000.0, -50.0, 0.0, 50.0, 1000.0])
+    with np.errstate(over="raise", invalid="raise"):
+        s = kit.activations.get("sigmoid")(x)
+        sp = kit.activations.get("softplus")(x)
+    np.testing.assert_allclose(s, [0.0, 1.9287498479639178e-22, 0.5, 1.0, 1.0], rtol=1e-12)
+    np.testing.assert_allclose(sp, [0.0, 1.9287498479639178e-22, np.log(2), 50.0, 1000.0], rtol=1e-12)
+
+
+def test_hard_sigmoid_is_keras3s_not_keras2s():
+    # Keras 3: relu6(x + 3) / 6, so 1/6 slope and saturation at +-3 (Keras 2: 0.2 x + 0.5, +-2.5)
+    np.testing.assert_allclose(kit.activations.get("hard_sigmoid")(np.array([-3.0, 0.0, 1.5, 2.5, 3.0])),
+                               [0.0, 0.5, 0.75, 2.5 / 6 + 0.5, 1.0])
+
+
+def test_unknown_activation_lists_the_known_ones():
+    with pytest.raises(ValueError, match="Unknown activation 'rellu'.*relu"):
+        kit.layers.Dense(3, activation="rellu")
+
+
+def test_activation_names_round_trip_through_config():
+    for name in kit.activations.ALL:
+        layer = kit.layers.Dense(2, activation=name)
+        assert kit.layers.Dense.from_config(layer.get_config()).activation == layer.activation

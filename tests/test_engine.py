@@ -1,0 +1,95 @@
+"""The comparison engine and the gradient check can fail: a wrong layer is caught by both."""
+import numpy as np
+import pytest
+
+import tflearn_kit as kit
+from tflearn_kit.compare import compare, compare_all, errors, make_input
+from tflearn_kit.gradcheck import THRESHOLDS, gradient_check, relative_error
+
+
+class WrongBackwardDense(kit.layers.Dense):
+    """Dense whose bias gradient forgets to sum over the batch."""
+
+    def backward_call(self, dy):
+        dx, grads = super().backward_call(dy)
+        grads["bias"] = dy[0]
+        return dx, grads
+
+
+class WrongForwardDense(kit.layers.Dense):
+    def call(self, inputs):
+        return super().call(inputs) * 1.001
+
+
+@pytest.fixture
+def impostors(monkeypatch):
+    """The twins are looked up by class name: let the impostors use Dense's."""
+    from tflearn_kit.reference import registry
+    twins = registry.all_twins()
+    monkeypatch.setitem(registry.REGISTRY, "WrongBackwardDense", twins["Dense"])
+    monkeypatch.setitem(registry.REGISTRY, "WrongForwardDense", twins["Dense"])
+    import keras
+    monkeypatch.setattr(keras.layers, "WrongBackwardDense", keras.layers.Dense, raising=False)
+    monkeypatch.setattr(keras.layers, "WrongForwardDense", keras.layers.Dense, raising=False)
+
+
+def test_compare_catches_a_wrong_gradient(impostors):
+    report = compare(WrongBackwardDense(3, dtype="float64"), make_input((4, 5), "float64"))
+    bad = {(r["api"], r["quantity"]) for r in report.rows if not r["ok"]}
+    assert bad == {("tf.keras", "dbias"), ("tf.layers", "dbias")}
+    assert not report.ok
+    assert "MISMATCH" in report.to_text() and "MISMATCH" in report._repr_html_()
+
+
+def test_compare_catches_a_wrong_output(impostors):
+    report = compare(WrongForwardDense(3), make_input((4, 5)))
+    assert not report.ok
+    assert any(r["quantity"] == "output" and not r["ok"] for r in report.rows)
+
+
+def test_gradient_check_catches_a_wrong_gradient():
+    result = gradient_check(WrongBackwardDense(3, dtype="float64"), make_input((4, 5), "float64"))
+    by_tensor = {r["tensor"]: r["max_rel"] for r in result.results}
+    assert by_tensor["dbias"] > THRESHOLDS["wrong"]
+    assert by_tensor["dkernel"] < THRESHOLDS["correct"]
+    assert not result.ok and "WRONG" in result.to_text()
+
+
+def test_gradient_check_refuses_float32():
+    with pytest.raises(ValueError, match="float64"):
+        gradient_check(kit.layers.Dense(2), make_input((2, 3)))
+
+
+def test_error_measures():
+    assert errors([1.0, 2.0], [1.0, 4.0]) == (2.0, 0.5)          # relative to the scale (max |tf|)
+    assert relative_error(1.0, 1.0) == 0
+    assert relative_error(1.0, -1.0) == 1
+
+
+def test_matrix_reports_layers_without_tf_layers_twin():
+    from tflearn_kit.reference import registry
+    twin = registry.all_twins()["Dense"]
+    no_tf1 = registry.Twin("Dense", None, "tf.matmul on a tf.Variable", "", None, "", twin.cases[:1])
+    try:
+        registry.REGISTRY["Dense"] = no_tf1
+        matrix = compare_all(["Dense"], dtypes=("float32",))
+    finally:
+        registry.REGISTRY["Dense"] = twin
+    text = matrix.to_text()
+    assert "n/a" in text and "tf.matmul on a tf.Variable" in text and matrix.ok
+
+
+def test_cli_compare_prints_the_matrix(capsys):
+    from tflearn_kit.cli import main
+    assert main(["compare", "Dense", "ReLU", "--dtype", "float64"]) == 0
+    out = capsys.readouterr().out
+    assert "Dense" in out and "ReLU" in out and "0 mismatches" in out
+    assert main(["compare", "NoSuchLayer"]) == 2
+
+
+def test_every_registered_layer_has_cases_and_a_kit_class():
+    from tflearn_kit.reference import registry
+    for name, twin in registry.all_twins().items():
+        assert hasattr(kit.layers, name), name
+        assert twin.cases, f"{name} has no comparison cases"
+        assert twin.tf1 is not None or twin.tf1_note, name
