@@ -3,6 +3,7 @@
     tflearn-kit compare [LAYER ...] [--dtype float32|float64|both] [--html FILE]
     tflearn-kit release [NOTEBOOK ...] [--check]
     tflearn-kit bench [NAME ...] [--repeat N] [--list]
+    tflearn-kit coverage [--markdown] [--update-readme [README]]
 
 Each subcommand is one ``add_<name>(subparsers)`` function below; a new one is a
 function and a line in ``COMMANDS``.
@@ -89,7 +90,26 @@ def run_bench(args):
     return 0
 
 
-COMMANDS = [add_compare, add_release, add_bench]
+def add_coverage(sub):
+    p = sub.add_parser("coverage", help="the course's coverage matrix, computed from the kit")
+    p.add_argument("--markdown", action="store_true", help="print Markdown instead of text")
+    p.add_argument("--update-readme", metavar="README", nargs="?", const="README.md",
+                   help="rewrite the matrix between README's coverage markers")
+    p.set_defaults(run=run_coverage)
+
+
+def run_coverage(args):
+    from .coverage import coverage_matrix, update_readme
+    if args.update_readme:
+        changed = update_readme(args.update_readme)
+        print(f"{args.update_readme}: {'updated' if changed else 'already up to date'}.")
+        return 0
+    matrix = coverage_matrix()
+    print(matrix.to_markdown() if args.markdown else matrix.to_text())
+    return 0
+
+
+COMMANDS = [add_coverage, add_compare, add_release, add_bench]
 
 
 def main(argv=None):

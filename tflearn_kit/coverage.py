@@ -241,3 +241,25 @@ def curriculum(root=ROOT):
          "layers": [e.layer for e in ENTRIES if e.notebook == name]}
         for name, topic in NOTEBOOKS.items()
     ])
+
+
+README_START, README_END = "<!-- coverage:start -->", "<!-- coverage:end -->"
+
+
+def readme_section(root=ROOT):
+    """What the README holds between its coverage markers."""
+    matrix = coverage_matrix(root)
+    return (f"{README_START}\n{matrix.to_markdown()}\n\n{matrix.summary()} "
+            f"Regenerate with `tflearn-kit coverage --update-readme`.\n{README_END}")
+
+
+def update_readme(path="README.md", root=ROOT):
+    """Rewrite the README's coverage section; True when it changed."""
+    path = Path(path)
+    text = path.read_text()
+    start, end = text.index(README_START), text.index(README_END) + len(README_END)
+    new = text[:start] + readme_section(root) + text[end:]
+    if new == text:
+        return False
+    path.write_text(new)
+    return True
