@@ -6,9 +6,11 @@ raises "not available with Keras 3". The legacy layers still ship in the
 there leaves ``tf.keras`` alone. Never set TF_USE_LEGACY_KERAS: it would turn
 ``tf.keras`` back into Keras 2.
 """
+import contextlib
 import functools
 import logging
 import os
+import sys
 import warnings
 
 
@@ -21,13 +23,38 @@ def quiet_tensorflow():
     warnings.filterwarnings("ignore", message=r".*is deprecated and will be removed.*")
 
 
+@contextlib.contextmanager
+def _import_log_silenced():
+    """Send file descriptor 2 to /dev/null while TensorFlow loads.
+
+    TensorFlow 2.21 writes absl INFO lines (oneDNN, no CUDA) straight to fd 2 while it
+    loads, before its logging honours TF_CPP_MIN_LOG_LEVEL; in a notebook they land in
+    the cell's output with a timestamp and a process id. Python exceptions still raise.
+    """
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):          # no usable fd 2: nothing to silence
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 @functools.lru_cache(maxsize=None)
 def modules():
     """(tf, keras, legacy) where legacy holds tf.compat.v1.layers' functions and classes."""
     quiet_tensorflow()
-    import tensorflow as tf
-    import keras
-    import tf_keras.api._v1.keras.__internal__.legacy.layers as legacy
+    with _import_log_silenced():
+        import tensorflow as tf
+        import keras
+        import tf_keras.api._v1.keras.__internal__.legacy.layers as legacy
 
     tf.get_logger().setLevel(logging.ERROR)
     return tf, keras, legacy
