@@ -1,2 +1,3 @@
 """Imports every family's registrations. A new family adds one line here."""
 from . import core  # noqa: F401
+from . import conv  # noqa: F401
