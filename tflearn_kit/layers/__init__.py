@@ -6,7 +6,22 @@ from .base import InputSpec, Layer
 from .core import Activation, Dense, LeakyReLU, ReLU, Softmax
 from .conv import (Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose, Conv3D, Conv3DTranspose,
                    DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D, SeparableConv2D)
+from .embedding import Embedding
+from .normalization import BatchNormalization, LayerNormalization
+from .pooling import (AveragePooling1D, AveragePooling2D, AveragePooling3D, GlobalAveragePooling1D,
+                      GlobalAveragePooling2D, GlobalAveragePooling3D, GlobalMaxPooling1D,
+                      GlobalMaxPooling2D, GlobalMaxPooling3D, MaxPooling1D, MaxPooling2D,
+                      MaxPooling3D)
+from .regularization import Dropout, SpatialDropout1D, SpatialDropout2D
+from .recurrent import GRU, LSTM, SimpleRNN
+from .reshaping import Flatten, Reshape
 
 __all__ = ["InputSpec", "Layer", "Activation", "Dense", "LeakyReLU", "ReLU", "Softmax"]
+__all__ += ["BatchNormalization", "LayerNormalization", "AveragePooling1D", "AveragePooling2D",
+            "AveragePooling3D", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
+            "GlobalAveragePooling3D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
+            "GlobalMaxPooling3D", "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "Dropout",
+            "SpatialDropout1D", "SpatialDropout2D", "Flatten", "Reshape"]
+__all__ += ["Embedding", "GRU", "LSTM", "SimpleRNN"]
 __all__ += ["Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose",
             "DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D"]

@@ -15,6 +15,7 @@ class Case:
     input_shape: tuple
     training: bool = False
     input_kind: str = "normal"      # "normal", "positive" or "int:<high>" (ids for Embedding)
+    dtypes: tuple = ("float32", "float64")   # the dtypes TensorFlow has kernels for (3-D pooling: float32)
 
 
 @dataclass

@@ -1,0 +1,94 @@
+"""Normalization: subtract a mean, divide by a standard deviation, then scale and shift.
+
+    x_hat = (x - mean) / sqrt(variance + epsilon)        y = gamma * x_hat + beta
+
+Batch normalization takes the statistics over every axis but the channel axis
+(the batch and the spatial positions); layer normalization over the feature axes
+of each example. Both are the same kernel with different ``axes``.
+
+Backward. When the statistics come from x itself (training-mode batch norm,
+layer norm), mean and variance depend on every x in the group, and the chain
+rule through them gives, with N elements per group and g = dy * gamma,
+
+    dx = (1 / sqrt(variance + epsilon)) * (g - mean(g) - x_hat * mean(g * x_hat))
+
+(the two subtracted terms are the paths through the mean and the variance).
+With fixed statistics (inference), dx = g / sqrt(variance + epsilon) only.
+
+Mirrors tf.nn.moments + tf.nn.batch_normalization, which tf.keras.layers.BatchNormalization,
+tf.keras.layers.LayerNormalization and tf.compat.v1.layers.batch_normalization use.
+"""
+import numpy as np
+
+from .numerics import tf_float32_constant
+
+
+def moments(x, axes):
+    """Mean and *biased* variance (divided by N, not N - 1) over ``axes``, kept as size-1 axes.
+
+    tf.nn.moments computes the same: the mean of the squared deviations.
+    """
+    mean = x.mean(axis=axes, keepdims=True)
+    variance = np.square(x - mean).mean(axis=axes, keepdims=True)
+    return mean, variance
+
+
+def normalize_forward(x, axes, gamma=None, beta=None, epsilon=1e-3, mean=None, variance=None):
+    """y = gamma * (x - mean) / sqrt(variance + epsilon) + beta.
+
+    x: any shape   axes: the axes the statistics are taken over
+    gamma, beta: broadcastable to x (or None)
+    mean, variance: broadcastable to x; None means "compute them from x over axes".
+    """
+    from_batch = mean is None
+    if from_batch:
+        mean, variance = moments(x, axes)
+    inv_std = 1.0 / np.sqrt(variance + epsilon)     # epsilon: a weak Python float, x's dtype
+    x_hat = (x - mean) * inv_std
+    y = x_hat if gamma is None else x_hat * gamma
+    if beta is not None:
+        y = y + beta
+    return y, (x_hat, inv_std, gamma, axes, from_batch, beta is not None, (mean, variance))
+
+
+def normalize_backward(dy, cache, param_axes):
+    """dy: like x -> dx: like x, grads {gamma, beta} summed over every axis not in ``param_axes``.
+
+    ``param_axes``: the axes gamma and beta span (the channel axis for batch norm,
+    the normalized axes for layer norm); the result has their broadcast shape.
+    """
+    x_hat, inv_std, gamma, axes, from_batch, has_beta, _ = cache
+    summed = tuple(a for a in range(dy.ndim) if a not in param_axes)
+    grads = {}
+    if gamma is not None:
+        grads["gamma"] = (dy * x_hat).sum(axis=summed, keepdims=True)
+    if has_beta:
+        grads["beta"] = dy.sum(axis=summed, keepdims=True)
+    g = dy if gamma is None else dy * gamma
+    if from_batch:
+        # through the mean (subtract mean(g)) and through the variance (the x_hat term)
+        dx = inv_std * (g - g.mean(axis=axes, keepdims=True)
+                        - x_hat * (g * x_hat).mean(axis=axes, keepdims=True))
+    else:
+        dx = g * inv_std
+    return dx, grads
+
+
+def moving_average(moving, batch_value, momentum):
+    """Keras 3's update: moving * momentum + batch * (1 - momentum).
+
+    momentum is a Python float: like TF, NumPy applies it in the array's dtype.
+    """
+    return moving * momentum + batch_value * (1.0 - momentum)
+
+
+def moving_average_tf1(moving, batch_value, momentum):
+    """tf.compat.v1.layers.batch_normalization's update: moving - (moving - batch) * decay.
+
+    TF1 builds decay = 1 - momentum as a float32 tensor and casts it to the
+    variable's dtype, so a float64 layer moves by float32(1 - momentum): with
+    momentum 0.99 that is 1e-9 relative away from Keras 3's update. Not used by
+    the kit's layer (which follows Keras 3); kept to show and test the difference.
+    """
+    decay = moving.dtype.type(tf_float32_constant(1.0 - momentum))
+    return moving - (moving - batch_value) * decay

@@ -1,0 +1,190 @@
+"""Max and average pooling in any number of spatial dimensions, channels last.
+
+One implementation serves 1-D, 2-D and 3-D: the spatial axes are the ones
+between the batch axis and the channel axis. The kernels loop over the pool's
+*taps* (4 for a 2x2 pool), never over the batch or the output positions: tap
+(i, j) of every window, across the whole batch, is the strided view
+``x[:, i::stride, j::stride, :]``, so each step is one vectorized NumPy operation.
+
+Mirrors tf.nn.max_pool / tf.nn.avg_pool (behind tf.keras.layers.MaxPooling2D,
+tf.compat.v1.layers.max_pooling2d and their 1-D/3-D siblings).
+"""
+import itertools
+import math
+
+import numpy as np
+
+
+def output_length(n, k, s, padding):
+    """Windows along one axis of length n (pool k, stride s), and the padding before it.
+
+    valid: ceil((n - k + 1) / s) windows, no padding.
+    same: ceil(n / s) windows; TF pads (out - 1) s + k - n in total, the smaller
+    half before (so an odd total puts the extra element after).
+    """
+    if padding == "valid":
+        return (n - k) // s + 1, 0, 0
+    out = math.ceil(n / s)
+    total = max((out - 1) * s + k - n, 0)
+    return out, total // 2, total - total // 2
+
+
+def _geometry(spatial, pool_size, strides, padding):
+    outs, pads = [], []
+    for n, k, s in zip(spatial, pool_size, strides):
+        out, before, after = output_length(n, k, s, padding)
+        if out <= 0:
+            raise ValueError(f"pooling: a window of {k} does not fit an axis of length {n} "
+                             "with padding='valid'.")
+        outs.append(out)
+        pads.append((before, after))
+    return tuple(outs), pads
+
+
+def _tap(tap, strides, outs):
+    """The index that picks tap ``tap`` of every window: x[:, i : i + s (out - 1) + 1 : s, ..., :]."""
+    return (slice(None),) + tuple(slice(i, i + s * (o - 1) + 1, s)
+                                  for i, s, o in zip(tap, strides, outs)) + (slice(None),)
+
+
+def _pad(x, pads, value):
+    return np.pad(x, [(0, 0)] + pads + [(0, 0)], constant_values=value) if any(
+        b or a for b, a in pads) else x
+
+
+def max_pool_forward(x, pool_size, strides, padding="valid"):
+    """The largest element of each window.
+
+    x: (batch, *spatial, channels)  ->  y: (batch, *out, channels)
+    The cache keeps, per output element, which tap won: the first maximum in
+    the window's row-major order, as TF's MaxPoolGrad picks one winner per window.
+    """
+    outs, pads = _geometry(x.shape[1:-1], pool_size, strides, padding)
+    # padding with -inf: a padded element never wins (every window holds a real one)
+    xp = _pad(x, pads, -np.inf)
+    taps = list(itertools.product(*(range(k) for k in pool_size)))
+    y = xp[_tap(taps[0], strides, outs)].copy()
+    winner = np.zeros(y.shape, dtype=np.int32)
+    for t, tap in enumerate(taps[1:], start=1):
+        v = xp[_tap(tap, strides, outs)]
+        better = v > y                       # strict: on a tie the earlier tap keeps the window
+        np.copyto(y, v, where=better)
+        winner[better] = t
+    return y, (x.shape, xp.shape, pads, taps, strides, outs, winner)
+
+
+def max_pool_backward(dy, cache):
+    """dy: (batch, *out, channels) -> dx: (batch, *spatial, channels); each dy goes to its window's winner."""
+    x_shape, xp_shape, pads, taps, strides, outs, winner = cache
+    dxp = np.zeros(xp_shape, dtype=dy.dtype)
+    for t, tap in enumerate(taps):
+        # within one tap the windows touch distinct elements, so += never collides
+        dxp[_tap(tap, strides, outs)] += np.where(winner == t, dy, 0)
+    return _crop(dxp, pads), {}
+
+
+def _crop(xp, pads):
+    index = (slice(None),) + tuple(slice(b, xp.shape[1 + i] - a) for i, (b, a) in enumerate(pads))
+    return xp[index]
+
+
+def window_counts(spatial, pool_size, strides, padding):
+    """How many real (not padded) elements each window holds: (*out,).
+
+    With padding='same' the windows at the border overlap the padding, and TF
+    averages over the real elements only. The count is a product of one count
+    per axis, since a window is a box.
+    """
+    counts = np.ones((), dtype=np.int64)
+    for n, k, s in zip(spatial, pool_size, strides):
+        out, before, _ = output_length(n, k, s, padding)
+        start = np.arange(out) * s - before
+        per_axis = np.minimum(start + k, n) - np.maximum(start, 0)
+        counts = np.multiply.outer(counts, per_axis)
+    return counts
+
+
+def avg_pool_forward(x, pool_size, strides, padding="valid"):
+    """The mean of the real elements of each window.
+
+    x: (batch, *spatial, channels)  ->  y: (batch, *out, channels)
+    """
+    outs, pads = _geometry(x.shape[1:-1], pool_size, strides, padding)
+    xp = _pad(x, pads, 0)
+    taps = list(itertools.product(*(range(k) for k in pool_size)))
+    total = np.zeros((x.shape[0], *outs, x.shape[-1]), dtype=x.dtype)
+    for tap in taps:
+        total += xp[_tap(tap, strides, outs)]
+    counts = window_counts(x.shape[1:-1], pool_size, strides, padding).astype(x.dtype)[..., None]
+    return total / counts, (x.shape, xp.shape, pads, taps, strides, outs, counts)
+
+
+def avg_pool_backward(dy, cache):
+    """dy: (batch, *out, channels) -> dx: each element of a window receives dy / count."""
+    x_shape, xp_shape, pads, taps, strides, outs, counts = cache
+    share = dy / counts
+    dxp = np.zeros(xp_shape, dtype=dy.dtype)
+    for tap in taps:
+        dxp[_tap(tap, strides, outs)] += share
+    return _crop(dxp, pads), {}
+
+
+def max_pool2d_loops(x, pool_size, strides, padding="valid"):
+    """2-D max pooling written as loops, for reading; tested equal to max_pool_forward.
+
+    x: (batch, height, width, channels). Returns (y, dx_of) where dx_of(dy) is the
+    backward pass, also by loops: each dy goes to the first maximum of its window.
+    """
+    (kh, kw), (sh, sw) = pool_size, strides
+    batch, height, width, channels = x.shape
+    oh, top, _ = output_length(height, kh, sh, padding)
+    ow, left, _ = output_length(width, kw, sw, padding)
+    y = np.zeros((batch, oh, ow, channels), dtype=x.dtype)
+    where = np.zeros((batch, oh, ow, channels, 2), dtype=np.int64)
+    for n in range(batch):
+        for i in range(oh):
+            for j in range(ow):
+                for c in range(channels):
+                    best, best_at = -np.inf, None
+                    for di in range(kh):
+                        for dj in range(kw):
+                            r, q = i * sh + di - top, j * sw + dj - left
+                            if 0 <= r < height and 0 <= q < width and x[n, r, q, c] > best:
+                                best, best_at = x[n, r, q, c], (r, q)
+                    y[n, i, j, c] = best
+                    where[n, i, j, c] = best_at
+
+    def dx_of(dy):
+        dx = np.zeros_like(x)
+        for n in range(batch):
+            for i in range(oh):
+                for j in range(ow):
+                    for c in range(channels):
+                        r, q = where[n, i, j, c]
+                        dx[n, r, q, c] += dy[n, i, j, c]
+        return dx
+
+    return y, dx_of
+
+
+def global_pool_forward(x, mode, keepdims=False):
+    """Max or mean over every spatial axis. x: (batch, *spatial, channels) -> (batch, channels)."""
+    axes = tuple(range(1, x.ndim - 1))
+    y = x.max(axis=axes, keepdims=True) if mode == "max" else x.mean(axis=axes, keepdims=True)
+    out = y if keepdims else y.reshape(x.shape[0], x.shape[-1])
+    return out, (x, y, mode)
+
+
+def global_pool_backward(dy, cache):
+    """dy: (batch, channels) or keepdims -> dx: (batch, *spatial, channels).
+
+    Global max splits dy evenly among tied maxima: that is TF's gradient of
+    reduce_max (unlike MaxPool's single winner).
+    """
+    x, y, mode = cache
+    dy = dy.reshape(y.shape)
+    if mode == "max":
+        hits = (x == y).astype(x.dtype)
+        return hits * (dy / hits.sum(axis=tuple(range(1, x.ndim - 1)), keepdims=True)), {}
+    count = math.prod(x.shape[1:-1])
+    return np.broadcast_to(dy / x.dtype.type(count), x.shape).copy(), {}
