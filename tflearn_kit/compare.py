@@ -61,6 +61,7 @@ class Report:
         """The largest max_rel for an api (and a quantity: 'output', 'dx' or 'weights')."""
         chosen = [r for r in self.rows if r["api"] == api and r["max_rel"] is not None and (
             quantity is None or r["quantity"] == quantity
+            or r["quantity"].startswith(f"{quantity}[")      # output[0], output[1]: several outputs
             or (quantity == "weights" and r["quantity"].startswith("d") and r["quantity"] != "dx"))]
         return max((r["max_rel"] for r in chosen), default=None)
 

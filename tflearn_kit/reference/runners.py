@@ -22,6 +22,15 @@ def is_float(a):
     return np.issubdtype(np.asarray(a).dtype, np.floating)
 
 
+def dense(gradient):
+    """A gradient as a dense tensor: a gather (an embedding lookup) gives IndexedSlices, the
+    rows it touched; converting adds repeated rows together and fills the others with zeros."""
+    tf, _, _ = modules()
+    if isinstance(gradient, tf.IndexedSlices):
+        return tf.convert_to_tensor(gradient)
+    return gradient
+
+
 def weight_name(variable):
     """'dense/kernel:0' or a Keras 3 variable named 'kernel' -> 'kernel'."""
     name = getattr(variable, "name", str(variable))
@@ -117,7 +126,7 @@ def run_keras(kit_layer, x, dy, training=False, weights=None):
     return {
         "output": [np.asarray(t) for t in ys],
         "dx": [None if d is None else np.asarray(d) for d in dxs],
-        "grads": {weight_name(v): (np.zeros(v.shape) if g is None else np.asarray(g))
+        "grads": {weight_name(v): (np.zeros(v.shape) if g is None else np.asarray(dense(g)))
                   for v, g in zip(variables, grads[len(watched):])},
         "weights_after": {weight_name(v): np.asarray(v) for v in layer.weights},
         "layer": layer,
@@ -152,7 +161,7 @@ def run_tf1(kit_layer, x, dy, training=False, weights=None):
         variables = v1.trainable_variables()
         watched = [p for p, a in zip(phs, xs) if is_float(a)]
         grads = v1.gradients(outs, watched + variables, grad_ys=dy_phs)
-        grads = [tf.zeros_like(v) if g is None else g for v, g in zip(watched + variables, grads)]
+        grads = [tf.zeros_like(v) if g is None else dense(g) for v, g in zip(watched + variables, grads)]
         update_ops = v1.get_collection(v1.GraphKeys.UPDATE_OPS)
         feed = {**dict(zip(phs, xs)), **dict(zip(dy_phs, as_list(dy)))}
         with v1.Session(graph=graph) as sess:

@@ -1,0 +1,81 @@
+"""Embedding: integer ids to dense vectors by table lookup."""
+import numpy as np
+
+from .. import initializers, regularizers
+from ..kernels.embedding import embedding_backward, embedding_forward
+from .base import Layer
+
+
+def _initializer(identifier):
+    # Keras accepts "uniform" and "normal" as short names of RandomUniform / RandomNormal
+    aliases = {"uniform": "random_uniform", "normal": "random_normal"}
+    return initializers.get(aliases.get(identifier, identifier) if isinstance(identifier, str)
+                            else identifier)
+
+
+class Embedding(Layer):
+    """Turns ids into vectors: row ``ids[n]`` of a trainable table. See tf.keras.layers.Embedding.
+
+    Args:
+        input_dim: size of the vocabulary; ids must lie in [0, input_dim).
+        output_dim: length of each vector.
+        embeddings_initializer: Keras's default "uniform" is RandomUniform(-0.05, 0.05).
+        embeddings_regularizer: a penalty on the table.
+        mask_zero: id 0 means "padding": the layer emits a mask (ids != 0) that the
+            recurrent layers after it use to skip those steps. Id 0 still has a row.
+
+    Input shape: (batch, ...) integers      Output shape: (batch, ..., output_dim)
+    Weights: embeddings (input_dim, output_dim)
+    """
+
+    def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
+                 embeddings_regularizer=None, mask_zero=False, **kwargs):
+        super().__init__(**kwargs)
+        for arg, value in (("input_dim", input_dim), ("output_dim", output_dim)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+                raise ValueError(f"Embedding: {arg} must be a positive integer; got {value!r}.")
+        self.input_dim, self.output_dim = int(input_dim), int(output_dim)
+        self.embeddings_initializer = _initializer(embeddings_initializer)
+        self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
+        self.mask_zero = bool(mask_zero)
+
+    def build(self, input_shape):
+        self.embeddings = self.add_weight("embeddings", (self.input_dim, self.output_dim),
+                                          self.embeddings_initializer, self.embeddings_regularizer)
+        self.built = True
+
+    def convert_input(self, x):
+        """Ids stay integers (the base layer would cast them to float); floats are truncated, as Keras casts them."""
+        x = np.asarray(x)
+        if not np.issubdtype(x.dtype, np.integer):
+            x = x.astype("int64")
+        if x.size and (x.min() < 0 or x.max() >= self.input_dim):
+            bad = x.min() if x.min() < 0 else x.max()
+            raise ValueError(
+                f"Layer '{self.name}' (Embedding) expected ids in [0, {self.input_dim}) "
+                f"(input_dim={self.input_dim}), but got id {int(bad)}."
+            )
+        return x
+
+    def call(self, inputs):
+        y, self._cache = embedding_forward(inputs, self.embeddings)
+        return y
+
+    def backward_call(self, dy):
+        return embedding_backward(dy, self._cache)
+
+    def compute_mask(self, inputs, mask=None):
+        return np.not_equal(inputs, 0) if self.mask_zero else None
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape) + (self.output_dim,)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "input_dim": self.input_dim,
+            "output_dim": self.output_dim,
+            "embeddings_initializer": initializers.serialize(self.embeddings_initializer),
+            "embeddings_regularizer": regularizers.serialize(self.embeddings_regularizer),
+            "mask_zero": self.mask_zero,
+        }

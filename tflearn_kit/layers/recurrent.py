@@ -1,0 +1,300 @@
+"""SimpleRNN, LSTM and GRU: a cell step run over the time axis, with Keras's fused weights.
+
+The loop over time and backpropagation through time live in
+``tflearn_kit.kernels.recurrent``; a layer here only holds the weights and picks the step.
+"""
+import functools
+
+import numpy as np
+
+from .. import activations, initializers, regularizers
+from ..kernels import recurrent as K
+from .base import InputSpec, Layer
+
+
+class _RNN(Layer):
+    """What SimpleRNN, LSTM and GRU share. See tf.keras.layers.RNN.
+
+    Args:
+        units: size of the state and of the output.
+        activation: of the candidate state and of the output (default tanh).
+        use_bias: whether to add a bias.
+        kernel_initializer, recurrent_initializer, bias_initializer: names or initializers.
+        kernel_regularizer, recurrent_regularizer, bias_regularizer: penalties.
+        return_sequences: return the output of every step, not only the last one.
+        return_state: also return the final states: ``[output, *states]``.
+        go_backwards: read the sequence last step first. The sequence returned with
+            return_sequences stays in that reversed order, as in Keras.
+
+    Call arguments: ``layer(x, mask=None, initial_state=None)``; mask (batch, steps) of
+    booleans (an Embedding(mask_zero=True) before the layer provides it): where False, the
+    states are held and the output repeats the previous one. initial_state: a list of
+    (batch, units) arrays (LSTM: [h, c]); zeros by default.
+
+    Input shape: (batch, steps, in)
+    Output shape: (batch, steps, units) with return_sequences, else (batch, units)
+
+    After ``backward(dy)`` (dy a list [d_output, *d_states] with return_state),
+    ``layer.initial_state_grads`` holds d(loss)/d(initial_state), one array per state.
+    """
+
+    gates = 1                     # column blocks in the fused kernel
+    state_count = 1
+
+    def __init__(self, units, activation="tanh", use_bias=True, kernel_initializer="glorot_uniform",
+                 recurrent_initializer="orthogonal", bias_initializer="zeros", kernel_regularizer=None,
+                 recurrent_regularizer=None, bias_regularizer=None, return_sequences=False,
+                 return_state=False, go_backwards=False, **kwargs):
+        super().__init__(**kwargs)
+        name = type(self).__name__
+        if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
+            raise ValueError(f"{name}: units must be a positive integer; got {units!r}.")
+        self.units = int(units)
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.recurrent_initializer = initializers.get(recurrent_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.return_sequences = bool(return_sequences)
+        self.return_state = bool(return_state)
+        self.go_backwards = bool(go_backwards)
+        self.input_spec = InputSpec(ndim=3)
+        self.initial_state_grads = None
+
+    # ---- weights ----------------------------------------------------------------------------
+
+    def bias_shape(self):
+        return (self.gates * self.units,)
+
+    def bias_init(self):
+        return self.bias_initializer
+
+    def build(self, input_shape):
+        n_in, width = input_shape[-1], self.gates * self.units
+        self.kernel = self.add_weight("kernel", (n_in, width), self.kernel_initializer,
+                                      self.kernel_regularizer)
+        self.recurrent_kernel = self.add_weight("recurrent_kernel", (self.units, width),
+                                                self.recurrent_initializer, self.recurrent_regularizer)
+        self.bias = (self.add_weight("bias", self.bias_shape(), self.bias_init(), self.bias_regularizer)
+                     if self.use_bias else None)
+        self.input_spec = InputSpec(ndim=3, axes={-1: n_in})
+        self.built = True
+
+    # ---- the cell, per family ---------------------------------------------------------------
+
+    def input_bias(self):
+        return self.bias
+
+    def step_functions(self, grads):
+        """(step, step_backward) with this layer's weights bound; step_backward adds into grads."""
+        raise NotImplementedError
+
+    def bias_grad(self, loop_grads, step_grads):
+        return loop_grads["input_bias"]
+
+    # ---- the call ---------------------------------------------------------------------------
+
+    def _initial_states(self, inputs, initial_state):
+        batch = inputs.shape[0]
+        if initial_state is None:
+            return [np.zeros((batch, self.units), dtype=self.dtype) for _ in range(self.state_count)]
+        states = [initial_state] if isinstance(initial_state, np.ndarray) else list(initial_state)
+        states = [np.asarray(s, dtype=self.dtype) for s in states]
+        if len(states) != self.state_count or any(s.shape != (batch, self.units) for s in states):
+            raise ValueError(
+                f"Layer '{self.name}' ({type(self).__name__}) expected initial_state as "
+                f"{self.state_count} array(s) of shape ({batch}, {self.units}), but got shapes "
+                f"{[s.shape for s in states]}."
+            )
+        return states
+
+    def _mask(self, inputs, mask):
+        if mask is None:
+            return None
+        mask = np.asarray(mask, dtype=bool)
+        if mask.shape != inputs.shape[:2]:
+            raise ValueError(
+                f"Layer '{self.name}' ({type(self).__name__}) expected a mask of shape "
+                f"{inputs.shape[:2]} (batch, steps), but got shape {mask.shape}."
+            )
+        return mask
+
+    def call(self, inputs, mask=None, initial_state=None):
+        states = self._initial_states(inputs, initial_state)
+        self._step_grads = {}
+        step, self._step_backward = self.step_functions(self._step_grads)
+        outputs, final_states, cache = K.rnn_forward(
+            inputs, states, self.kernel, self.input_bias(), step,
+            mask=self._mask(inputs, mask), go_backwards=self.go_backwards)
+        self._cache = (cache, outputs.shape)
+        output = outputs if self.return_sequences else outputs[:, -1]
+        return [output, *final_states] if self.return_state else output
+
+    def backward_call(self, dy):
+        cache, out_shape = self._cache
+        dys = list(dy) if self.return_state else [dy]
+        d_output, d_states = dys[0], dys[1:] or [None] * self.state_count
+        if self.return_sequences:
+            d_outputs = d_output
+        else:
+            d_outputs = np.zeros(out_shape, dtype=d_output.dtype)
+            d_outputs[:, -1] = d_output            # only the last step's output was used
+        for g in self._step_grads.values():
+            g[...] = 0
+        dx, d_initial, loop_grads = K.rnn_backward(d_outputs, d_states, cache, self._step_backward)
+        self.initial_state_grads = d_initial
+        grads = {"kernel": loop_grads["kernel"], "recurrent_kernel": self._step_grads["recurrent_kernel"]}
+        if self.use_bias:
+            grads["bias"] = self.bias_grad(loop_grads, self._step_grads)
+        return dx, grads
+
+    def compute_mask(self, inputs, mask=None):
+        output_mask = mask if self.return_sequences else None
+        return [output_mask] + [None] * self.state_count if self.return_state else output_mask
+
+    def compute_output_shape(self, input_shape):
+        batch, steps = input_shape[:2]
+        out = (batch, steps, self.units) if self.return_sequences else (batch, self.units)
+        return [out] + [(batch, self.units)] * self.state_count if self.return_state else out
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "recurrent_regularizer": regularizers.serialize(self.recurrent_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "return_sequences": self.return_sequences,
+            "return_state": self.return_state,
+            "go_backwards": self.go_backwards,
+        }
+
+
+class SimpleRNN(_RNN):
+    """h_t = activation(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias). See tf.keras.layers.SimpleRNN.
+
+    Arguments, call and shapes: see _RNN.
+    Weights: kernel (in, units), recurrent_kernel (units, units), bias (units,)
+    """
+
+    def step_functions(self, grads):
+        grads["recurrent_kernel"] = np.zeros_like(self.recurrent_kernel)
+        return (functools.partial(K.simple_rnn_step, recurrent_kernel=self.recurrent_kernel,
+                                  activation=self.activation),
+                functools.partial(K.simple_rnn_step_backward, recurrent_kernel=self.recurrent_kernel,
+                                  activation=self.activation, grads=grads))
+
+
+class LSTM(_RNN):
+    """Long short-term memory. See tf.keras.layers.LSTM.
+
+    i, f, o = recurrent_activation(...), g = activation(...) from one fused matmul;
+    c_t = f * c_{t-1} + i * g;  h_t = o * activation(c_t).
+
+    Extra args:
+        recurrent_activation: of the gates i, f, o (Keras 3 default: sigmoid).
+        unit_forget_bias: start the forget gate's bias at 1, so the cell remembers at first.
+
+    Weights: kernel (in, 4*units), recurrent_kernel (units, 4*units), bias (4*units,),
+    columns in the gate order i, f, c, o. States: [h, c].
+    """
+
+    gates = 4
+    state_count = 2
+
+    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", unit_forget_bias=True,
+                 **kwargs):
+        super().__init__(units, activation=activation, **kwargs)
+        self.recurrent_activation = activations.get(recurrent_activation)
+        self.unit_forget_bias = bool(unit_forget_bias)
+
+    def bias_init(self):
+        return _UnitForgetBias(self.bias_initializer) if self.unit_forget_bias else self.bias_initializer
+
+    def step_functions(self, grads):
+        grads["recurrent_kernel"] = np.zeros_like(self.recurrent_kernel)
+        acts = dict(activation=self.activation, recurrent_activation=self.recurrent_activation)
+        return (functools.partial(K.lstm_step, recurrent_kernel=self.recurrent_kernel, **acts),
+                functools.partial(K.lstm_step_backward, recurrent_kernel=self.recurrent_kernel,
+                                  grads=grads, **acts))
+
+    def get_config(self):
+        return {**super().get_config(),
+                "recurrent_activation": activations.serialize(self.recurrent_activation),
+                "unit_forget_bias": self.unit_forget_bias}
+
+
+class _UnitForgetBias(initializers.Initializer):
+    """LSTM's bias with the forget block set to ones, as Keras builds it: [init, ones, init, init]."""
+
+    def __init__(self, base):
+        self.base = base
+
+    def __call__(self, shape, dtype="float32"):
+        units = shape[0] // 4
+        return np.concatenate([self.base((units,), dtype), np.ones(units, dtype),
+                               self.base((2 * units,), dtype)])
+
+
+class GRU(_RNN):
+    """Gated recurrent unit. See tf.keras.layers.GRU.
+
+    z, r = recurrent_activation(...);  hh = activation(x_t @ kernel_h + r * (h_{t-1} @ rec_h + b_rec_h))
+    (reset_after=True) or activation(x_t @ kernel_h + (r * h_{t-1}) @ rec_h + b_h) (False);
+    h_t = z * h_{t-1} + (1 - z) * hh.
+
+    Extra args:
+        recurrent_activation: of the gates z and r (Keras 3 default: sigmoid).
+        reset_after: apply the reset gate after the recurrent matmul (Keras's default, and
+            cuDNN's); then the bias has two rows, for the input and for the state.
+
+    Weights: kernel (in, 3*units), recurrent_kernel (units, 3*units), bias (2, 3*units) with
+    reset_after else (3*units,); columns in the gate order z, r, h. States: [h].
+    """
+
+    gates = 3
+
+    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", reset_after=True,
+                 **kwargs):
+        super().__init__(units, activation=activation, **kwargs)
+        self.recurrent_activation = activations.get(recurrent_activation)
+        self.reset_after = bool(reset_after)
+
+    def bias_shape(self):
+        return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
+
+    def input_bias(self):
+        if self.bias is None:
+            return None
+        return self.bias[0] if self.reset_after else self.bias
+
+    def step_functions(self, grads):
+        grads["recurrent_kernel"] = np.zeros_like(self.recurrent_kernel)
+        recurrent_bias = None
+        if self.reset_after and self.use_bias:
+            recurrent_bias = self.bias[1]
+            grads["recurrent_bias"] = np.zeros_like(recurrent_bias)
+        acts = dict(activation=self.activation, recurrent_activation=self.recurrent_activation,
+                    reset_after=self.reset_after)
+        return (functools.partial(K.gru_step, recurrent_kernel=self.recurrent_kernel,
+                                  recurrent_bias=recurrent_bias, **acts),
+                functools.partial(K.gru_step_backward, recurrent_kernel=self.recurrent_kernel,
+                                  grads=grads, **acts))
+
+    def bias_grad(self, loop_grads, step_grads):
+        if self.reset_after:
+            return np.stack([loop_grads["input_bias"], step_grads["recurrent_bias"]])
+        return loop_grads["input_bias"]
+
+    def get_config(self):
+        return {**super().get_config(),
+                "recurrent_activation": activations.serialize(self.recurrent_activation),
+                "reset_after": self.reset_after}
