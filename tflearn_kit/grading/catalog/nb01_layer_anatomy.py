@@ -1,9 +1,31 @@
-"""Exercises of 01_layer_anatomy: a SquareLayer's call and backward, and a Dense layer's parameter count."""
+"""Exercises of 01_layer_anatomy: a Dense layer's parameter count, a SquareLayer's call and backward."""
 import numpy as np
 
 from ..exercises import Case, Exercise, register, seeded
 
 NOTEBOOK = "01_layer_anatomy"
+
+
+def _count_ref(input_shape, units, use_bias):
+    # Written out, not taken from the kit's Dense: the kernel is (in, units), the bias (units,).
+    return np.int64(input_shape[-1] * units + (units if use_bias else 0))
+
+
+register(Exercise(
+    id="dense_param_count", notebook=NOTEBOOK, function="dense_param_count",
+    reference=_count_ref,
+    visible=[
+        Case("in3-units4", lambda: ((None, 3), 4, True)),
+        Case("no-bias", lambda: ((None, 5), 2, False)),
+        Case("rank3-input", lambda: ((None, 7, 6), 10, True)),
+    ],
+    hidden=[
+        Case("units1", lambda: ((None, 100), 1, True)),
+        Case("rank4-no-bias", lambda: ((None, 2, 3, 8), 16, False)),
+    ],
+    points=1,
+    hint="Only the last axis of the input counts: kernel (in, units) plus, with a bias, (units,).",
+))
 
 
 def _x(seed, shape):
@@ -32,26 +54,4 @@ register(Exercise(
     hidden=[Case("rank3", lambda: _dy_x(52, (2, 3, 4)))],
     points=1,
     hint="d(x^2)/dx = 2x; the chain rule multiplies it by dy, elementwise.",
-))
-
-
-def _count_ref(input_shape, units, use_bias):
-    # Written out, not taken from the kit's Dense: the kernel is (in, units), the bias (units,).
-    return np.int64(input_shape[-1] * units + (units if use_bias else 0))
-
-
-register(Exercise(
-    id="dense_param_count", notebook=NOTEBOOK, function="dense_param_count",
-    reference=_count_ref,
-    visible=[
-        Case("in3-units4", lambda: ((None, 3), 4, True)),
-        Case("no-bias", lambda: ((None, 5), 2, False)),
-        Case("rank3-input", lambda: ((None, 7, 6), 10, True)),
-    ],
-    hidden=[
-        Case("units1", lambda: ((None, 100), 1, True)),
-        Case("rank4-no-bias", lambda: ((None, 2, 3, 8), 16, False)),
-    ],
-    points=1,
-    hint="Only the last axis of the input counts: kernel (in, units) plus, with a bias, (units,).",
 ))
