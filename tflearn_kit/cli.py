@@ -109,7 +109,9 @@ def run_coverage(args):
     return 0
 
 
-COMMANDS = [add_coverage, add_compare, add_release, add_bench]
+from .grading.commands import add_grade, add_gradescope  # noqa: E402 (the grading subcommands)
+
+COMMANDS = [add_coverage, add_compare, add_release, add_bench, add_grade, add_gradescope]
 
 
 def main(argv=None):

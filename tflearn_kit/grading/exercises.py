@@ -12,6 +12,7 @@ shapes, the expected and actual output shapes, the max error and a hint; an
 exercise not yet done prints "not implemented yet" instead of a traceback.
 """
 import importlib
+import os
 import pkgutil
 import traceback
 from dataclasses import dataclass, field
@@ -121,7 +122,8 @@ def compare_results(actual, expected, rtol):
         return False, "the result contains NaN", err
     scale = max(1.0, float(np.max(np.abs(expected))))
     if err > rtol * scale:
-        return False, f"shape {actual.shape} is right, but the max abs error is {err:.2e}", err
+        dtype = "" if actual.dtype == expected.dtype else f" (your dtype is {actual.dtype}, expected {expected.dtype})"
+        return False, f"shape {actual.shape} is right, but the max abs error is {err:.2e}{dtype}", err
     return True, "", err
 
 
@@ -156,24 +158,39 @@ def run_cases(exercise, fn, which="visible"):
     return [run_case(exercise, fn, case) for case in exercise.cases(which)]
 
 
-def check(exercise_id, fn):
-    """Run the visible cases of an exercise on the student's function and print the verdict."""
+def _under_nbgrader():
+    """True inside nbgrader's autograde, which sets NBGRADER_EXECUTION in the kernel."""
+    return bool(os.environ.get("NBGRADER_EXECUTION"))
+
+
+def check(exercise_id, fn, hidden=False):
+    """Run the visible cases of an exercise on the student's function and print the verdict.
+
+    ``hidden=True`` runs the hidden cases instead (solutions/ only: release removes
+    those calls, and nbgrader's autograde puts them back). Inside nbgrader's
+    autograde a failure raises AssertionError, so nbgrader scores the cell 0.
+    """
     exercise = get(exercise_id)
-    results = run_cases(exercise, fn, "visible")
+    which = "hidden" if hidden else "visible"
+    results = run_cases(exercise, fn, which)
     passed = sum(r.passed for r in results)
-    PROGRESS[exercise_id] = (passed, len(results))
+    if not hidden:
+        PROGRESS[exercise_id] = (passed, len(results))
+    label = f"{exercise_id} (hidden cases)" if hidden else exercise_id
     if any(r.not_implemented for r in results):
-        print(f"{exercise_id}: not implemented yet. Replace `raise NotImplementedError()` "
-              f"in {exercise.function} with your code, then run this cell again.")
+        message = (f"{label}: not implemented yet. Replace `raise NotImplementedError()` "
+                   f"in {exercise.function} with your code, then run this cell again.")
+    elif passed == len(results):
+        print(f"{label}: all {len(results)} cases passed.")
         return
-    if passed == len(results):
-        print(f"{exercise_id}: all {len(results)} cases passed.")
-        return
-    first = next(r for r in results if not r.passed)
-    print(f"{exercise_id}: {passed}/{len(results)} cases passed. "
-          f"Case '{first.case}' failed: {first.message}.")
-    if exercise.hint:
-        print(f"Hint: {exercise.hint}")
+    else:
+        first = next(r for r in results if not r.passed)
+        message = f"{label}: {passed}/{len(results)} cases passed. Case '{first.case}' failed: {first.message}."
+        if exercise.hint:
+            message += f"\nHint: {exercise.hint}"
+    print(message)
+    if _under_nbgrader():
+        raise AssertionError(message)
 
 
 def progress(notebook):

@@ -1,0 +1,166 @@
+"""Submissions for the grading tests, generated from a solution notebook.
+
+``solution_path(name)`` is the real ``solutions/<name>.ipynb`` when it exists,
+else the stand-in in tests/grading_fixtures/ (for 02 until it lands).
+``faults(nb)`` makes the fault corpus: every way the issue lists a submission can
+go wrong, each as (name, file bytes); ``cheats(nb)`` the submissions that try
+to fool the checker.
+"""
+import copy
+import json
+import re
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parent / "grading_fixtures"
+
+
+def solution_path(name):
+    real = ROOT / "solutions" / f"{name}.ipynb"
+    return real if real.exists() else FIXTURES / f"{name}.ipynb"
+
+
+def solution_paths():
+    """Every assignment's solution notebook: the real ones, plus the fixture for any not yet written."""
+    real = {p.stem: p for p in (ROOT / "solutions").glob("*.ipynb")}
+    for p in FIXTURES.glob("*.ipynb"):
+        real.setdefault(p.stem, p)
+    return [real[k] for k in sorted(real)]
+
+
+def _text(nb):
+    return nbformat.writes(nb).encode()
+
+
+def _def_cell(nb, function):
+    pattern = re.compile(rf"^def {function}\(", re.M)
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and pattern.search(cell.source):
+            return i
+    raise LookupError(f"no cell defines {function}")
+
+
+def _inject(nb, function, lines):
+    """A copy of nb where ``function`` starts by running ``lines`` (its docstring kept first)."""
+    nb = copy.deepcopy(nb)
+    cell = nb.cells[_def_cell(nb, function)]
+    src = cell.source.splitlines()
+    start = next(i for i, line in enumerate(src) if line.startswith(f"def {function}("))
+    # after the signature (and a one-line docstring if any)
+    at = start + 1
+    if at < len(src) and src[at].strip().startswith(('"""', "'''")) and src[at].strip().count('"""') != 1:
+        at += 1
+    elif at < len(src) and src[at].strip().startswith(('"""', "'''")):
+        at = next(i for i in range(at + 1, len(src)) if '"""' in src[i] or "'''" in src[i]) + 1
+    cell.source = "\n".join(src[:at] + [f"    {line}" for line in lines] + src[at:])
+    return nb
+
+
+def _replace_return(nb, function, new_return):
+    """A copy of nb where the last ``return`` of ``function``'s cell returns ``new_return`` of the value."""
+    nb = copy.deepcopy(nb)
+    cell = nb.cells[_def_cell(nb, function)]
+    src = cell.source.splitlines()
+    last = max(i for i, line in enumerate(src) if line.strip().startswith("return "))
+    indent = src[last][: len(src[last]) - len(src[last].lstrip())]
+    value = src[last].strip()[len("return "):]
+    src[last] = f"{indent}__value = {value}\n{indent}return {new_return.format(v='__value')}"
+    cell.source = "\n".join(src)
+    return nb
+
+
+def faults(nb):
+    """[(name, bytes, what the reason must mention)] for every fault the issue lists."""
+    out = []
+
+    def add(name, data, expect):
+        out.append((name, data if isinstance(data, bytes) else _text(data), expect))
+
+    add("infinite_loop", _inject(nb, "dense_forward", ["while True:", "    pass"]), "did not finish within")
+    add("sys_exit", _inject(nb, "dense_forward", ["import sys", "sys.exit(3)"]), "sys.exit")
+    add("os_exit", _inject(nb, "sigmoid", ["import os", "os._exit(7)"]), "exited with code 7")
+    add("dead_kernel", _inject(nb, "sigmoid", ["import os, signal", "os.kill(os.getpid(), signal.SIGKILL)"]),
+        "killed")
+    add("huge_allocation", _inject(nb, "dense_backward", ["import numpy", "numpy.ones((200_000, 200_000))"]),
+        "MemoryError")
+    add("print_50mb", _inject(nb, "dense_forward", ["print('x' * 50_000_000)"]), "full marks")
+    broken = copy.deepcopy(nb)
+    i = _def_cell(broken, "dense_forward")
+    broken.cells[i].source = broken.cells[i].source.replace("def dense_forward(x, kernel, bias):",
+                                                            "def dense_forward(x, kernel, bias)")
+    add("syntax_error", broken, "syntax error")
+    deleted = copy.deepcopy(nb)
+    del deleted.cells[_def_cell(deleted, "dense_backward")]
+    add("deleted_cell", deleted, "no function named dense_backward")
+    duplicated = copy.deepcopy(nb)
+    duplicated.cells = [c for cell in nb.cells for c in (cell, copy.deepcopy(cell))]
+    for c in duplicated.cells:                         # nbformat wants unique cell ids
+        c.pop("id", None)
+    add("duplicated_cells", _renumber(duplicated), "full marks")
+    reordered = copy.deepcopy(nb)
+    reordered.cells = list(reversed(reordered.cells))
+    add("reordered_cells", reordered, "full marks")
+    retyped = copy.deepcopy(nb)
+    i = _def_cell(retyped, "sigmoid")
+    retyped.cells[i] = nbformat.v4.new_markdown_cell(retyped.cells[i].source, metadata=retyped.cells[i].metadata)
+    add("retyped_cell", retyped, "markdown cell")
+    renamed = copy.deepcopy(nb)
+    i = _def_cell(renamed, "dense_forward")
+    renamed.cells[i].source = renamed.cells[i].source.replace("def dense_forward(", "def dense_fwd(")
+    add("renamed_function", renamed, "dense_fwd")
+    add("wrong_shape", _replace_return(nb, "dense_forward", "{v}[..., :1]"), "expected shape")
+    add("wrong_dtype", _replace_return(nb, "sigmoid", "{v}.astype('float16')"), "float16")
+    text = _text(nb)
+    add("corrupted_json", text[: len(text) // 2], "not valid notebook JSON")
+    add("empty_file", b"", "empty")
+    add("not_a_notebook", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe", "not a notebook")
+    add("json_not_notebook", json.dumps({"hello": "world"}).encode(), "not a Jupyter notebook")
+    return out
+
+
+def _renumber(nb):
+    """Fresh cell ids (a duplicated or inserted cell would repeat or lack one)."""
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i}"
+    return nb
+
+
+CHEAT_LINES = [
+    "import builtins, numpy, numpy.testing",
+    "numpy.allclose = lambda *a, **k: True",
+    "numpy.testing.assert_allclose = lambda *a, **k: None",
+    "builtins.abs = lambda x: 0",
+    "builtins.max = lambda *a, **k: 0",
+    "import tflearn_kit.grading.exercises as _ex",
+    "_ex.compare_results = lambda *a, **k: (True, '', 0.0)",
+    "_ex.check = lambda *a, **k: print('all cases passed.')",
+]
+
+
+def cheats(nb):
+    """[(name, bytes)]: wrong answers that try to make the grader believe they pass."""
+    out = []
+    # 1. patches at the top level of a cell, plus a function that returns zeros
+    top = copy.deepcopy(nb)
+    top.cells.insert(1, nbformat.v4.new_code_cell("\n".join(CHEAT_LINES)))
+    top = _replace_return(top, "dense_forward", "numpy.zeros_like({v})")
+    top.cells.insert(1, nbformat.v4.new_code_cell("import numpy"))
+    out.append(("patch_at_top_level", _text(_renumber(top))))
+    # 2. the same patches from inside the function, while it runs
+    inside = _inject(nb, "dense_forward", CHEAT_LINES)
+    inside = _replace_return(inside, "dense_forward", "numpy.zeros_like({v})")
+    out.append(("patch_inside_function", _text(inside)))
+    # 3. an ndarray subclass that claims to equal anything
+    liar = copy.deepcopy(nb)
+    liar.cells.insert(1, nbformat.v4.new_code_cell(
+        "import numpy\n"
+        "class Liar(numpy.ndarray):\n"
+        "    def __eq__(self, other): return numpy.ones(numpy.shape(other), bool)\n"
+        "    def __sub__(self, other): return numpy.zeros(numpy.shape(other))\n"
+        "    def __rsub__(self, other): return numpy.zeros(numpy.shape(other))\n"
+        "    def astype(self, *a, **k): return numpy.zeros(self.shape)\n"))
+    liar = _replace_return(liar, "dense_forward", "numpy.zeros_like({v}).view(Liar)")
+    out.append(("ndarray_subclass", _text(_renumber(liar))))
+    return out

@@ -1,0 +1,309 @@
+"""The autograder: one submitted notebook -> a score per exercise, with reasons in plain words.
+
+    result = grade_submission("alice/02_dense_and_activations.ipynb")
+    result.score, result.max_score, result.status, result.reason
+
+How a submission is graded (see docs/instructors.md for why):
+
+1. Read the file and detect its assignment (notebook metadata, else file name,
+   else the exercise checks in its cells).
+2. Extract the student's definitions (``submission.extract``): imports,
+   functions, classes and the constants they use; not the rest of the notebook.
+3. Load them in a limited, separate process (``sandbox.StudentProcess``).
+4. For every case of every exercise (visible, hidden, and the instructor's
+   extra cases), build the inputs and the expected result HERE, ask the
+   student's process for the function's result, and compare HERE. No student
+   code ever runs in this process, so patching NumPy, the checker or builtins in
+   the notebook changes nothing.
+5. Points per exercise: its points times the fraction of its cases passed.
+
+Nothing a submission does makes ``grade_submission`` raise: every problem
+becomes part of the result's ``reason``.
+"""
+import time
+import traceback
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import exercises, sandbox
+from .submission import NotGradable, detect_assignment, extract, missing_function_reason, read_notebook, sha256_of
+
+CASE_TIMEOUT = 10.0          # seconds for one call of a student's function
+TOTAL_TIMEOUT = 120.0        # seconds for one submission, everything included
+
+
+@dataclass
+class CaseOutcome:
+    name: str
+    kind: str                    # "visible", "hidden", "extra" (instructor's case) or "test" (instructor's test)
+    passed: bool
+    message: str = ""            # full detail (inputs, shapes, error), for the instructor
+    public: str = ""             # what a student may see for a hidden case (no inputs)
+
+
+@dataclass
+class ExerciseResult:
+    id: str
+    function: str
+    points: float
+    score: float = 0.0
+    cases: list = field(default_factory=list)
+    problem: str = ""            # why nothing was graded, when nothing was
+
+    @property
+    def passed(self):
+        return sum(c.passed for c in self.cases)
+
+    def summary(self):
+        """One short phrase for the gradebook's reason column."""
+        if self.problem:
+            return self.problem
+        if self.cases and all(c.message == "not implemented yet" for c in self.cases):
+            return "not implemented yet"
+        failed = [c for c in self.cases if not c.passed]
+        if not failed:
+            return "all cases passed"
+        first = failed[0]
+        return f"{self.passed}/{len(self.cases)} cases passed; case '{first.name}' {_short(first.message)}"
+
+
+@dataclass
+class Result:
+    submission: str
+    sha256: str = ""
+    assignment: str = ""
+    score: float = 0.0
+    max_score: float = 0.0
+    status: str = "graded"       # "graded", "ungradable" (nothing could be graded) or "grader-error"
+    reason: str = ""
+    notes: list = field(default_factory=list)
+    flags: list = field(default_factory=list)          # for the instructor's review, not scored
+    exercises: list = field(default_factory=list)
+    output: str = ""             # the student's printing while graded (truncated)
+    seconds: float = 0.0
+    execution: str = ""          # with execute=True: how running the notebook top to bottom went
+
+    def to_dict(self):
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data):
+        data = dict(data)
+        data["exercises"] = [ExerciseResult(**{**e, "cases": [CaseOutcome(**c) for c in e["cases"]]})
+                             for e in data.get("exercises", [])]
+        return cls(**data)
+
+
+def _short(text, limit=200):
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class StudentFunctionError(Exception):
+    """Raised inside an instructor's test when the student's function failed."""
+
+
+def _copy(args):
+    return tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
+
+
+def _evaluate(exercise, case, kind, process, deadline, case_timeout):
+    """Run one case: inputs and expected value here, the student's function in the sandbox."""
+    if time.monotonic() > deadline:
+        return CaseOutcome(case.name, kind, False, "not run: the time limit for the whole submission was reached",
+                           "not run: the time limit for the whole submission was reached")
+    args = case.make()
+    expected = exercise.reference(*_copy(args))
+    call = process.call(exercise.function, _copy(args), timeout=min(case_timeout, max(deadline - time.monotonic(), 0.1)))
+    if not call.ok:
+        return CaseOutcome(case.name, kind, False, call.error, call.error)
+    ok, reason, _ = exercises.compare_results(call.value, expected, exercise.rtol)
+    if ok:
+        return CaseOutcome(case.name, kind, True)
+    detail = f"inputs {exercises._describe_args(args)}; expected {exercises._shape(expected)}: {reason}"
+    return CaseOutcome(case.name, kind, False, detail, reason)
+
+
+def _run_instructor_test(exercise, test, process, case_timeout):
+    """An instructor's ``test_<exercise>(fn)``, run HERE with ``fn`` calling the student's function."""
+    def fn(*args):
+        call = process.call(exercise.function, args, timeout=case_timeout)
+        if not call.ok:
+            raise StudentFunctionError(call.error)
+        return call.value
+    name = test.__name__
+    try:
+        test(fn)
+    except StudentFunctionError as exc:
+        return CaseOutcome(name, "test", False, f"your function {exc}", f"your function {exc}")
+    except AssertionError as exc:
+        text = f"failed: {exc}" if str(exc) else "failed"
+        return CaseOutcome(name, "test", False, text, text)
+    except Exception as exc:                            # noqa: BLE001 (e.g. an Opaque result misused)
+        text = f"failed ({type(exc).__name__}: {_short(exc)})"
+        return CaseOutcome(name, "test", False, text, text)
+    return CaseOutcome(name, "test", True)
+
+
+def _ungradable(path, sha, reason, assignment=""):
+    result = Result(submission=str(path), sha256=sha, assignment=assignment or "", status="ungradable",
+                    reason=reason)
+    if assignment:
+        result.exercises = [ExerciseResult(e.id, e.function, float(e.points), 0.0, [], reason)
+                            for e in exercises.for_notebook(assignment)]
+        result.max_score = float(sum(e.points for e in result.exercises))
+    return result
+
+
+def grade_submission(path, assignment=None, extra=None, timeout=TOTAL_TIMEOUT, case_timeout=CASE_TIMEOUT,
+                     memory_mb=sandbox.MEMORY_LIMIT_MB, execute=False):
+    """Grade one submitted file. Never raises: problems become the result's status and reason.
+
+    ``extra`` (from ``load_extra_tests``) adds an instructor's cases and tests.
+    ``execute=True`` also runs the notebook top to bottom in a fresh kernel
+    (``execute.py``) and reports how that went; it does not change the score.
+    """
+    started = time.monotonic()
+    path = Path(path)
+    try:
+        sha = sha256_of(path)
+    except OSError:
+        sha = ""
+    try:
+        result = _grade(path, sha, assignment, extra or ExtraTests(), timeout, case_timeout, memory_mb)
+    except Exception as exc:                            # noqa: BLE001 (a bug of ours must not lose the row)
+        result = _ungradable(path, sha, f"the grader itself failed ({type(exc).__name__}: {_short(exc)}); "
+                                        "please report this", assignment or "")
+        result.status = "grader-error"
+        result.notes.append(traceback.format_exc(limit=5))
+    if execute and result.status == "graded":
+        from .execute import execute_notebook
+        run = execute_notebook(path, timeout=max(timeout, 60))
+        result.execution = run.reason + "".join(f"; {e}" for e in run.errors[:5])
+    result.seconds = round(time.monotonic() - started, 2)
+    return result
+
+
+def _grade(path, sha, assignment, extra, timeout, case_timeout, memory_mb):
+    deadline = time.monotonic() + timeout
+    try:
+        nb = read_notebook(path)
+    except NotGradable as exc:
+        guess = assignment or _assignment_from_name(path)
+        return _ungradable(path, sha, str(exc), guess)
+    try:
+        assignment = assignment or detect_assignment(nb, path)
+    except NotGradable as exc:
+        return _ungradable(path, sha, str(exc))
+    todo = exercises.for_notebook(assignment)
+    result = Result(submission=str(path), sha256=sha, assignment=assignment)
+    result.max_score = float(sum(e.points for e in todo))
+    if not todo:
+        result.reason = "this assignment has no graded exercises"
+        return result
+
+    found = extract(nb)
+    result.notes += found.notes
+    for e in todo:
+        used = found.uses_kit.get(e.function)
+        if used:
+            result.flags.append(f"{e.function} uses the kit ({', '.join(used)}); check it is not calling "
+                                "the reference implementation")
+    present = [e for e in todo if e.function in found.defined]
+    process = None
+    try:
+        if present:
+            process = sandbox.StudentProcess(found.chunks, memory_mb=memory_mb, load_timeout=case_timeout,
+                                             cpu_seconds=int(timeout) + 30)
+            process.start()
+            result.notes += process.load.errors
+        for e in todo:
+            er = ExerciseResult(e.id, e.function, float(e.points))
+            if e not in present:
+                er.problem = missing_function_reason(found, e.function)
+            else:
+                timeouts = 0
+                for kind, cases in (("visible", e.visible), ("hidden", e.hidden), ("extra", extra.cases.get(e.id, []))):
+                    for case in cases:
+                        if timeouts >= 2:       # two cases looped: the rest would too, at 10 s each
+                            why = "not run: two earlier cases of this exercise did not finish in time"
+                            er.cases.append(CaseOutcome(case.name, kind, False, why, why))
+                            continue
+                        outcome = _evaluate(e, case, kind, process, deadline, case_timeout)
+                        timeouts += "did not finish within" in outcome.message
+                        er.cases.append(outcome)
+                for test in extra.tests.get(e.id, []):
+                    er.cases.append(_run_instructor_test(e, test, process, case_timeout))
+                total = len(er.cases)
+                er.score = round(e.points * er.passed / total, 4) if total else 0.0
+            result.exercises.append(er)
+        if process is not None:
+            result.output = process.output()
+    finally:
+        if process is not None:
+            process.close()
+    result.score = round(sum(er.score for er in result.exercises), 4)
+    result.reason = _reason(result)
+    return result
+
+
+def _assignment_from_name(path):
+    from .submission import known_assignments
+    matches = [a for a in known_assignments() if a in Path(path).name]
+    return max(matches, key=len) if matches else ""
+
+
+def _reason(result):
+    if result.max_score and result.score >= result.max_score:
+        parts = ["full marks"]
+    else:
+        parts = [f"{er.id}: {er.summary()}" for er in result.exercises if er.score < er.points]
+    parts += [n for n in result.notes]
+    return _short("; ".join(parts), 600)
+
+
+# -- the instructor's extra tests --------------------------------------------------------
+
+
+@dataclass
+class ExtraTests:
+    """Cases and test functions from ``--tests DIR``: {exercise id: [Case]} and {exercise id: [fn]}."""
+    cases: dict = field(default_factory=dict)
+    tests: dict = field(default_factory=dict)
+    files: list = field(default_factory=list)
+
+    def digest(self):
+        import hashlib
+        h = hashlib.sha256()
+        for f in sorted(self.files):
+            h.update(Path(f).read_bytes())
+        return h.hexdigest()[:16]
+
+
+def load_extra_tests(directory):
+    """Read every ``*.py`` in ``directory``: ``CASES = {exercise id: [Case, ...]}`` and
+    ``def test_<exercise id>(fn)`` (or ``test_<exercise id>__<what>(fn)``) functions. Raises ValueError naming an unknown exercise."""
+    import importlib.util
+    extra = ExtraTests()
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise ValueError(f"--tests: {directory} is not a directory")
+    exercises._load_catalog()
+    for file in sorted(directory.glob("*.py")):
+        spec = importlib.util.spec_from_file_location(f"tflearn_kit_extra_tests.{file.stem}", file)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        extra.files.append(str(file))
+        for exercise_id, cases in getattr(module, "CASES", {}).items():
+            exercises.get(exercise_id)                 # ValueError when unknown
+            extra.cases.setdefault(exercise_id, []).extend(cases)
+        for name, value in vars(module).items():
+            if name.startswith("test_") and callable(value):
+                exercise_id = name[len("test_"):].split("__")[0]      # test_<id> or test_<id>__<what>
+                if exercise_id not in exercises.REGISTRY:
+                    raise ValueError(f"{file}: {name} names no exercise {exercise_id!r}. "
+                                     f"Known: {', '.join(sorted(exercises.REGISTRY))}.")
+                extra.tests.setdefault(exercise_id, []).append(value)
+    return extra

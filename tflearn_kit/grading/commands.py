@@ -1,0 +1,80 @@
+"""The grading subcommands of ``tflearn-kit`` (registered in tflearn_kit/cli.py).
+
+    tflearn-kit grade SUBMISSION ... --out DIR [--jobs N] [--timeout SECONDS] [--tests DIR]
+                      [--case-timeout SECONDS] [--assignment NAME] [--memory MB] [--execute]
+    tflearn-kit gradescope ASSIGNMENT --out autograder.zip [--tests DIR]
+"""
+import sys
+from pathlib import Path
+
+
+def _expand(paths):
+    """Files as given; a directory stands for every .ipynb below it."""
+    out = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out += sorted(q for q in p.rglob("*.ipynb") if ".ipynb_checkpoints" not in q.parts)
+        else:
+            out.append(p)
+    return out
+
+
+def add_grade(sub):
+    from .autograde import CASE_TIMEOUT, TOTAL_TIMEOUT
+    p = sub.add_parser("grade", help="grade submitted notebooks: gradebook, feedback, Gradescope results")
+    p.add_argument("submissions", nargs="+", help="notebooks, or folders of notebooks")
+    p.add_argument("--out", required=True, metavar="DIR", help="where gradebook.csv and feedback go")
+    p.add_argument("--jobs", type=int, default=1, help="submissions graded at the same time")
+    p.add_argument("--timeout", type=float, default=TOTAL_TIMEOUT, help="seconds per submission, in all")
+    p.add_argument("--case-timeout", type=float, default=CASE_TIMEOUT, help="seconds per call of a function")
+    p.add_argument("--tests", metavar="DIR", help="the instructor's extra tests (see docs/instructors.md)")
+    p.add_argument("--assignment", help="grade every submission as this assignment (default: detect)")
+    p.add_argument("--memory", type=int, default=None, metavar="MB", help="address-space limit of a sandbox")
+    p.add_argument("--execute", action="store_true",
+                   help="also run each notebook top to bottom in a fresh kernel and report what failed "
+                        "(feedback only; slow: imports TensorFlow)")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(run=run_grade)
+
+
+def run_grade(args):
+    from .autograde import load_extra_tests
+    from .batch import grade_many
+    paths = _expand(args.submissions)
+    if not paths:
+        print("tflearn-kit grade: no submissions found", file=sys.stderr)
+        return 2
+    try:
+        extra = load_extra_tests(args.tests) if args.tests else None
+    except (ValueError, SyntaxError, ImportError) as exc:
+        print(f"tflearn-kit grade: {exc}", file=sys.stderr)
+        return 2
+    results = grade_many(paths, args.out, jobs=args.jobs, timeout=args.timeout, case_timeout=args.case_timeout,
+                         extra=extra, assignment=args.assignment, memory_mb=args.memory, quiet=args.quiet,
+                         execute=args.execute)
+    missing = sum(r is None for r in results)
+    graded = [r for r in results if r is not None]
+    print(f"{len(graded)} submissions graded into {args.out}/gradebook.csv; "
+          f"{sum(r.max_score > 0 and r.score >= r.max_score for r in graded)} with full marks, "
+          f"{sum(r.status != 'graded' for r in graded)} not gradable.")
+    return 0 if missing == 0 else 1
+
+
+def add_gradescope(sub):
+    p = sub.add_parser("gradescope", help="build a Gradescope autograder zip for one assignment")
+    p.add_argument("assignment", help="e.g. 02_dense_and_activations")
+    p.add_argument("--out", default="autograder.zip")
+    p.add_argument("--tests", metavar="DIR", help="the instructor's extra tests to bundle")
+    p.add_argument("--timeout", type=float, default=None, help="seconds per submission")
+    p.set_defaults(run=run_gradescope)
+
+
+def run_gradescope(args):
+    from . import gradescope
+    try:
+        names = gradescope.build(Path(args.assignment).stem, args.out, args.tests, args.timeout)
+    except (ValueError, SyntaxError, ImportError) as exc:
+        print(f"tflearn-kit gradescope: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {args.out} ({len(names)} files). Upload it as the assignment's autograder on Gradescope.")
+    return 0

@@ -1,0 +1,110 @@
+"""Optional: run a submission top to bottom in a fresh kernel, under limits (``grade --execute``).
+
+This does not change the score (the exercises are graded from the student's
+definitions in a clean process, see autograde.py); it tells the student and the
+instructor whether the notebook as submitted runs, and which cell fails.
+
+The kernel is started by a separate process (``python -m
+tflearn_kit.grading.execute IN OUT``) in its own session, with an address-space
+limit the kernel inherits. TensorFlow reserves about 2 GB of address space on
+import (measured: VmPeak 1.9 GB, resident 0.65 GB), so the limit is 6 GB: TF
+imports, a 10 GB array does not. Each cell has a timeout; the whole run has
+one too, after which the session is killed.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .sandbox import THREAD_ENV, describe_exit, limiter
+
+EXEC_MEMORY_MB = 6144
+CELL_TIMEOUT = 60
+TOTAL_TIMEOUT = 300
+MAX_OUTPUT = 1_000_000        # characters of a cell's output kept; the rest is dropped
+
+
+@dataclass
+class Execution:
+    ok: bool
+    reason: str                       # plain words
+    errors: list = field(default_factory=list)     # ["cell 5: NameError: name 'x' is not defined", ...]
+    seconds: float = 0.0
+
+
+def execute_notebook(path, cell_timeout=CELL_TIMEOUT, timeout=TOTAL_TIMEOUT, memory_mb=EXEC_MEMORY_MB):
+    """Run the notebook at ``path`` in a fresh kernel under limits; never raises."""
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="tflearn-kit-exec-") as tmp:
+        report = Path(tmp) / "report.json"
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "MPLBACKEND": "Agg", **THREAD_ENV}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tflearn_kit.grading.execute", str(Path(path).resolve()), str(report),
+             str(cell_timeout)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp, env=env,
+            start_new_session=True, preexec_fn=limiter(memory_mb, None))
+        try:
+            code = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            code = None
+        finally:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)       # the kernel too
+            except (ProcessLookupError, PermissionError):
+                pass
+            proc.wait()
+        seconds = round(time.monotonic() - started, 1)
+        if code is None:
+            return Execution(False, f"the notebook did not finish running within {timeout:g} s", [], seconds)
+        try:
+            data = json.loads(report.read_text())
+        except (OSError, ValueError):
+            return Execution(False, f"the notebook could not be run: {describe_exit(code)}", [], seconds)
+    return Execution(data["ok"], data["reason"], data["errors"], seconds)
+
+
+def _run(path, report, cell_timeout):
+    """In the limited child: execute with nbclient, write a short JSON report."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    def write(ok, reason, errors=()):
+        Path(report).write_text(json.dumps({"ok": ok, "reason": reason, "errors": list(errors)}))
+
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception as exc:                           # noqa: BLE001
+        return write(False, f"the notebook could not be read ({type(exc).__name__})")
+    client = NotebookClient(nb, timeout=cell_timeout, kernel_name="python3", allow_errors=True,
+                            record_timing=False, resources={"metadata": {"path": str(Path.cwd())}})
+    try:
+        client.execute()
+    except CellTimeoutError:
+        return write(False, f"a cell did not finish within {cell_timeout} s", _errors(nb))
+    except DeadKernelError:
+        return write(False, "the kernel died (sys.exit/os._exit in a cell, or out of memory)", _errors(nb))
+    except Exception as exc:                           # noqa: BLE001
+        return write(False, f"the notebook could not be run ({type(exc).__name__}: {str(exc)[:200]})",
+                     _errors(nb))
+    errors = _errors(nb)
+    write(not errors, "ran top to bottom without an error" if not errors else
+          f"{len(errors)} cell(s) raised an error", errors)
+
+
+def _errors(nb):
+    out = []
+    for number, cell in enumerate(nb.cells, start=1):
+        for o in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            if o.get("output_type") == "error":
+                out.append(f"cell {number}: {o.get('ename')}: {str(o.get('evalue'))[:200]}")
+    return out
+
+
+if __name__ == "__main__":
+    _run(sys.argv[1], sys.argv[2], int(float(sys.argv[3])))

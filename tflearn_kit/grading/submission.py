@@ -1,0 +1,257 @@
+"""Read a submitted notebook: which assignment it is, and the code that defines its functions.
+
+The grader does not run a submission top to bottom. It takes, from every code
+cell in order, the top-level statements a function can depend on:
+
+- ``import`` statements (without TensorFlow, Keras, Matplotlib and the kit's
+  TensorFlow side, which exercise functions must not need),
+- every ``def`` and ``class``,
+- assignments to names those functions use (constants such as ``EPS = 1e-7``),
+
+and leaves out everything else (checks, prints, plots, experiments). Later
+definitions replace earlier ones, as they would in a kernel run top to bottom.
+A cell that does not parse is skipped with a note; so is a cell whose type was
+changed from code. What could not be found is reported in plain words.
+"""
+import ast
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from . import exercises
+
+HEAVY_MODULES = {"tensorflow", "keras", "tf_keras", "matplotlib", "IPython", "seaborn", "pandas", "torch"}
+HEAVY_KIT_MODULES = ("tflearn_kit.reference", "tflearn_kit.compare", "tflearn_kit.viz", "tflearn_kit.bench")
+CHECK_CALL = re.compile(r"""\bcheck\(\s*["']([A-Za-z0-9_.]+)["']""")
+DEF_TEXT = re.compile(r"^\s*def\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(", re.M)
+
+
+class NotGradable(Exception):
+    """The file cannot be graded at all (not a notebook, empty, unknown assignment)."""
+
+
+@dataclass
+class Submission:
+    path: Path
+    sha256: str
+    notebook: object = None
+    assignment: str = None
+
+
+def sha256_of(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def read_notebook(path):
+    """The notebook, or raises NotGradable saying in plain words what is wrong with the file."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise NotGradable(f"the file could not be read ({exc.strerror or exc})") from None
+    if not data.strip():
+        raise NotGradable("the file is empty")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise NotGradable("the file is not a notebook (it is not text; a .ipynb file is JSON text)") from None
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise NotGradable(f"the file is not valid notebook JSON (corrupted at line {exc.lineno}, "
+                          f"column {exc.colno}: {exc.msg})") from None
+    if not isinstance(raw, dict) or "cells" not in raw:
+        raise NotGradable("the file is JSON but not a Jupyter notebook (it has no cells)")
+    try:
+        nb = nbformat.reads(text, as_version=4)
+    except Exception as exc:                           # noqa: BLE001 (nbformat raises many kinds)
+        raise NotGradable(f"the notebook could not be read ({type(exc).__name__}: {exc})"[:300]) from None
+    return nb
+
+
+def known_assignments():
+    exercises._load_catalog()
+    return sorted({e.notebook for e in exercises.REGISTRY.values()})
+
+
+def detect_assignment(nb, path):
+    """The assignment (e.g. '02_dense_and_activations'): notebook metadata, else file name, else content."""
+    known = known_assignments()
+    meta = nb.metadata.get("tflearn_kit", {}) if nb is not None else {}
+    declared = meta.get("assignment") if isinstance(meta, dict) else None
+    if declared in known:
+        return declared
+    name = Path(path).name
+    by_name = [a for a in known if a in name]
+    if by_name:
+        return max(by_name, key=len)
+    votes = {}
+    for cell in (nb.cells if nb is not None else []):
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
+        ids = CHECK_CALL.findall(cell.get("source", ""))
+        if grade_id.startswith("check_"):
+            ids.append(grade_id[len("check_"):])
+        for exercise_id in ids:
+            exercise = exercises.REGISTRY.get(exercise_id)
+            if exercise is not None:
+                votes[exercise.notebook] = votes.get(exercise.notebook, 0) + 1
+    if votes:
+        return max(votes, key=votes.get)
+    raise NotGradable(f"could not tell which assignment '{name}' is: no assignment in its metadata, "
+                      f"no known notebook name ({', '.join(known)}) in the file name, "
+                      "and no exercise checks in its cells")
+
+
+# -- extracting the definitions ------------------------------------------------------
+
+
+@dataclass
+class Extraction:
+    chunks: list = field(default_factory=list)        # [{"cell", "source", "label"}] in order
+    defined: dict = field(default_factory=dict)        # function/class name -> cell number (last wins)
+    notes: list = field(default_factory=list)          # plain-words problems found while reading
+    syntax_errors: dict = field(default_factory=dict)  # cell number -> "line 3: invalid syntax"
+    broken_defs: dict = field(default_factory=dict)    # name -> cell number, defs in cells that do not parse
+    retyped_defs: dict = field(default_factory=dict)   # name -> (cell number, cell type)
+    solution_cells: dict = field(default_factory=dict)  # nbgrader grade_id -> (cell number, cell type, names)
+    uses_kit: dict = field(default_factory=dict)       # function name -> kit names it uses (for review)
+
+
+def _python_source(source):
+    """IPython magics and shell escapes turned into plain Python (which the grader then ignores)."""
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+        return TransformerManager().transform_cell(source)
+    except Exception:                                  # noqa: BLE001 (fall back to dropping the lines)
+        return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+
+
+def _root(module):
+    return (module or "").split(".")[0]
+
+
+def _light_import(node):
+    """The import without heavy modules, or None when nothing is left."""
+    if isinstance(node, ast.Import):
+        names = [a for a in node.names if _root(a.name) not in HEAVY_MODULES
+                 and not a.name.startswith(HEAVY_KIT_MODULES)]
+        return ast.Import(names=names) if names else None
+    if node.level == 0 and (_root(node.module) in HEAVY_MODULES or (node.module or "").startswith(HEAVY_KIT_MODULES)):
+        return None
+    if node.module == "tflearn_kit" and any(a.name in ("reference", "compare", "viz", "bench") for a in node.names):
+        names = [a for a in node.names if a.name not in ("reference", "compare", "viz", "bench")]
+        return ast.ImportFrom(module=node.module, names=names, level=node.level) if names else None
+    return node
+
+
+def _names_loaded(node):
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def _assigned_names(node):
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+
+
+def extract(nb):
+    """The definitions of a notebook, as chunks the sandbox can execute one by one."""
+    out = Extraction()
+    statements = []                                    # (cell number, node, lines)
+    for number, cell in enumerate(nb.cells, start=1):
+        source = cell.get("source", "") or ""
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id:
+            out.solution_cells[grade_id] = (number, cell.cell_type, DEF_TEXT.findall(source))
+        if cell.cell_type != "code":
+            for name in DEF_TEXT.findall(source):
+                out.retyped_defs.setdefault(name, (number, cell.cell_type))
+            continue
+        if source.lstrip().startswith("%%"):
+            continue                                    # a cell magic (%%time, %%writefile): not Python
+        python = _python_source(source)
+        try:
+            tree = ast.parse(python)
+        except (SyntaxError, ValueError) as exc:
+            where = f"line {exc.lineno}: " if getattr(exc, "lineno", None) else ""
+            out.syntax_errors[number] = f"{where}{getattr(exc, 'msg', str(exc))}"
+            for name in DEF_TEXT.findall(source):
+                out.broken_defs[name] = number
+            continue
+        lines = python.splitlines()
+        statements += [(number, node, lines) for node in tree.body]
+
+    kit_names = set()                                  # names bound to the kit, except its grading tools
+    for _, node, _ in statements:
+        if isinstance(node, ast.Import):
+            kit_names |= {(a.asname or a.name).split(".")[0] for a in node.names if _root(a.name) == "tflearn_kit"}
+        elif isinstance(node, ast.ImportFrom) and _root(node.module) == "tflearn_kit" \
+                and not (node.module or "").startswith("tflearn_kit.grading"):
+            kit_names |= {a.asname or a.name for a in node.names}
+    needed = set()
+    for _, node, _ in statements:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            needed |= _names_loaded(node)
+    assignments = [(n, node) for n, node, _ in statements if isinstance(node, (ast.Assign, ast.AnnAssign))]
+    changed = True
+    while changed:                                     # constants used by constants used by functions
+        changed = False
+        for _, node in assignments:
+            if _assigned_names(node) & needed:
+                extra = _names_loaded(node) - needed
+                if extra:
+                    needed |= extra
+                    changed = True
+
+    for number, node, lines in statements:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            light = _light_import(node)
+            if light is not None:
+                label = "import " + ", ".join(a.name for a in light.names)
+                out.chunks.append({"cell": number, "source": ast.unparse(light), "label": label})
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+            # Blank lines in front keep the line numbers of the cell in tracebacks.
+            text = "\n" * (first - 1) + "\n".join(lines[first - 1: node.end_lineno])
+            kind = "class" if isinstance(node, ast.ClassDef) else "def"
+            out.chunks.append({"cell": number, "source": text, "label": f"{kind} {node.name}"})
+            out.defined[node.name] = number
+            out.uses_kit[node.name] = sorted(_names_loaded(node) & kit_names)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)) and _assigned_names(node) & needed:
+            if isinstance(node, ast.AnnAssign) and node.value is None:
+                continue
+            names = ", ".join(sorted(_assigned_names(node)))
+            out.chunks.append({"cell": number, "source": ast.unparse(node), "label": f"assignment to {names}"})
+    for number, why in sorted(out.syntax_errors.items()):
+        out.notes.append(f"cell {number} has a syntax error ({why}); the grader skipped that cell")
+    return out
+
+
+def missing_function_reason(extraction, function):
+    """Why ``function`` is not among the definitions, in plain words."""
+    if function in extraction.broken_defs:
+        cell = extraction.broken_defs[function]
+        return (f"{function} is in cell {cell}, which has a syntax error "
+                f"({extraction.syntax_errors[cell]}), so it could not be graded")
+    if function in extraction.retyped_defs:
+        cell, kind = extraction.retyped_defs[function]
+        return f"{function} is in cell {cell}, which is a {kind} cell, not a code cell, so it never runs"
+    solution = extraction.solution_cells.get(f"solution_{function}")
+    if solution is not None:
+        cell, kind, names = solution
+        if kind != "code":
+            return f"the exercise cell of {function} (cell {cell}) was changed into a {kind} cell"
+        if names:
+            return (f"no function named {function}: its exercise cell (cell {cell}) defines "
+                    f"{', '.join(names)} instead. Was it renamed?")
+    import difflib
+    exercise_functions = {e.function for e in exercises.REGISTRY.values()}
+    others = [n for n in extraction.defined if n not in exercise_functions]
+    close = difflib.get_close_matches(function, others, n=1, cutoff=0.6)
+    if close:
+        return (f"no function named {function}, but there is a {close[0]} in cell "
+                f"{extraction.defined[close[0]]}. Was it renamed? The grader looks for {function}")
+    return f"no function named {function} was found (was its cell deleted, or the function renamed?)"
