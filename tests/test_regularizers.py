@@ -5,12 +5,13 @@ import pytest
 import tflearn_kit as kit
 from tflearn_kit.compare import TOLERANCES, make_input
 
+CONFIG = {"class_name": "L1L2", "config": {"l1": 0.01, "l2": 0.02}}
 PENALTIES = {
     "l1": (lambda k: k.regularizers.L1(0.01), lambda: kit.regularizers.L1(0.01)),
     "l2-0.003": (lambda k: k.regularizers.L2(0.003), lambda: kit.regularizers.L2(0.003)),
     "l1l2": (lambda k: k.regularizers.L1L2(l1=0.02, l2=0.07), lambda: kit.regularizers.L1L2(0.02, 0.07)),
     "l2-by-name": (lambda k: k.regularizers.get("l2"), lambda: kit.regularizers.get("l2")),
-    "l1l2-by-name": (lambda k: k.regularizers.get("l1l2"), lambda: kit.regularizers.get("l1l2")),
+    "l1l2-from-config": (lambda k: k.regularizers.get(CONFIG), lambda: kit.regularizers.get(CONFIG)),
 }
 
 
