@@ -8,7 +8,9 @@
 TensorFlow is imported only by ``tflearn_kit.reference`` and ``tflearn_kit.compare``.
 """
 from . import activations, initializers, kernels, layers, regularizers
+from . import callbacks, data, losses, metrics, models, optimizers
 from .seeding import set_seed
 
 __version__ = "0.1.0"
-__all__ = ["activations", "initializers", "kernels", "layers", "regularizers", "set_seed"]
+__all__ = ["activations", "initializers", "kernels", "layers", "regularizers", "set_seed",
+           "callbacks", "data", "losses", "metrics", "models", "optimizers"]

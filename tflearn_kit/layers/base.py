@@ -222,6 +222,9 @@ class Layer:
         return tuple(inputs.shape)
 
     def __call__(self, inputs, training=None, mask=None, **kwargs):
+        first = inputs[0] if isinstance(inputs, (list, tuple)) and inputs else inputs
+        if hasattr(first, "_kit_symbolic_call"):   # models.Input: record the call, compute nothing
+            return first._kit_symbolic_call(self, inputs, training=training, mask=mask, **kwargs)
         if isinstance(inputs, (list, tuple)):
             inputs = [self.convert_input(x) for x in inputs]
         else:

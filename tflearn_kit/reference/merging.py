@@ -1,0 +1,31 @@
+"""Twins of the merging layers. tf.compat.v1.layers had none: TF1 code wrote the op itself."""
+from .registry import Case, register
+from .tf import modules
+
+
+def _tf1(op):
+    def build(layer, xs, training, init):
+        tf, _, _ = modules()
+        return op(tf, layer, xs)
+    return build
+
+
+def _product(tf, layer, xs):
+    out = xs[0]
+    for x in xs[1:]:
+        out = out * x
+    return out
+
+
+register("Add", tf1=_tf1(lambda tf, layer, xs: tf.add_n(xs)), tf1_name="tf.add_n",
+         cases=[Case("two", {}, [(3, 4), (3, 4)]), Case("three-rank3", {}, [(2, 3, 4)] * 3)])
+register("Subtract", tf1=_tf1(lambda tf, layer, xs: tf.subtract(xs[0], xs[1])), tf1_name="tf.subtract",
+         cases=[Case("two", {}, [(3, 4), (3, 4)])])
+register("Multiply", tf1=_tf1(_product), tf1_name="tf.multiply",
+         cases=[Case("three", {}, [(3, 4)] * 3)])
+register("Average", tf1=_tf1(lambda tf, layer, xs: tf.add_n(xs) / len(xs)), tf1_name="tf.add_n / n",
+         cases=[Case("two", {}, [(3, 4), (3, 4)])])
+register("Concatenate", tf1=_tf1(lambda tf, layer, xs: tf.concat(xs, axis=layer.axis)),
+         tf1_name="tf.concat",
+         cases=[Case("last-axis", {}, [(3, 4), (3, 2)]),
+                Case("axis1-rank3", {"axis": 1}, [(2, 3, 4), (2, 1, 4), (2, 2, 4)])])
