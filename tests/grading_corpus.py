@@ -86,6 +86,9 @@ def faults(nb):
     add("huge_allocation", _inject(nb, "dense_backward", ["import numpy", "numpy.ones((200_000, 200_000))"]),
         "MemoryError")
     add("print_50mb", _inject(nb, "dense_forward", ["print('x' * 50_000_000)"]), "full marks")
+    hang = _replace_return(nb, "dense_forward", "{v} + OFFSET")
+    hang.cells.insert(1, nbformat.v4.new_code_cell("def _forever():\n    while True:\n        pass\n\n\nOFFSET = _forever()"))
+    add("hang_while_loading", _renumber(hang), "did not finish within")
     broken = copy.deepcopy(nb)
     i = _def_cell(broken, "dense_forward")
     broken.cells[i].source = broken.cells[i].source.replace("def dense_forward(x, kernel, bias):",
@@ -129,13 +132,13 @@ def _renumber(nb):
 
 CHEAT_LINES = [
     "import builtins, numpy, numpy.testing",
+    "import tflearn_kit.grading.exercises as _ex",
+    "_ex.compare_results = lambda *a, **k: (True, '', 0.0)",
+    "_ex.check = lambda *a, **k: print('all cases passed.')",
     "numpy.allclose = lambda *a, **k: True",
     "numpy.testing.assert_allclose = lambda *a, **k: None",
     "builtins.abs = lambda x: 0",
     "builtins.max = lambda *a, **k: 0",
-    "import tflearn_kit.grading.exercises as _ex",
-    "_ex.compare_results = lambda *a, **k: (True, '', 0.0)",
-    "_ex.check = lambda *a, **k: print('all cases passed.')",
 ]
 
 

@@ -32,6 +32,10 @@ from .submission import NotGradable, detect_assignment, extract, missing_functio
 
 CASE_TIMEOUT = 10.0          # seconds for one call of a student's function
 TOTAL_TIMEOUT = 120.0        # seconds for one submission, everything included
+# When the exercise functions use TensorFlow (the TF1 -> TF2 migration notebook), at least:
+TF_MEMORY_MB = 6144          # TF alone reserves ~2 GB of address space (VmPeak 1.9 GB measured)
+TF_CASE_TIMEOUT = 60.0
+TF_TOTAL_TIMEOUT = 300.0
 
 
 @dataclass
@@ -204,7 +208,7 @@ def _grade(path, sha, assignment, extra, timeout, case_timeout, memory_mb):
         result.reason = "this assignment has no graded exercises"
         return result
 
-    found = extract(nb)
+    found = extract(nb, [e.function for e in todo])
     result.notes += found.notes
     for e in todo:
         used = found.uses_kit.get(e.function)
@@ -212,11 +216,16 @@ def _grade(path, sha, assignment, extra, timeout, case_timeout, memory_mb):
             result.flags.append(f"{e.function} uses the kit ({', '.join(used)}); check it is not calling "
                                 "the reference implementation")
     present = [e for e in todo if e.function in found.defined]
+    if found.uses_tensorflow:
+        # TensorFlow reserves ~2 GB of address space on import and builds graphs on the first call.
+        memory_mb = max(memory_mb, TF_MEMORY_MB)
+        case_timeout = max(case_timeout, TF_CASE_TIMEOUT)
+        deadline = max(deadline, time.monotonic() + TF_TOTAL_TIMEOUT)
     process = None
     try:
         if present:
             process = sandbox.StudentProcess(found.chunks, memory_mb=memory_mb, load_timeout=case_timeout,
-                                             cpu_seconds=int(timeout) + 30)
+                                             cpu_seconds=int(max(timeout, TF_TOTAL_TIMEOUT)) + 30)
             process.start()
             result.notes += process.load.errors
         for e in todo:

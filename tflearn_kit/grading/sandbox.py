@@ -25,6 +25,7 @@ from . import wire
 
 WORKER = Path(__file__).with_name("_worker.py")
 MEMORY_LIMIT_MB = 2048      # a NumPy worker peaks near 150 MB of address space
+IMPORT_TIMEOUT = 60.0      # seconds for one import statement while loading
 OUTPUT_KEPT = 20_000        # characters of the student's printing kept for feedback
 THREAD_ENV = {k: "1" for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
 
@@ -215,7 +216,8 @@ class StudentProcess:
                     header, _ = self._receive(deadline)
                     if header.get("event") == "chunk":
                         current = index_map[int(header["index"])]
-                        deadline = time.monotonic() + self.load_timeout
+                        slow = self.chunks[current].get("kind") == "import"     # importing the kit takes a while
+                        deadline = time.monotonic() + max(self.load_timeout, IMPORT_TIMEOUT if slow else 0)
                     elif header.get("event") == "loaded":
                         break
                     else:

@@ -1,12 +1,14 @@
 """Read a submitted notebook: which assignment it is, and the code that defines its functions.
 
 The grader does not run a submission top to bottom. It takes, from every code
-cell in order, the top-level statements a function can depend on:
+cell in order, the top-level statements the exercise functions depend on,
+transitively:
 
-- ``import`` statements (without TensorFlow, Keras, Matplotlib and the kit's
-  TensorFlow side, which exercise functions must not need),
-- every ``def`` and ``class``,
-- assignments to names those functions use (constants such as ``EPS = 1e-7``),
+- the ``def`` of each exercise function, and the ``def``/``class`` of every
+  helper they use,
+- assignments to names they use (constants such as ``EPS = 1e-7``),
+- the ``import`` statements binding names they use (TensorFlow only when an
+  exercise function uses it, as in the TF1 -> TF2 migration notebook),
 
 and leaves out everything else (checks, prints, plots, experiments). Later
 definitions replace earlier ones, as they would in a kernel run top to bottom.
@@ -17,6 +19,7 @@ import ast
 import hashlib
 import json
 import re
+import symtable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,8 +27,8 @@ import nbformat
 
 from . import exercises
 
-HEAVY_MODULES = {"tensorflow", "keras", "tf_keras", "matplotlib", "IPython", "seaborn", "pandas", "torch"}
-HEAVY_KIT_MODULES = ("tflearn_kit.reference", "tflearn_kit.compare", "tflearn_kit.viz", "tflearn_kit.bench")
+TF_MODULES = {"tensorflow", "keras", "tf_keras"}
+TF_KIT_MODULES = ("tflearn_kit.reference", "tflearn_kit.compare")     # these import TensorFlow
 CHECK_CALL = re.compile(r"""\bcheck\(\s*["']([A-Za-z0-9_.]+)["']""")
 DEF_TEXT = re.compile(r"^\s*def\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(", re.M)
 
@@ -40,6 +43,14 @@ class Submission:
     sha256: str
     notebook: object = None
     assignment: str = None
+
+
+def _source(cell):
+    """A cell's source as text, whatever shape the JSON had (list of lines, missing, junk)."""
+    source = cell.get("source", "")
+    if isinstance(source, list):
+        source = "".join(s for s in source if isinstance(s, str))
+    return source if isinstance(source, str) else ""
 
 
 def sha256_of(path):
@@ -92,7 +103,7 @@ def detect_assignment(nb, path):
     votes = {}
     for cell in (nb.cells if nb is not None else []):
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
-        ids = CHECK_CALL.findall(cell.get("source", ""))
+        ids = CHECK_CALL.findall(_source(cell))
         if grade_id.startswith("check_"):
             ids.append(grade_id[len("check_"):])
         for exercise_id in ids:
@@ -119,6 +130,7 @@ class Extraction:
     retyped_defs: dict = field(default_factory=dict)   # name -> (cell number, cell type)
     solution_cells: dict = field(default_factory=dict)  # nbgrader grade_id -> (cell number, cell type, names)
     uses_kit: dict = field(default_factory=dict)       # function name -> kit names it uses (for review)
+    uses_tensorflow: bool = False                      # the definitions import TensorFlow (more memory, time)
 
 
 def _python_source(source):
@@ -134,35 +146,58 @@ def _root(module):
     return (module or "").split(".")[0]
 
 
-def _light_import(node):
-    """The import without heavy modules, or None when nothing is left."""
-    if isinstance(node, ast.Import):
-        names = [a for a in node.names if _root(a.name) not in HEAVY_MODULES
-                 and not a.name.startswith(HEAVY_KIT_MODULES)]
-        return ast.Import(names=names) if names else None
-    if node.level == 0 and (_root(node.module) in HEAVY_MODULES or (node.module or "").startswith(HEAVY_KIT_MODULES)):
-        return None
-    if node.module == "tflearn_kit" and any(a.name in ("reference", "compare", "viz", "bench") for a in node.names):
-        names = [a for a in node.names if a.name not in ("reference", "compare", "viz", "bench")]
-        return ast.ImportFrom(module=node.module, names=names, level=node.level) if names else None
-    return node
-
-
 def _names_loaded(node):
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
 
-def _assigned_names(node):
-    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-    return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+def _globals_used(node):
+    """The global names a def or class refers to (its locals and parameters excluded), via symtable."""
+    try:
+        table = symtable.symtable(ast.unparse(node), "<definition>", "exec")
+    except SyntaxError:
+        return _names_loaded(node)
+    names = set()
+
+    def walk(t):
+        for sym in t.get_symbols():
+            if not sym.is_referenced():
+                continue
+            if t.get_type() == "module" or (t.get_type() == "function" and sym.is_global()) \
+                    or (t.get_type() == "class" and not sym.is_assigned()):
+                names.add(sym.get_name())
+        for child in t.get_children():
+            walk(child)
+    walk(table)
+    return names
 
 
-def extract(nb):
-    """The definitions of a notebook, as chunks the sandbox can execute one by one."""
+def _needs(node):
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return _globals_used(node)
+    return _names_loaded(node)
+
+
+def _bound_names(node):
+    """The top-level names a statement binds (only those kinds the grader may run)."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return {node.name}
+    if isinstance(node, (ast.Assign, ast.AnnAssign)):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        return {n.id for t in targets if isinstance(t, (ast.Name, ast.Tuple, ast.List))
+                for n in ast.walk(t) if isinstance(n, ast.Name)}
+    if isinstance(node, ast.Import):
+        return {(a.asname or a.name).split(".")[0] for a in node.names}
+    if isinstance(node, ast.ImportFrom):
+        return {a.asname or a.name for a in node.names if a.name != "*"}
+    return set()
+
+
+def extract(nb, functions=None):
+    """The definitions ``functions`` (default: every function) need, as chunks the sandbox runs one by one."""
     out = Extraction()
     statements = []                                    # (cell number, node, lines)
     for number, cell in enumerate(nb.cells, start=1):
-        source = cell.get("source", "") or ""
+        source = _source(cell)
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         if grade_id:
             out.solution_cells[grade_id] = (number, cell.cell_type, DEF_TEXT.findall(source))
@@ -191,40 +226,44 @@ def extract(nb):
         elif isinstance(node, ast.ImportFrom) and _root(node.module) == "tflearn_kit" \
                 and not (node.module or "").startswith("tflearn_kit.grading"):
             kit_names |= {a.asname or a.name for a in node.names}
-    needed = set()
-    for _, node, _ in statements:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            needed |= _names_loaded(node)
-    assignments = [(n, node) for n, node, _ in statements if isinstance(node, (ast.Assign, ast.AnnAssign))]
+    # What the exercise functions need, transitively: the definitions, constants and
+    # imports that bind a name they use. Nothing else runs, so an unrelated cell
+    # (a plot, a Keras subclass, an experiment) cannot get in the way.
+    needed = set(functions if functions is not None else
+                 [n for _, node, _ in statements if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                  for n in [node.name]])
     changed = True
-    while changed:                                     # constants used by constants used by functions
+    while changed:
         changed = False
-        for _, node in assignments:
-            if _assigned_names(node) & needed:
-                extra = _names_loaded(node) - needed
+        for _, node, _ in statements:
+            if _bound_names(node) & needed:
+                extra = _needs(node) - needed
                 if extra:
                     needed |= extra
                     changed = True
 
     for number, node, lines in statements:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            out.defined[node.name] = number
+            out.uses_kit[node.name] = sorted(_globals_used(node) & kit_names)
+        star = isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names)
+        if not (_bound_names(node) & needed or star):    # a star import may bind anything
+            continue
         if isinstance(node, (ast.Import, ast.ImportFrom)):
-            light = _light_import(node)
-            if light is not None:
-                label = "import " + ", ".join(a.name for a in light.names)
-                out.chunks.append({"cell": number, "source": ast.unparse(light), "label": label})
+            modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            out.uses_tensorflow |= any(_root(m) in TF_MODULES or m.startswith(TF_KIT_MODULES) for m in modules)
+            label = "import " + ", ".join(a.name for a in node.names)
+            out.chunks.append({"cell": number, "source": ast.unparse(node), "label": label, "kind": "import"})
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             first = min([node.lineno] + [d.lineno for d in node.decorator_list])
             # Blank lines in front keep the line numbers of the cell in tracebacks.
             text = "\n" * (first - 1) + "\n".join(lines[first - 1: node.end_lineno])
             kind = "class" if isinstance(node, ast.ClassDef) else "def"
-            out.chunks.append({"cell": number, "source": text, "label": f"{kind} {node.name}"})
-            out.defined[node.name] = number
-            out.uses_kit[node.name] = sorted(_names_loaded(node) & kit_names)
-        elif isinstance(node, (ast.Assign, ast.AnnAssign)) and _assigned_names(node) & needed:
-            if isinstance(node, ast.AnnAssign) and node.value is None:
-                continue
-            names = ", ".join(sorted(_assigned_names(node)))
-            out.chunks.append({"cell": number, "source": ast.unparse(node), "label": f"assignment to {names}"})
+            out.chunks.append({"cell": number, "source": text, "label": f"{kind} {node.name}", "kind": kind})
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+            names = ", ".join(sorted(_bound_names(node)))
+            out.chunks.append({"cell": number, "source": ast.unparse(node), "label": f"assignment to {names}",
+                               "kind": "assignment"})
     for number, why in sorted(out.syntax_errors.items()):
         out.notes.append(f"cell {number} has a syntax error ({why}); the grader skipped that cell")
     return out

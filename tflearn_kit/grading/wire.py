@@ -5,9 +5,10 @@ A message is a length-prefixed ``.npz`` archive: a JSON header (in the array
 ``allow_pickle=False``, so whatever the student's process writes, the grader
 only ever gets numbers and text back, never objects that run code.
 
-A value travels as a tree: ``{"t": "array", "k": key}``, ``{"t": "tuple",
-"items": [...]}`` (also ``list``, ``dict``), ``{"t": "none"}``, or ``{"t":
-"other", "type": name}`` for anything that is not numbers (decoded as an
+A value travels as a tree: ``{"t": "array", "k": key}`` (``"scalar"`` for a
+NumPy scalar), ``{"t": "py", "v": 3}`` for a Python bool, int, float or str,
+``{"t": "tuple", "items": [...]}`` (also ``list``, ``dict``), ``{"t": "none"}``,
+or ``{"t": "other", "type": name}`` for anything else (decoded as an
 ``Opaque``, which never compares equal to an array).
 """
 import io
@@ -44,13 +45,19 @@ def encode(value, arrays, depth=0):
         return {"t": kind, "items": [encode(v, arrays, depth + 1) for v in value]}
     if isinstance(value, dict) and depth < 8 and len(value) <= MAX_ITEMS:
         return {"t": "dict", "items": {str(k): encode(v, arrays, depth + 1) for k, v in value.items()}}
-    if isinstance(value, (np.ndarray, np.generic, int, float, bool, complex)):
+    if type(value) in (bool, int, float, str):          # exactly these: a subclass could lie
+        if isinstance(value, str) and len(value) > 100_000:
+            return {"t": "other", "type": "very long str"}
+        return {"t": "py", "v": value}
+    if isinstance(value, (np.ndarray, np.generic, complex)):
         array = np.asarray(value)
         if array.dtype == object:
             return {"t": "other", "type": "array of Python objects"}
         key = f"a{len(arrays)}"
         arrays[key] = np.ascontiguousarray(array)       # a subclass arrives as a plain array
-        return {"t": "array", "k": key}
+        return {"t": "scalar" if isinstance(value, np.generic) else "array", "k": key}
+    if isinstance(value, (int, float)):                 # subclasses of int/float: their plain value
+        return {"t": "py", "v": float(value) if isinstance(value, float) else int(value)}
     return {"t": "other", "type": type(value).__name__}
 
 
@@ -58,8 +65,13 @@ def decode(tree, arrays):
     kind = tree.get("t")
     if kind == "none":
         return None
+    if kind == "py":
+        value = tree["v"]
+        return value if type(value) in (bool, int, float, str) else Opaque(type(value).__name__)
     if kind == "array":
         return arrays[tree["k"]]
+    if kind == "scalar":
+        return arrays[tree["k"]][()]
     if kind in ("tuple", "list"):
         items = [decode(t, arrays) for t in tree["items"]]
         return tuple(items) if kind == "tuple" else items
