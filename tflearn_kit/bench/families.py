@@ -1,2 +1,3 @@
 """Imports every family's benchmarks. A new family adds one line here."""
 from . import dense  # noqa: F401
+from . import recurrent  # noqa: F401

@@ -19,12 +19,15 @@ def embedding_forward(ids, embeddings):
 
 def embedding_backward(dy, cache):
     """dy: (batch, ..., output_dim) -> dx None (ids have no gradient), grads {embeddings: (input_dim, output_dim)}"""
-    ids, table_shape = cache
-    dtable = np.zeros(table_shape, dtype=dy.dtype)
+    ids, (input_dim, output_dim) = cache
+    dtable = np.zeros(input_dim * output_dim, dtype=dy.dtype)
     # np.add.at, not dtable[ids] += dy: with fancy indexing a repeated id would be
-    # written once (the last row wins); add.at accumulates every occurrence.
-    np.add.at(dtable, ids.reshape(-1), dy.reshape(-1, table_shape[1]))
-    return None, {"embeddings": dtable}
+    # written once (the last row wins); add.at accumulates every occurrence. Indexing the
+    # flattened table element by element (row id, column j -> id * output_dim + j) is the
+    # same sum, and NumPy's 1-D add.at is several times faster than its row form.
+    flat_index = ids.reshape(-1, 1) * output_dim + np.arange(output_dim)
+    np.add.at(dtable, flat_index.reshape(-1), dy.reshape(-1))
+    return None, {"embeddings": dtable.reshape(input_dim, output_dim)}
 
 
 def one_hot(ids, depth, dtype="float64"):

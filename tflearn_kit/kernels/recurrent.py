@@ -148,29 +148,31 @@ def rnn_forward(x, initial_states, kernel, input_bias, step, mask=None, go_backw
 
     -> outputs (batch, steps, units), final_states, cache
     """
-    xs = x[:, ::-1] if go_backwards else x
-    masks = None if mask is None else np.asarray(mask, bool)
+    batch, steps, n_in = x.shape
+    # time-major copies, so that each step reads and writes one contiguous (batch, ...) block
+    xs = np.ascontiguousarray(x.transpose(1, 0, 2)[::-1] if go_backwards else x.transpose(1, 0, 2))
+    masks = None if mask is None else np.asarray(mask, bool).T
     if masks is not None and go_backwards:
-        masks = masks[:, ::-1]
-    xw = xs @ kernel                      # every step's input share in one matmul
+        masks = masks[::-1]
+    xw = (xs.reshape(-1, n_in) @ kernel).reshape(steps, batch, -1)   # every step's input share, one matmul
     if input_bias is not None:
-        xw = xw + input_bias
-    batch, steps = x.shape[:2]
+        xw += input_bias
     states = list(initial_states)
-    outputs = np.zeros((batch, steps, states[0].shape[1]), dtype=xw.dtype)
+    outputs = np.zeros((steps, batch, states[0].shape[1]), dtype=xw.dtype)
     prev_output = np.zeros_like(states[0])
     caches = []
     for t in range(steps):
-        new_states, cache = step(xw[:, t], states)
+        new_states, cache = step(xw[t], states)
         caches.append(cache)
         if masks is None:
             states, prev_output = new_states, new_states[0]
         else:
-            m = masks[:, t, None]
+            m = masks[t, :, None]
             prev_output = np.where(m, new_states[0], prev_output)
             states = [np.where(m, new, old) for new, old in zip(new_states, states)]
-        outputs[:, t] = prev_output
-    return outputs, states, (xs, kernel, input_bias is not None, masks, go_backwards, caches)
+        outputs[t] = prev_output
+    cache = (xs, kernel, input_bias is not None, masks, go_backwards, caches)
+    return outputs.transpose(1, 0, 2), states, cache
 
 
 def rnn_backward(d_outputs, d_final_states, cache, step_backward):
@@ -183,31 +185,32 @@ def rnn_backward(d_outputs, d_final_states, cache, step_backward):
     -> dx (batch, steps, in), d_initial_states, {kernel: (in, k*units), input_bias: (k*units,)}
     """
     xs, kernel, has_bias, masks, go_backwards, caches = cache
-    batch, steps = xs.shape[:2]
-    d_states = [np.zeros_like(d_outputs[:, 0]) if d is None else d for d in d_final_states]
-    d_prev_output = np.zeros_like(d_outputs[:, 0])    # only masked steps pass gradient this way
-    dxw = np.zeros((batch, steps, kernel.shape[1]), dtype=d_outputs.dtype)
+    steps, batch, n_in = xs.shape
+    d_outputs = d_outputs.transpose(1, 0, 2)          # time-major, like the forward pass
+    d_states = [np.zeros_like(d_outputs[0]) if d is None else d for d in d_final_states]
+    d_prev_output = np.zeros_like(d_outputs[0])    # only masked steps pass gradient this way
+    dxw = np.zeros((steps, batch, kernel.shape[1]), dtype=d_outputs.dtype)
     for t in reversed(range(steps)):
-        d_out = d_outputs[:, t] + d_prev_output
+        d_out = d_outputs[t] + d_prev_output
         if masks is None:
             d_step = [d_states[0] + d_out] + d_states[1:]
             held = [0.0] * len(d_states)
         else:
             # where the mask is False the step's results were discarded: their gradient is
             # zero, and the gradient goes to the held state and the repeated output instead
-            m = masks[:, t, None]
+            m = masks[t, :, None]
             d_step = [np.where(m, d, 0) for d in d_states]
             d_step[0] = d_step[0] + np.where(m, d_out, 0)
             held = [np.where(m, 0, d) for d in d_states]
             d_prev_output = np.where(m, 0, d_out)
-        dxw[:, t], d_prev = step_backward(d_step, caches[t])
+        dxw[t], d_prev = step_backward(d_step, caches[t])
         d_states = [dp + h for dp, h in zip(d_prev, held)]
-    rows_x = xs.reshape(-1, xs.shape[-1])
+    rows_x = xs.reshape(-1, n_in)
     rows_dxw = dxw.reshape(-1, dxw.shape[-1])
     grads = {"kernel": rows_x.T @ rows_dxw}     # the kernel is shared by every step and row
     if has_bias:
         grads["input_bias"] = rows_dxw.sum(axis=0)
-    dx = dxw @ kernel.T
+    dx = (rows_dxw @ kernel.T).reshape(steps, batch, n_in)
     if go_backwards:
-        dx = dx[:, ::-1]
-    return np.ascontiguousarray(dx), d_states, grads
+        dx = dx[::-1]
+    return np.ascontiguousarray(dx.transpose(1, 0, 2)), d_states, grads
