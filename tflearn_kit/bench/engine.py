@@ -11,7 +11,8 @@ REGISTRY = {}
 @dataclass
 class Benchmark:
     name: str                  # "Conv2D 32x32x64->64 3x3 same"
-    setup: object              # f() -> dict(kit=callable, tf=callable, naive=callable|None, flops=float|None)
+    setup: object              # f() -> dict(kit=callable, tf=callable, naive=callable|None, flops=float|None,
+                               #          naive_scale=float (default 1), note=str|None)
     goal: float = None         # kit time / TF time must be at most this
     goal_naive: float = None   # naive time / kit time must be at least this
     group: str = "layers"
@@ -76,6 +77,8 @@ def run(names=None, repeat=5, out=print):
         kit_s = time_call(parts["kit"], repeat)
         tf_s = time_call(parts["tf"], repeat)
         naive_s = time_call(parts["naive"], repeat=1, warmup=0) if parts.get("naive") else None
+        if naive_s is not None:
+            naive_s *= parts.get("naive_scale", 1)   # naive timed on a smaller problem, scaled by FLOPs
         flops = parts.get("flops")
         row = {"name": b.name, "kit_s": kit_s, "tf_s": tf_s, "ratio": kit_s / tf_s, "goal": b.goal,
                "naive_s": naive_s, "naive_ratio": naive_s / kit_s if naive_s else None,
@@ -90,4 +93,6 @@ def run(names=None, repeat=5, out=print):
         pk = f"{100 * row['gflops'] / peak:6.0f}%" if flops else f"{'-':>7}"
         out(f"{b.name:44} {kit_s * 1e3:9.2f} {tf_s * 1e3:9.2f} {row['ratio']:6.2f}x {goal:>6} "
             f"{naive} {nratio} {gf} {pk}" + ("" if row["meets_goal"] else "   <- misses its goal"))
+        if parts.get("note"):
+            out(f"    note: {parts['note']}")
     return rows

@@ -32,6 +32,8 @@ is a depthwise one followed by a 1x1 ("pointwise") one.
 """
 import itertools
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -135,6 +137,27 @@ def conv_geometry(in_spatial, kernel_size, strides=None, dilation=None, padding=
 
 # ---- the three building blocks ------------------------------------------------------------
 
+_POOL = None
+
+
+def _on_every_core(work, pieces, size):
+    """Run ``work(piece)`` for each piece on a thread per core; NumPy copies and adds release the GIL.
+
+    The matmuls already use every core (BLAS threads); the gather and scatter
+    copies would use one. Splitting them between cores is the only reason for this,
+    and only pays for big arrays (``size`` elements), not for the small ones of tests.
+    """
+    global _POOL
+    pieces = list(pieces)
+    if len(pieces) < 2 or (os.cpu_count() or 1) < 2 or size < 2 ** 20:
+        for piece in pieces:
+            work(piece)
+        return
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=os.cpu_count(), thread_name_prefix="tflearn-kit-conv")
+    for future in [_POOL.submit(work, piece) for piece in pieces]:
+        future.result()
+
 def _pad(x, pads):
     """Zero-pad the spatial axes of (N, *spatial, C); no copy when there is nothing to pad."""
     if not any(lo or hi for lo, hi in pads):
@@ -159,9 +182,13 @@ def im2col(x, geom):
         return x.reshape(1, rows, c)                 # a 1x1 convolution is a plain matmul: no copy
     xp = _pad(x, geom.pads)
     cols = np.empty((g, n, *geom.out_spatial, geom.taps, c // g), dtype=x.dtype)
-    for t, window in enumerate(geom.windows()):
+
+    def copy_tap(tap):
+        t, window = tap
         view = xp[window]                            # (N, *out, C), a strided view
         cols[..., t, :] = np.moveaxis(view.reshape(*view.shape[:-1], g, c // g), -2, 0)
+
+    _on_every_core(copy_tap, enumerate(geom.windows()), cols.size)    # the taps are independent copies
     return cols.reshape(g, rows, geom.taps * (c // g))
 
 
@@ -176,10 +203,16 @@ def col2im(dcols, geom, channels):
     padded = (n,) + tuple(s + lo + hi for s, (lo, hi) in zip(geom.in_spatial, geom.pads)) + (channels,)
     dxp = np.zeros(padded, dtype=dcols.dtype)
     per_tap = dcols.reshape(g, n, *geom.out_spatial, geom.taps, channels // g)
-    for t, window in enumerate(geom.windows()):
-        view = dxp[window]
-        target = np.moveaxis(view.reshape(*view.shape[:-1], g, channels // g), -2, 0)
-        target += per_tap[..., t, :]                 # writes through the views into dxp
+
+    def add_taps(images):
+        for t, window in enumerate(geom.windows()):
+            view = dxp[images][window]
+            target = np.moveaxis(view.reshape(*view.shape[:-1], g, channels // g), -2, 0)
+            target += per_tap[:, images, ..., t, :]      # writes through the views into dxp
+
+    # overlapping windows add into the same inputs, so the cores split the batch, not the taps
+    half = (n + 1) // 2
+    _on_every_core(add_taps, [slice(0, half), slice(half, n)] if n > 1 else [slice(0, n)], dcols.size)
     inside = (slice(None),) + tuple(slice(lo, lo + s) for s, (lo, _) in zip(geom.in_spatial, geom.pads))
     return dxp[inside] if any(lo or hi for lo, hi in geom.pads) else dxp
 
