@@ -307,8 +307,12 @@ class Model(Layer):
         return logs
 
     def train_on_batch(self, x, y, return_dict=False):
-        """One optimizer step on one batch. Returns the loss, or [loss, *metrics] (running values)."""
+        """One optimizer step on one batch. Returns the batch's loss, or [loss, *metrics].
+
+        As in Keras 3, the values are this batch's alone (the metrics are reset first).
+        """
         self._check_compiled("train_on_batch")
+        self.reset_metrics()
         xs = [np.asarray(a) for a in _as_list(x)]
         loss, _ = self.train_step(xs if len(xs) > 1 else xs[0], np.asarray(y))
         self._loss_tracker.update_state(loss, _batch_size_of(xs))
@@ -378,28 +382,24 @@ class Model(Layer):
         """The loss (with penalties) and metrics over (x, y), in inference mode.
 
         Returns the loss, or [loss, *metrics], or a dict with ``return_dict=True``.
+        As in Keras, evaluate resets the model's running metrics and leaves its values in them.
         """
         self._check_compiled("evaluate")
         xs = [np.asarray(a) for a in _as_list(x)]
         y = np.asarray(y)
         n = _batch_size_of(xs + [y])
-        tracker = metrics_module.Mean("loss")
-        metrics = None
+        self.reset_metrics()
         step = batch_size or 32
         for start in range(0, n, step):
             xb = [a[start:start + step] for a in xs]
             yb = y[start:start + step]
             y_pred = self(xb if len(xb) > 1 else xb[0], training=False)
             loss, _ = self.compute_loss(yb, y_pred)
-            tracker.update_state(loss, len(yb))
-            if metrics is None:           # fresh metrics: fit's running values stay as they are
-                metrics = [_fresh(metrics_module.get(m, np.shape(yb), np.shape(y_pred)))
-                           for m in self._metric_ids]
-            for m in metrics:
+            self._loss_tracker.update_state(loss, len(yb))
+            self._make_metrics(yb, y_pred)
+            for m in self.compiled_metrics:
                 m.update_state(yb, y_pred)
-        logs = {_prefix + "loss": tracker.result()}
-        for m in metrics or []:
-            logs[_prefix + m.name] = m.result()
+        logs = {_prefix + k: v for k, v in self._logs().items()}
         if verbose:
             print(" - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
         if return_dict:
@@ -449,11 +449,6 @@ class Model(Layer):
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r}, {len(self.layers)} layers>"
-
-
-def _fresh(metric):
-    """A new metric of the same kind, so evaluate does not disturb fit's running values."""
-    return metrics_module.Metric(metric.fn, metric.name, **metric.kwargs)
 
 
 def _find_pre_activation(cache, y, depth=0):
