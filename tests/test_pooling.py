@@ -47,6 +47,13 @@ def test_pooling_matches_both_tf_apis(case, dtype):
     assert_report_ok(report)
 
 
+@pytest.mark.parametrize("kind", ["Max", "Average"])
+def test_pooling_whose_windows_tile_the_input_exactly_matches_both_tf_apis(kind, dtype):
+    """stride == pool and sizes divisible: the backward writes every element once, no zeroing."""
+    layer = _layer(kind, 2, {"pool_size": (2, 3)}, dtype)
+    assert_report_ok(compare(layer, make_input((2, 6, 9, 3), dtype, seed=8)))
+
+
 GLOBAL = {f"Global{kind}Pooling{rank}D-{fmt}{'-keepdims' if keep else ''}": (kind, rank, fmt, keep)
           for kind in ("Max", "Average") for rank in (1, 2, 3)
           for fmt in ("channels_last", "channels_first") for keep in (False, True)}
@@ -118,6 +125,7 @@ LOOPS = {
     "pool3-stride2-same": ((3, 3), (2, 2), "same"),
     "pool2x3-stride1x2-valid": ((2, 3), (1, 2), "valid"),
     "pool3-stride1-same-with-ties": ((3, 3), (1, 1), "same"),
+    "pool3x7-tiles-exactly": ((3, 7), (3, 7), "valid"),
 }
 
 

@@ -29,8 +29,9 @@ def moments(x, axes):
     tf.nn.moments computes the same: the mean of the squared deviations.
     """
     mean = x.mean(axis=axes, keepdims=True)
-    variance = np.square(x - mean).mean(axis=axes, keepdims=True)
-    return mean, variance
+    centered = x - mean
+    variance = np.square(centered).mean(axis=axes, keepdims=True)
+    return mean, variance, centered
 
 
 def normalize_forward(x, axes, gamma=None, beta=None, epsilon=1e-3, mean=None, variance=None):
@@ -42,12 +43,14 @@ def normalize_forward(x, axes, gamma=None, beta=None, epsilon=1e-3, mean=None, v
     """
     from_batch = mean is None
     if from_batch:
-        mean, variance = moments(x, axes)
+        mean, variance, x_hat = moments(x, axes)
+    else:
+        x_hat = x - mean
     inv_std = 1.0 / np.sqrt(variance + epsilon)     # epsilon: a weak Python float, x's dtype
-    x_hat = (x - mean) * inv_std
-    y = x_hat if gamma is None else x_hat * gamma
+    x_hat *= inv_std                                 # in place: x_hat was x - mean
+    y = x_hat * gamma if gamma is not None else x_hat.copy()
     if beta is not None:
-        y = y + beta
+        y += beta
     return y, (x_hat, inv_std, gamma, axes, from_batch, beta is not None, (mean, variance))
 
 
@@ -59,18 +62,28 @@ def normalize_backward(dy, cache, param_axes):
     """
     x_hat, inv_std, gamma, axes, from_batch, has_beta, _ = cache
     summed = tuple(a for a in range(dy.ndim) if a not in param_axes)
+    sum_dy = dy.sum(axis=summed, keepdims=True)
+    sum_dy_x_hat = (dy * x_hat).sum(axis=summed, keepdims=True)
     grads = {}
     if gamma is not None:
-        grads["gamma"] = (dy * x_hat).sum(axis=summed, keepdims=True)
+        grads["gamma"] = sum_dy_x_hat
     if has_beta:
-        grads["beta"] = dy.sum(axis=summed, keepdims=True)
+        grads["beta"] = sum_dy
+    if not from_batch:
+        return dy * (inv_std if gamma is None else inv_std * gamma), grads
+    if summed == axes:
+        # batch norm: gamma is constant over the statistics' axes, so it factors out, and
+        # the two sums the path through the mean and the variance need are dbeta and dgamma
+        n = dy.size // sum_dy.size
+        dx = x_hat * (-sum_dy_x_hat / n)             # through the variance
+        dx += dy
+        dx -= sum_dy / n                             # through the mean
+        dx *= inv_std if gamma is None else inv_std * gamma
+        return dx, grads
+    # layer norm: gamma varies along the normalized axes, so it stays inside the means
     g = dy if gamma is None else dy * gamma
-    if from_batch:
-        # through the mean (subtract mean(g)) and through the variance (the x_hat term)
-        dx = inv_std * (g - g.mean(axis=axes, keepdims=True)
-                        - x_hat * (g * x_hat).mean(axis=axes, keepdims=True))
-    else:
-        dx = g * inv_std
+    dx = inv_std * (g - g.mean(axis=axes, keepdims=True)
+                    - x_hat * (g * x_hat).mean(axis=axes, keepdims=True))
     return dx, grads
 
 
