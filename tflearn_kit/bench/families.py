@@ -1,4 +1,5 @@
 """Imports every family's benchmarks. A new family adds one line here."""
 from . import conv  # noqa: F401
 from . import dense  # noqa: F401
+from . import pooling  # noqa: F401
 from . import recurrent  # noqa: F401
