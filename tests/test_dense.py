@@ -152,3 +152,13 @@ def test_regularizer_penalty_and_gradient_match_keras():
     layer.backward(np.ones_like(y))
     for mine, theirs in zip(layer.grads, expected_grads):
         np.testing.assert_allclose(mine, theirs.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_build_alone_marks_the_layer_built_as_keras_does():
+    class NoFlag(kit.layers.Layer):
+        def build(self, input_shape):
+            self.w = self.add_weight("w", (input_shape[-1],), "ones")
+
+    layer = NoFlag()
+    layer.build((None, 3))
+    assert layer.built and layer.count_params() == 3

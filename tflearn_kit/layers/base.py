@@ -94,6 +94,21 @@ class Layer:
 
     supports_masking = False
 
+    def __init_subclass__(cls, **kwargs):
+        # As Keras 3 does: a subclass's build() marks the layer built when it returns,
+        # so layer.build(shape) followed by count_params() works without __call__.
+        super().__init_subclass__(**kwargs)
+        if "build" in cls.__dict__:
+            build = cls.__dict__["build"]
+
+            def built_build(self, input_shape, _build=build):
+                result = _build(self, input_shape)
+                self.built = True
+                return result
+
+            built_build.__doc__, built_build.__name__ = build.__doc__, "build"
+            cls.build = built_build
+
     def __init__(self, trainable=True, name=None, dtype="float32", activity_regularizer=None,
                  **kwargs):
         kwargs.pop("input_shape", None)        # accepted as Keras 2 code passes it; build decides
