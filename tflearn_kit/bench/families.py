@@ -3,3 +3,4 @@ from . import conv  # noqa: F401
 from . import dense  # noqa: F401
 from . import pooling  # noqa: F401
 from . import recurrent  # noqa: F401
+from . import training  # noqa: F401
