@@ -23,8 +23,6 @@ import symtable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
-
 from . import exercises
 
 TF_MODULES = {"tensorflow", "keras", "tf_keras"}
@@ -75,13 +73,39 @@ def read_notebook(path):
     except json.JSONDecodeError as exc:
         raise NotGradable(f"the file is not valid notebook JSON (corrupted at line {exc.lineno}, "
                           f"column {exc.colno}: {exc.msg})") from None
-    if not isinstance(raw, dict) or "cells" not in raw:
+    if isinstance(raw, dict) and "worksheets" in raw:  # nbformat 3: let nbformat convert it
+        try:
+            import nbformat
+            raw = json.loads(nbformat.writes(nbformat.reads(text, as_version=4)))
+        except Exception as exc:                       # noqa: BLE001 (nbformat raises many kinds)
+            raise NotGradable(f"the notebook could not be read ({type(exc).__name__}: {exc})"[:300]) from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
         raise NotGradable("the file is JSON but not a Jupyter notebook (it has no cells)")
-    try:
-        nb = nbformat.reads(text, as_version=4)
-    except Exception as exc:                           # noqa: BLE001 (nbformat raises many kinds)
-        raise NotGradable(f"the notebook could not be read ({type(exc).__name__}: {exc})"[:300]) from None
-    return nb
+    return Notebook(raw)
+
+
+class _Node(dict):
+    """A dict whose keys read as attributes, like nbformat's NotebookNode (without importing nbformat:
+    its JSON-schema setup costs seconds per process)."""
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def Notebook(raw):
+    """The parts of a notebook the grader reads: cells (type, source, metadata) and metadata."""
+    cells = []
+    for cell in raw["cells"]:
+        if not isinstance(cell, dict):
+            continue
+        meta = cell.get("metadata")
+        cells.append(_Node(cell_type=str(cell.get("cell_type", "raw")), source=_source(cell),
+                           metadata=meta if isinstance(meta, dict) else {}))
+    meta = raw.get("metadata")
+    return _Node(cells=cells, metadata=meta if isinstance(meta, dict) else {})
 
 
 def known_assignments():
@@ -102,7 +126,8 @@ def detect_assignment(nb, path):
         return max(by_name, key=len)
     votes = {}
     for cell in (nb.cells if nb is not None else []):
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
+        nbgrader = cell.get("metadata", {}).get("nbgrader")
+        grade_id = str(nbgrader.get("grade_id", "")) if isinstance(nbgrader, dict) else ""
         ids = CHECK_CALL.findall(_source(cell))
         if grade_id.startswith("check_"):
             ids.append(grade_id[len("check_"):])
@@ -198,7 +223,8 @@ def extract(nb, functions=None):
     statements = []                                    # (cell number, node, lines)
     for number, cell in enumerate(nb.cells, start=1):
         source = _source(cell)
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        nbgrader = cell.get("metadata", {}).get("nbgrader")
+        grade_id = nbgrader.get("grade_id") if isinstance(nbgrader, dict) else None
         if grade_id:
             out.solution_cells[grade_id] = (number, cell.cell_type, DEF_TEXT.findall(source))
         if cell.cell_type != "code":
