@@ -1,0 +1,128 @@
+"""Exercises of 11_tf1_to_tf2_migration: port a tf.layers block to tf.keras; fix a TF1 batch-norm step.
+
+Both references are the TF1 programs themselves, run in a graph with a Session, so
+a student's Keras port is checked against what the TF1 code really computed.
+TensorFlow is imported inside the references, never when the catalog loads.
+"""
+import numpy as np
+
+from ..exercises import RTOL, Case, Exercise, register, seeded
+
+NOTEBOOK = "11_tf1_to_tf2_migration"
+
+
+# ---- port one tf.layers block to tf.keras ------------------------------------------------
+
+def tf1_block(x, filters, legacy, tf, kernel_initializer=None, bias_initializer=None):
+    """The TF1 block of the exercise: conv2d(3x3, same, relu) -> max_pooling2d(2, 2, same) -> dropout."""
+    h = legacy.conv2d(x, filters, 3, strides=1, padding="same", activation=tf.nn.relu,
+                      kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
+                      name="conv")
+    h = legacy.max_pooling2d(h, pool_size=2, strides=2, padding="same", name="pool")
+    return legacy.dropout(h, rate=0.25, training=False, name="drop")
+
+
+def run_tf1_block(x, kernel, bias):
+    """The TF1 block's output on x, its variables set to (kernel, bias) by constant initializers."""
+    from ...reference.tf import modules
+    tf, _, legacy = modules()
+    v1 = tf.compat.v1
+    with tf.Graph().as_default():
+        images = v1.placeholder(tf.as_dtype(x.dtype), (None, *x.shape[1:]))
+        out = tf1_block(images, kernel.shape[-1], legacy, tf,
+                        v1.constant_initializer(kernel), v1.constant_initializer(bias))
+        with v1.Session() as sess:
+            sess.run(v1.global_variables_initializer())
+            return sess.run(out, {images: x})
+
+
+def _block_args(seed, batch, size, channels, filters):
+    g = seeded(seed)
+    x = g.standard_normal((batch, size, size, channels)).astype("float32")
+    kernel = (g.standard_normal((3, 3, channels, filters)) * 0.3).astype("float32")
+    bias = (g.standard_normal(filters) * 0.1).astype("float32")
+    return x, kernel, bias
+
+
+register(Exercise(
+    id="port_block", notebook=NOTEBOOK, function="port_block",
+    reference=run_tf1_block,
+    visible=[
+        Case("8x8-1ch-16filters", lambda: _block_args(0, 2, 8, 1, 16)),
+        Case("6x6-3ch-4filters", lambda: _block_args(1, 3, 6, 3, 4)),
+    ],
+    hidden=[
+        Case("odd-7x7", lambda: _block_args(2, 2, 7, 2, 5)),      # the pool's padding="same" matters
+        Case("batch1-5x5", lambda: _block_args(3, 1, 5, 4, 8)),
+    ],
+    points=2,
+    # The Keras port runs in float32, as the TF1 block does.
+    rtol=RTOL["float32"],
+    hint="tf.layers.conv2d(x, f, 3, ...) -> keras.layers.Conv2D(f, 3, ...): same arguments, minus x; "
+         "activation=tf.nn.relu -> 'relu'; keep padding='same' on the pooling too; "
+         "dropout(rate, training=False) -> keras.layers.Dropout(rate).",
+))
+
+
+# ---- find the bug in a TF1 batch-norm training step ----------------------------------------
+
+STEPS = 10
+LEARNING_RATE = 0.5
+
+
+def train_bn_fixed(x, y, w_hidden, w_out):
+    """The fixed TF1 script: dense -> batch_normalization -> relu -> dense, SGD for STEPS steps.
+
+    Returns (moving_mean, moving_variance, logits in inference mode). The fix: the
+    train op runs under ``control_dependencies(UPDATE_OPS)``, so every step also
+    updates batch norm's moving statistics.
+    """
+    from ...reference.tf import modules
+    tf, _, legacy = modules()
+    v1 = tf.compat.v1
+    with tf.Graph().as_default():
+        images = v1.placeholder(tf.float64, (None, x.shape[1]))
+        labels = v1.placeholder(tf.int64, (None,))
+        training = v1.placeholder_with_default(False, ())
+        h = legacy.dense(images, w_hidden.shape[1], use_bias=False,
+                         kernel_initializer=v1.constant_initializer(w_hidden), name="hidden")
+        h = legacy.batch_normalization(h, training=training, name="bn")
+        logits = legacy.dense(tf.nn.relu(h), w_out.shape[1], use_bias=False,
+                              kernel_initializer=v1.constant_initializer(w_out), name="out")
+        loss = v1.losses.sparse_softmax_cross_entropy(labels, logits)
+        optimizer = v1.train.GradientDescentOptimizer(LEARNING_RATE)
+        with tf.control_dependencies(v1.get_collection(v1.GraphKeys.UPDATE_OPS)):
+            train_op = optimizer.minimize(loss)
+        moving = [v for v in v1.global_variables() if "moving_" in v.name]
+        with v1.Session() as sess:
+            sess.run(v1.global_variables_initializer())
+            for _ in range(STEPS):
+                sess.run(train_op, {images: x, labels: y, training: True})
+            mean, variance = sess.run(moving)
+            return mean, variance, sess.run(logits, {images: x})
+
+
+def _bn_args(seed, batch, features, hidden, classes):
+    g = seeded(seed)
+    x = g.standard_normal((batch, features)) * 2.0 + 1.0
+    y = g.integers(0, classes, batch).astype("int64")
+    w_hidden = g.standard_normal((features, hidden)) * 0.5
+    w_out = g.standard_normal((hidden, classes)) * 0.5
+    return x, y, w_hidden, w_out
+
+
+register(Exercise(
+    id="train_bn", notebook=NOTEBOOK, function="train_bn",
+    reference=train_bn_fixed,
+    visible=[
+        Case("64x8-hidden6-3classes", lambda: _bn_args(10, 64, 8, 6, 3)),
+        Case("32x5-hidden4-2classes", lambda: _bn_args(11, 32, 5, 4, 2)),
+    ],
+    hidden=[
+        Case("100x12-hidden10-4classes", lambda: _bn_args(12, 100, 12, 10, 4)),
+    ],
+    points=2,
+    hint="The moving mean is still all zeros after training: tf.layers.batch_normalization puts its "
+         "updates in the UPDATE_OPS collection, and nothing runs them. Build the train op under "
+         "tf.control_dependencies(tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS)).",
+))
