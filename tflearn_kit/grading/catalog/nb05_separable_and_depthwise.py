@@ -1,0 +1,67 @@
+"""Exercises of 05_separable_and_depthwise: depthwise forward; parameter and multiplication counts."""
+import math
+
+import numpy as np
+
+from ...kernels import conv as K
+from ..exercises import Case, Exercise, register, seeded
+
+NOTEBOOK = "05_separable_and_depthwise"
+
+
+def _depthwise_args(seed, n, h, w, c, kh, kw, m):
+    g = seeded(seed)
+    return g.standard_normal((n, h, w, c)), g.standard_normal((kh, kw, c, m))
+
+
+def _depthwise_ref(x, kernel):
+    geom = K.conv_geometry(x.shape[1:3], kernel.shape[:2], groups=x.shape[-1])
+    return K.depthwise_forward(x, kernel, None, geom)[0]
+
+
+register(Exercise(
+    id="depthwise_conv2d", notebook=NOTEBOOK, function="depthwise_conv2d",
+    reference=_depthwise_ref,
+    visible=[
+        Case("3x3-multiplier1", lambda: _depthwise_args(0, 2, 5, 5, 3, 3, 3, 1)),
+        Case("3x3-multiplier2", lambda: _depthwise_args(1, 1, 4, 6, 2, 3, 3, 2)),
+    ],
+    hidden=[
+        Case("2x3-multiplier3", lambda: _depthwise_args(2, 2, 5, 4, 3, 2, 3, 3)),
+        Case("1x1", lambda: _depthwise_args(3, 2, 3, 3, 4, 1, 1, 2)),
+    ],
+    points=2,
+    hint="Loop over the kh * kw taps only: y[..., c, j] += window_t[..., c] * kernel[a, b, c, j]; "
+         "broadcast window[..., :, None] * kernel[a, b] and reshape (.., C, m) to (.., C * m) at the end.",
+))
+
+
+def conv_costs_reference(kernel_size, in_channels, filters, depth_multiplier, out_spatial):
+    """(Conv2D params, SeparableConv2D params, Conv2D mults, SeparableConv2D mults), biases included."""
+    taps = math.prod(kernel_size)
+    positions = math.prod(out_spatial)
+    mid = in_channels * depth_multiplier
+    conv_params = taps * in_channels * filters + filters
+    separable_params = taps * mid + mid * filters + filters
+    conv_mults = positions * taps * in_channels * filters
+    separable_mults = positions * (taps * mid + mid * filters)
+    return np.array([conv_params, separable_params, conv_mults, separable_mults])
+
+
+register(Exercise(
+    id="conv_costs", notebook=NOTEBOOK, function="conv_costs",
+    reference=conv_costs_reference,
+    visible=[
+        Case("3x3-32-to-64", lambda: ((3, 3), 32, 64, 1, (16, 16))),
+        Case("5x5-multiplier2", lambda: ((5, 5), 8, 16, 2, (10, 12))),
+    ],
+    hidden=[
+        Case("1x1", lambda: ((1, 1), 64, 64, 1, (8, 8))),
+        Case("mobilenet-block", lambda: ((3, 3), 512, 512, 1, (14, 14))),
+        Case("3x5-multiplier4", lambda: ((3, 5), 3, 7, 4, (31, 17))),
+    ],
+    points=2,
+    hint="Conv2D: taps * C * F weights + F biases; each output position does taps * C * F multiplications. "
+         "Separable: taps * C * m depthwise + C * m * F pointwise + F biases. Return the four numbers "
+         "as np.array([...]).",
+))
