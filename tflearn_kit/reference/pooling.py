@@ -17,8 +17,9 @@ def _pool_tf1(function_name):
         pool = getattr(legacy, function_name)
         if layer.data_format == "channels_last":
             return pool(x, layer.pool_size, layer.strides, padding=layer.padding)
-        # TF's CPU pooling kernels take channels_last only ("Default MaxPoolingOp only
-        # supports NHWC on device type CPU"): TF1 code on a CPU transposed around the call
+        # TF's default CPU pooling kernels take channels_last only ("Default MaxPoolingOp only
+        # supports NHWC on device type CPU"; oneDNN's float32 kernels accept NCHW, float64
+        # always fails): TF1 code on a CPU transposed around the call, as Keras 3 does
         rank = len(layer.pool_size)
         last = tf.transpose(x, [0, *range(2, rank + 2), 1])
         y = pool(last, layer.pool_size, layer.strides, padding=layer.padding)
