@@ -1,0 +1,105 @@
+"""Exercises of 10_models_and_training: softmax cross-entropy and its gradient, one SGD-momentum
+step and one Adam step, each as Keras computes it."""
+import numpy as np
+
+from ... import losses, optimizers
+from ..exercises import Case, Exercise, register, seeded
+
+NOTEBOOK = "10_models_and_training"
+
+
+def _ce_args(seed, batch, classes, scale=3.0):
+    g = seeded(seed)
+    return g.standard_normal((batch, classes)) * scale, g.integers(0, classes, batch)
+
+
+def _ce_reference(logits, labels):
+    return losses.SparseCategoricalCrossentropy(from_logits=True)(labels, logits)
+
+
+def _ce_grad_reference(logits, labels):
+    return losses.SparseCategoricalCrossentropy(from_logits=True).gradient(labels, logits)
+
+
+register(Exercise(
+    id="softmax_cross_entropy", notebook=NOTEBOOK, function="softmax_cross_entropy",
+    reference=_ce_reference,
+    visible=[Case("batch4-classes3", lambda: _ce_args(0, 4, 3)),
+             Case("batch1", lambda: _ce_args(1, 1, 5))],
+    hidden=[Case("large-logits", lambda: _ce_args(2, 6, 4, scale=300.0)),
+            Case("classes10", lambda: _ce_args(3, 8, 10))],
+    points=2,
+    hint="mean over the batch of logsumexp(z) - z[label]; subtract each row's max before exp "
+         "so that nothing overflows.",
+))
+
+register(Exercise(
+    id="softmax_cross_entropy_grad", notebook=NOTEBOOK, function="softmax_cross_entropy_grad",
+    reference=_ce_grad_reference,
+    visible=[Case("batch4-classes3", lambda: _ce_args(10, 4, 3)),
+             Case("batch1", lambda: _ce_args(11, 1, 5))],
+    hidden=[Case("large-logits", lambda: _ce_args(12, 6, 4, scale=300.0)),
+            Case("classes10", lambda: _ce_args(13, 8, 10))],
+    points=2,
+    hint="(softmax(z) - one_hot(labels)) / batch: the loss is a mean, so each row's gradient is "
+         "divided by the batch size.",
+))
+
+
+def _sgd_args(seed, shape, lr=0.1, momentum=0.9):
+    g = seeded(seed)
+    return g.standard_normal(shape), g.standard_normal(shape), g.standard_normal(shape) * 0.1, lr, momentum
+
+
+def _sgd_reference(w, grad, velocity, learning_rate, momentum):
+    if momentum == 0:              # Keras keeps no velocity then; the formula's is -lr * grad
+        optimizers.SGD(learning_rate).apply([grad], [w])
+        return w, -learning_rate * grad
+    opt = optimizers.SGD(learning_rate, momentum=momentum)
+    opt.slots(w)["momentum"][...] = velocity
+    opt.apply([grad], [w])
+    return w, opt.slots(w)["momentum"]
+
+
+register(Exercise(
+    id="sgd_momentum_step", notebook=NOTEBOOK, function="sgd_momentum_step",
+    reference=_sgd_reference,
+    visible=[Case("vector", lambda: _sgd_args(20, (5,))),
+             Case("matrix", lambda: _sgd_args(21, (3, 4), lr=0.01, momentum=0.5))],
+    hidden=[Case("no-momentum", lambda: _sgd_args(22, (4,), momentum=0.0)),
+            Case("rank3", lambda: _sgd_args(23, (2, 3, 2), lr=0.05, momentum=0.99))],
+    points=1,
+    hint="Keras's form: velocity = momentum * velocity - learning_rate * grad; w = w + velocity. "
+         "Return (new_w, new_velocity).",
+))
+
+
+def _adam_args(seed, shape, t, lr=0.01):
+    g = seeded(seed)
+    w, grad = g.standard_normal(shape), g.standard_normal(shape)
+    m = g.standard_normal(shape) * 0.1 if t > 1 else np.zeros(shape)
+    v = np.abs(g.standard_normal(shape)) * 0.01 if t > 1 else np.zeros(shape)
+    return w, grad, m, v, t, lr, 0.9, 0.999, 1e-7
+
+
+def _adam_reference(w, grad, m, v, t, learning_rate, beta_1, beta_2, epsilon):
+    opt = optimizers.Adam(learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon)
+    state = opt.slots(w)
+    state["momentum"][...], state["velocity"][...] = m, v
+    opt.iterations = t - 1                     # this is step t
+    opt.apply([grad], [w])
+    return w, state["momentum"], state["velocity"]
+
+
+register(Exercise(
+    id="adam_step", notebook=NOTEBOOK, function="adam_step",
+    reference=_adam_reference,
+    visible=[Case("first-step", lambda: _adam_args(30, (5,), t=1)),
+             Case("step10-matrix", lambda: _adam_args(31, (3, 4), t=10))],
+    hidden=[Case("step1000", lambda: _adam_args(32, (6,), t=1000, lr=0.001)),
+            Case("step2-rank3", lambda: _adam_args(33, (2, 2, 3), t=2))],
+    points=2,
+    hint="m += (1 - beta_1) (grad - m); v += (1 - beta_2) (grad^2 - v); "
+         "alpha = lr sqrt(1 - beta_2^t) / (1 - beta_1^t); w -= alpha m / (sqrt(v) + epsilon). "
+         "Return (new_w, new_m, new_v).",
+))
