@@ -360,3 +360,29 @@ def test_float32_stays_float32_through_bptt():
     assert y.dtype == dx.dtype == np.float32
     assert all(g.dtype == np.float32 for g in layer.grads)
     assert all(d.dtype == np.float32 for d in layer.initial_state_grads)
+
+
+@pytest.mark.parametrize("name", ["SimpleRNN", "LSTM", "GRU"])
+def test_sequential_embedding_rnn_dense_matches_keras(name, dtype):
+    """The mask travels through a kit Sequential as through Keras's: output and every gradient."""
+    import keras
+    import tensorflow as tf
+
+    def stack(lib):
+        return [lib.layers.Embedding(6, 4, mask_zero=True, dtype=dtype),
+                getattr(lib.layers, name)(3, dtype=dtype), lib.layers.Dense(2, dtype=dtype)]
+
+    model = kit.models.Sequential(stack(kit))
+    y = model(IDS)
+    dy = _dys([y], seed=16)[0]
+    model.backward(dy)
+    k_model = keras.Sequential(stack(keras))
+    k_model(IDS)
+    k_model.set_weights(model.get_weights())
+    with tf.GradientTape() as tape:
+        k_y = k_model(tf.constant(IDS))
+    grads = tape.gradient(k_y, k_model.trainable_weights, output_gradients=tf.constant(dy))
+    assert_close(y, k_y.numpy(), dtype, "output")
+    assert len(model.grads) == len(grads) == 6      # embeddings; kernel, recurrent_kernel, bias; Dense's two
+    for v, mine, theirs in zip(k_model.trainable_weights, model.grads, grads):
+        assert_close(mine, tf.convert_to_tensor(theirs).numpy(), dtype, f"d{v.path}")
