@@ -248,3 +248,23 @@ def test_sequential_passes_masks_along():
     reader = _MaskReader()
     Sequential([_MaskMaker(), reader])(x)
     np.testing.assert_array_equal(reader.seen_mask, [[True, True, False], [True, True, True]])
+
+
+def test_embedding_mask_reaches_the_lstm_like_keras():
+    """Sequential passes Embedding(mask_zero=True)'s mask to the LSTM: padded steps are skipped."""
+    import tensorflow as tf
+    model = Sequential([Input((5,), dtype="int64"), L.Embedding(10, 4, mask_zero=True), L.LSTM(3),
+                        L.Dense(2)])
+    x = np.array([[1, 2, 3, 0, 0], [4, 5, 6, 7, 8]])
+    y = model(x)
+    keras_model = model.to_keras()
+    with tf.GradientTape() as tape:
+        y_k = keras_model(x)
+    grads_k = tape.gradient(y_k, keras_model.trainable_weights)
+    model.backward(np.ones_like(y))
+    assert _close(y, y_k.numpy(), "float32")
+    for g, g_k in zip(model.grads, grads_k):
+        assert _close(g, tf.convert_to_tensor(g_k).numpy(), "float32")
+    unmasked = Sequential([Input((5,), dtype="int64"), L.Embedding(10, 4), L.LSTM(3), L.Dense(2)])
+    unmasked.set_weights(model.get_weights())
+    assert not _close(unmasked(x)[0], y[0], "float32")      # the mask matters for the padded row

@@ -294,6 +294,9 @@ class Model(Layer):
     def _check_compiled(self, what):
         if not self.compiled or self.loss is None:
             raise ValueError(f"Model '{self.name}': call compile(optimizer, loss) before {what}().")
+        if self._graph is not None and self._multi_output:
+            raise ValueError(f"Model '{self.name}': {what}() trains models with one output; this one "
+                             f"has {len(self._graph.outputs)}.")
 
     def reset_metrics(self):
         self._loss_tracker.reset_state()
