@@ -386,3 +386,26 @@ def test_sequential_embedding_rnn_dense_matches_keras(name, dtype):
     assert len(model.grads) == len(grads) == 6      # embeddings; kernel, recurrent_kernel, bias; Dense's two
     for v, mine, theirs in zip(k_model.trainable_weights, model.grads, grads):
         assert_close(mine, tf.convert_to_tensor(theirs).numpy(), dtype, f"d{v.path}")
+
+
+def test_regularizer_penalties_and_gradients_match_keras():
+    import keras
+    import tensorflow as tf
+    x = make_input((2, 4, 3), "float64", seed=17)
+    regs = dict(kernel_regularizer=keras.regularizers.L2(0.01), recurrent_regularizer=keras.regularizers.L1(0.02),
+                bias_regularizer=keras.regularizers.L2(0.03))
+    k_gru = keras.layers.GRU(3, bias_initializer="random_normal", dtype="float64", **regs)
+    xt = tf.constant(x)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(k_gru(xt)) + tf.add_n(k_gru.losses)
+    expected = tape.gradient(loss, k_gru.trainable_weights)
+    layer = kit.layers.GRU(3, dtype="float64", kernel_regularizer=kit.regularizers.L2(0.01),
+                           recurrent_regularizer=kit.regularizers.L1(0.02),
+                           bias_regularizer=kit.regularizers.L2(0.03))
+    layer.build(x.shape)
+    layer.set_weights(k_gru.get_weights())
+    y = layer(x)
+    assert_close(sum(layer.losses), float(tf.add_n(k_gru.losses)), "float64", "penalty")
+    layer.backward(np.ones_like(y))
+    for v, mine, theirs in zip(k_gru.trainable_weights, layer.grads, expected):
+        assert_close(mine, theirs.numpy(), "float64", f"d{v.name}")
