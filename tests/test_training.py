@@ -173,3 +173,46 @@ def test_fit_errors_are_clear(call, match):
     model = Sequential([Input((3,)), L.Dense(1)])
     with pytest.raises(ValueError, match=match):
         call(model, np.zeros((8, 3), "float32"), np.zeros((8, 1), "float32"))
+
+
+def test_progress_bar_redraws_one_line_in_a_terminal_or_notebook(capsys, monkeypatch):
+    monkeypatch.setattr(kit.callbacks, "_interactive", lambda: True)
+    monkeypatch.setattr(kit.callbacks.ProgbarLogger, "REDRAW_EVERY", 0.0)     # redraw every batch
+    x, y = _digits(64, flatten=True)
+    model = _mlp()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.fit(x, y, epochs=1, batch_size=16, verbose=1)
+    out = capsys.readouterr().out
+    lines = out.split("\n")
+    assert lines[0] == "Epoch 1/1"
+    assert lines[1].count("\r") == 5 and "1/4" in lines[1] and lines[1].rstrip().split("\r")[-1].startswith("4/4")
+
+
+METRIC_CASES = {
+    "binary_accuracy": ("BinaryAccuracy", lambda g: ((g.random((8, 1)) > 0.5).astype("float32"),
+                                                     g.random((8, 1)).astype("float32"))),
+    "categorical_accuracy": ("CategoricalAccuracy", lambda g: (np.eye(4, dtype="float32")[g.integers(0, 4, 8)],
+                                                               g.random((8, 4)).astype("float32"))),
+    "sparse_categorical_accuracy": ("SparseCategoricalAccuracy", lambda g: (g.integers(0, 4, 8),
+                                                                            g.random((8, 4)).astype("float32"))),
+    "mse": ("MeanSquaredError", lambda g: (g.standard_normal((8, 3)).astype("float32"),
+                                           g.standard_normal((8, 3)).astype("float32"))),
+    "mae": ("MeanAbsoluteError", lambda g: (g.standard_normal((8, 3)).astype("float32"),
+                                            g.standard_normal((8, 3)).astype("float32"))),
+}
+
+
+@pytest.mark.parametrize("name, make", METRIC_CASES.values(), ids=METRIC_CASES.keys())
+def test_metrics_are_running_means_like_keras(name, make):
+    import keras
+    g = np.random.default_rng(0)
+    ours, theirs = getattr(kit.metrics, name)(), getattr(keras.metrics, name)()
+    for batch in range(3):
+        y_true, y_pred = make(g)
+        if batch == 2:                                  # a smaller last batch weighs less
+            y_true, y_pred = y_true[:3], y_pred[:3]
+        ours.update_state(y_true, y_pred)
+        theirs.update_state(y_true, y_pred)
+        assert abs(ours.result() - float(theirs.result())) <= 1e-6
+    ours.reset_state()
+    assert ours.result() == 0.0

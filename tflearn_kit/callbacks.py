@@ -277,6 +277,7 @@ class ProgbarLogger(Callback):
     """
 
     WIDTH = 30
+    REDRAW_EVERY = 0.1          # seconds: a notebook slows down when flooded with redraws
 
     def __init__(self, verbose=1):
         super().__init__()
@@ -285,6 +286,7 @@ class ProgbarLogger(Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self.start = time.perf_counter()
         self.last_draw = 0.0
+        self.drawn = 0              # the length of the line on screen, to blank what a shorter one leaves
         if self.verbose:
             print(f"Epoch {epoch + 1}/{self.params['epochs']}", flush=True)
 
@@ -305,14 +307,18 @@ class ProgbarLogger(Callback):
         if self.verbose != 1 or not _interactive():
             return
         now = time.perf_counter()
-        if now - self.last_draw > 0.1:
+        if now - self.last_draw >= self.REDRAW_EVERY:
             self.last_draw = now
-            sys.stdout.write("\r" + self._line(batch + 1, logs, False))
-            sys.stdout.flush()
+            self._draw("\r" + self._line(batch + 1, logs, False))
 
     def on_epoch_end(self, epoch, logs=None):
         if not self.verbose:
             return
         prefix = "\r" if self.verbose == 1 and _interactive() else ""
-        sys.stdout.write(prefix + self._line(self.params["steps"], logs, True) + "\n")
+        self._draw(prefix + self._line(self.params["steps"], logs, True), end="\n")
+
+    def _draw(self, text, end=""):
+        width = len(text)
+        sys.stdout.write(text + " " * max(0, self.drawn - width) + end)
         sys.stdout.flush()
+        self.drawn = 0 if end else width
