@@ -214,6 +214,11 @@ def test_sequential_builds_on_first_call_and_nests():
     assert y.shape == (3, 2)
     assert outer.count_params() == (7 * 5 + 5) + (5 * 4 + 4) + (4 * 3 + 3) + (3 * 2 + 2)
     assert len(outer.weights) == 8
+    clone = Sequential.from_config(outer.get_config())
+    clone.build((None, 7))
+    clone.set_weights(outer.get_weights())
+    np.testing.assert_array_equal(clone(x), y)
+    assert [type(l).__name__ for l in clone.layers] == ["Dense", "Sequential", "Dense"]
 
 
 class _MaskMaker(L.Layer):

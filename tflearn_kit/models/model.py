@@ -279,7 +279,7 @@ class Model(Layer):
         return self.loss.gradient(y, y_pred)
 
     def train_step(self, x, y):
-        """One batch: forward, loss, backward, optimizer step. Returns the batch's loss."""
+        """One batch: forward, loss, backward, optimizer step. Returns (the batch's loss, y_pred)."""
         y_pred = self(x, training=True)
         loss, fused = self.compute_loss(y, y_pred)
         dy = self._loss_gradient(y, y_pred, fused)

@@ -43,10 +43,13 @@ def _layer_class(class_name):
 
 
 def layer_config(layer):
-    config = {"class_name": type(layer).__name__, "config": layer.get_config()}
-    if type(layer).__name__ in ("Sequential",) or hasattr(layer, "_graph"):
-        config["class_name"] = "Sequential" if type(layer).__name__ == "Sequential" else "Functional"
-    return config
+    """{"class_name", "config"}; a nested model is "Sequential" or "Functional", as Keras names them."""
+    from .model import Model
+    from .sequential import Sequential
+    name = type(layer).__name__
+    if isinstance(layer, Model):
+        name = "Sequential" if isinstance(layer, Sequential) else "Functional"
+    return {"class_name": name, "config": layer.get_config()}
 
 
 def layer_from_config(config):

@@ -9,8 +9,9 @@ from .tf import modules
 
 
 def _keras_layer(layer, cache):
+    from ..models import Model
     if id(layer) not in cache:
-        if hasattr(layer, "_graph") and layer.layers is not None and hasattr(layer, "fit"):
+        if isinstance(layer, Model):
             cache[id(layer)] = _build(layer)            # a nested model
         else:
             cache[id(layer)] = keras_twin(layer)
