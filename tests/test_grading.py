@@ -257,3 +257,39 @@ def test_hidden_cases_are_shown_without_their_inputs(tmp_path):
     assert "expected shape" in hidden["output"]
     feedback = report.feedback_markdown(result)
     assert re.search(r"hidden cases: \d+/\d+ passed", feedback) and "inputs (" not in feedback.split("hidden cases")[1]
+
+
+# -- the wire between the grader and the sandbox ---------------------------------------
+
+WIRE_VALUES = {
+    "float64-scalar": np.float64(2.5), "0d-array": np.array(3.0), "transposed": np.arange(6.0).reshape(2, 3).T,
+    "int": 4, "float": 2.5, "str": "relu", "shape-with-None": (None, 3), "dict": {"kernel": np.zeros(2)},
+    "list": [np.ones(2), 1.0],
+}
+
+
+@pytest.mark.parametrize("value", WIRE_VALUES.values(), ids=WIRE_VALUES.keys())
+def test_wire_round_trip_keeps_types_and_shapes(value):
+    from tflearn_kit.grading import wire
+    arrays = {}
+    tree = wire.encode(value, arrays)
+    header, arrays = wire.unpack(wire.pack({"v": tree}, arrays)[8:])
+    back = wire.decode(header["v"], arrays)
+    assert type(back) is type(value)
+    if isinstance(value, np.ndarray):
+        assert back.shape == value.shape and np.array_equal(back, value)
+    elif isinstance(value, dict):
+        assert np.array_equal(back["kernel"], value["kernel"])
+    elif isinstance(value, list):
+        assert np.array_equal(back[0], value[0]) and back[1] == value[1]
+    else:
+        assert back == value
+
+
+def test_wire_turns_subclasses_and_objects_into_plain_data():
+    from tflearn_kit.grading import wire
+    arrays = {}
+    tree = wire.encode((np.ones(2).view(np.ma.MaskedArray), object(), np.array([None])), arrays)
+    back = wire.decode(tree, arrays)
+    assert type(back[0]) is np.ndarray
+    assert isinstance(back[1], wire.Opaque) and isinstance(back[2], wire.Opaque)

@@ -1,7 +1,7 @@
 """The student's side of the sandbox: runs the student's definitions and calls them on request.
 
-Started by ``sandbox.StudentProcess`` as ``python -I _worker.py REQUEST_FD REPLY_FD``
-under resource limits. It loads only NumPy and ``wire.py`` (by file path, not the
+Started by ``sandbox.StudentProcess`` as ``python -I _worker.py REQUEST_FD REPLY_FD
+MEMORY_MB CPU_SECONDS``; it first limits itself. It loads only NumPy and ``wire.py`` (by file path, not the
 tflearn_kit package), executes the student's top-level statements one by one,
 then answers "call function f with these arguments" requests with the raw result.
 It never compares anything: the grader does that in its own process, which no
@@ -80,6 +80,18 @@ def main(request_fd, reply_fd):
                             "where": ""})
 
 
+def apply_limits(memory_mb, cpu_seconds, file_mb=100):
+    """The same limits as sandbox.apply_limits (this file does not import the package)."""
+    import resource
+    if memory_mb:
+        resource.setrlimit(resource.RLIMIT_AS, (memory_mb * 2**20, memory_mb * 2**20))
+    if cpu_seconds:
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (file_mb * 2**20, file_mb * 2**20))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
 if __name__ == "__main__":
+    apply_limits(int(sys.argv[3]), int(sys.argv[4]))       # before any student code runs
     main(int(sys.argv[1]), int(sys.argv[2]))
     os._exit(0)      # skip atexit handlers the student's code may have registered

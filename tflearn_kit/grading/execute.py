@@ -5,8 +5,8 @@ definitions in a clean process, see autograde.py); it tells the student and the
 instructor whether the notebook as submitted runs, and which cell fails.
 
 The kernel is started by a separate process (``python -m
-tflearn_kit.grading.execute IN OUT``) in its own session, with an address-space
-limit the kernel inherits. TensorFlow reserves about 2 GB of address space on
+tflearn_kit.grading.execute IN OUT CELL_TIMEOUT MEMORY_MB``) in its own session,
+which sets an address-space limit on itself that the kernel inherits. TensorFlow reserves about 2 GB of address space on
 import (measured: VmPeak 1.9 GB, resident 0.65 GB), so the limit is 6 GB: TF
 imports, a 10 GB array does not. Each cell has a timeout; the whole run has
 one too, after which the session is killed.
@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .sandbox import THREAD_ENV, describe_exit, limiter
+from .sandbox import THREAD_ENV, apply_limits, describe_exit
 
 EXEC_MEMORY_MB = 6144
 CELL_TIMEOUT = 60
@@ -45,9 +45,9 @@ def execute_notebook(path, cell_timeout=CELL_TIMEOUT, timeout=TOTAL_TIMEOUT, mem
         env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "MPLBACKEND": "Agg", **THREAD_ENV}
         proc = subprocess.Popen(
             [sys.executable, "-m", "tflearn_kit.grading.execute", str(Path(path).resolve()), str(report),
-             str(cell_timeout)],
+             str(cell_timeout), str(memory_mb)],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp, env=env,
-            start_new_session=True, preexec_fn=limiter(memory_mb, None))
+            start_new_session=True)
         try:
             code = proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -107,4 +107,5 @@ def _errors(nb):
 
 
 if __name__ == "__main__":
+    apply_limits(int(sys.argv[4]), None)       # inherited by the kernel this process starts
     _run(sys.argv[1], sys.argv[2], int(float(sys.argv[3])))

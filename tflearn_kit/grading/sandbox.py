@@ -1,7 +1,7 @@
 """Run a student's definitions in a separate, limited process and call their functions.
 
-``StudentProcess(chunks)`` starts ``_worker.py`` in a new session with
-resource limits (address space, CPU time, file size), executes the student's
+``StudentProcess(chunks)`` starts ``_worker.py`` in a new session, which
+limits itself (address space, CPU time, file size) and then executes the student's
 top-level statements there, and ``call(name, args, timeout)`` returns what the
 function returned, as plain arrays. Everything that can go wrong on the
 student's side comes back as a ``Call`` with a plain-words ``error``: an
@@ -30,17 +30,20 @@ OUTPUT_KEPT = 20_000        # characters of the student's printing kept for feed
 THREAD_ENV = {k: "1" for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
 
 
-def limiter(memory_mb, cpu_seconds, file_mb=100):
-    """A preexec_fn setting the child's limits (POSIX)."""
-    def apply():
-        if memory_mb:
-            limit = int(memory_mb) * 2**20
-            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        if cpu_seconds:
-            resource.setrlimit(resource.RLIMIT_CPU, (int(cpu_seconds), int(cpu_seconds) + 5))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (file_mb * 2**20, file_mb * 2**20))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    return apply
+def apply_limits(memory_mb, cpu_seconds, file_mb=100):
+    """Limit this process (and what it starts): address space, CPU time, file size, no core dumps.
+
+    The child calls this on itself before running anything of the student's: a
+    ``preexec_fn`` would do the same from the parent, but is unsafe when the
+    parent grades with several threads (``--jobs``).
+    """
+    if memory_mb:
+        limit = int(memory_mb) * 2**20
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    if cpu_seconds:
+        resource.setrlimit(resource.RLIMIT_CPU, (int(cpu_seconds), int(cpu_seconds) + 5))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (file_mb * 2**20, file_mb * 2**20))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
 def describe_exit(code):
@@ -128,10 +131,10 @@ class StudentProcess:
         self._cwd = self._cwd if getattr(self, "_cwd", None) else _tempdir()
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-I", str(WORKER), str(req_r), str(rep_w)],
+                [sys.executable, "-I", str(WORKER), str(req_r), str(rep_w), str(self.memory_mb or 0),
+                 str(self.cpu_seconds or 0)],
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                pass_fds=(req_r, rep_w), cwd=self._cwd, env=env, start_new_session=True,
-                preexec_fn=limiter(self.memory_mb, self.cpu_seconds))
+                pass_fds=(req_r, rep_w), cwd=self._cwd, env=env, start_new_session=True)
         finally:
             os.close(req_r)
             os.close(rep_w)

@@ -54,7 +54,8 @@ def encode(value, arrays, depth=0):
         if array.dtype == object:
             return {"t": "other", "type": "array of Python objects"}
         key = f"a{len(arrays)}"
-        arrays[key] = np.ascontiguousarray(array)       # a subclass arrives as a plain array
+        # a plain C-ordered copy: a subclass arrives as a plain array (and ascontiguousarray would turn 0-d into 1-d)
+        arrays[key] = np.array(array, order="C", subok=False)
         return {"t": "scalar" if isinstance(value, np.generic) else "array", "k": key}
     if isinstance(value, (int, float)):                 # subclasses of int/float: their plain value
         return {"t": "py", "v": float(value) if isinstance(value, float) else int(value)}
