@@ -413,3 +413,15 @@ def test_wrong_channel_count_after_build_names_both_shapes():
     layer(np.zeros((1, 5, 5, 3)))
     with pytest.raises(ValueError, match=r"'c' \(Conv2D\).*\(batch, \?, \?, 3\).*got shape \(1, 5, 5, 2\)"):
         layer(np.zeros((1, 5, 5, 2)))
+
+
+@pytest.mark.parametrize("name", ["Conv2D", "Conv2DTranspose", "SeparableConv2D", "DepthwiseConv2D"])
+def test_unknown_spatial_sizes_give_unknown_output_sizes_as_in_keras(name):
+    import keras
+    config = {"kernel_size": 3, "strides": 2, "padding": "valid"}
+    if "Depthwise" not in name:
+        config["filters"] = 4
+    shape = (None, None, 9, 3)
+    layer = getattr(kit.layers, name)(**config)
+    layer.build(shape)
+    assert layer.compute_output_shape(shape) == tuple(getattr(keras.layers, name)(**config).compute_output_shape(shape))

@@ -72,6 +72,14 @@ class _Spatial(Layer):
             return (batch, *spatial, channels)
         return (batch, channels, *spatial)
 
+    def _out_spatial(self, input_shape, groups=1):
+        """Output spatial sizes; an unknown (None) input size gives an unknown output size."""
+        spatial = self._spatial(input_shape)
+        if None in spatial:
+            return tuple(None if n is None else K.conv_output_size(n, k, s, d, self.padding)
+                         for n, k, s, d in zip(spatial, self.kernel_size, self.strides, self.dilation_rate))
+        return self._geometry(input_shape, groups).out_spatial
+
     def _geometry(self, input_shape, groups=1):
         """The kernel's Geometry for an input shape; a clear error when the input is too small."""
         spatial = self._spatial(input_shape)
@@ -160,7 +168,7 @@ class _Conv(_Spatial):
             raise ValueError(f"{self._who()}: the input's channels must be divisible by groups; got "
                              f"{channels} channels (input shape {tuple(input_shape)}) and "
                              f"groups={self.groups}.")
-        self._geometry(input_shape, self.groups)
+        self._out_spatial(input_shape, self.groups)
         self.kernel = self.add_weight("kernel", (*self.kernel_size, channels // self.groups, self.filters),
                                       self.kernel_initializer, self.kernel_regularizer)
         self.bias = (self.add_weight("bias", (self.filters,), self.bias_initializer,
@@ -178,8 +186,7 @@ class _Conv(_Spatial):
         return self._from_last(dx), grads
 
     def compute_output_shape(self, input_shape):
-        geom = self._geometry(input_shape, self.groups)
-        return self._with_channels(input_shape[0], geom.out_spatial, self.filters)
+        return self._with_channels(input_shape[0], self._out_spatial(input_shape, self.groups), self.filters)
 
     def get_config(self):
         return {
@@ -259,7 +266,7 @@ class _ConvTranspose(_Spatial):
 
     def build(self, input_shape):
         channels = self._input_channels(input_shape)
-        self._transpose_geometry(input_shape)
+        self._transpose_out_spatial(input_shape)
         self.kernel = self.add_weight("kernel", (*self.kernel_size, self.filters, channels),
                                       self.kernel_initializer, self.kernel_regularizer)
         self.bias = (self.add_weight("bias", (self.filters,), self.bias_initializer,
@@ -276,9 +283,17 @@ class _ConvTranspose(_Spatial):
         dx, grads = K.conv_transpose_backward(self._deactivate(dy), self._cache)
         return self._from_last(dx), grads
 
+    def _transpose_out_spatial(self, input_shape):
+        spatial = self._spatial(input_shape)
+        if None in spatial:
+            paddings = self.output_padding or (None,) * self.rank
+            return tuple(None if n is None else K.conv_transpose_output_size(n, k, s, d, self.padding, p)
+                         for n, k, s, d, p in zip(spatial, self.kernel_size, self.strides, self.dilation_rate,
+                                                  paddings))
+        return self._transpose_geometry(input_shape).in_spatial
+
     def compute_output_shape(self, input_shape):
-        geom = self._transpose_geometry(input_shape)
-        return self._with_channels(input_shape[0], geom.in_spatial, self.filters)
+        return self._with_channels(input_shape[0], self._transpose_out_spatial(input_shape), self.filters)
 
     def get_config(self):
         return {
@@ -340,7 +355,7 @@ class _DepthwiseConv(_Spatial):
 
     def build(self, input_shape):
         channels = self._input_channels(input_shape)
-        self._geometry(input_shape, channels)
+        self._out_spatial(input_shape, channels)
         self.kernel = self.add_weight("kernel", (*self.kernel_size, channels, self.depth_multiplier),
                                       self.depthwise_initializer, self.depthwise_regularizer)
         self.bias = (self.add_weight("bias", (channels * self.depth_multiplier,), self.bias_initializer,
@@ -359,8 +374,8 @@ class _DepthwiseConv(_Spatial):
 
     def compute_output_shape(self, input_shape):
         channels = self._input_channels(input_shape)
-        geom = self._geometry(input_shape, channels)
-        return self._with_channels(input_shape[0], geom.out_spatial, channels * self.depth_multiplier)
+        return self._with_channels(input_shape[0], self._out_spatial(input_shape, channels),
+                                   channels * self.depth_multiplier)
 
     def get_config(self):
         return {
@@ -422,7 +437,7 @@ class _SeparableConv(_Spatial):
 
     def build(self, input_shape):
         channels = self._input_channels(input_shape)
-        self._geometry(input_shape, channels)
+        self._out_spatial(input_shape, channels)
         m = self.depth_multiplier
         self.depthwise_kernel = self.add_weight("depthwise_kernel", (*self.kernel_size, channels, m),
                                                 self.depthwise_initializer, self.depthwise_regularizer)
@@ -445,8 +460,8 @@ class _SeparableConv(_Spatial):
         return self._from_last(dx), grads
 
     def compute_output_shape(self, input_shape):
-        geom = self._geometry(input_shape, self._input_channels(input_shape))
-        return self._with_channels(input_shape[0], geom.out_spatial, self.filters)
+        out = self._out_spatial(input_shape, self._input_channels(input_shape))
+        return self._with_channels(input_shape[0], out, self.filters)
 
     def get_config(self):
         return {
