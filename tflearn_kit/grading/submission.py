@@ -179,7 +179,7 @@ def _globals_used(node):
     """The global names a def or class refers to (its locals and parameters excluded), via symtable."""
     try:
         table = symtable.symtable(ast.unparse(node), "<definition>", "exec")
-    except SyntaxError:
+    except (SyntaxError, RecursionError, ValueError):
         return _names_loaded(node)
     names = set()
 
@@ -236,9 +236,11 @@ def extract(nb, functions=None):
         python = _python_source(source)
         try:
             tree = ast.parse(python)
-        except (SyntaxError, ValueError) as exc:
+        except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
             where = f"line {exc.lineno}: " if getattr(exc, "lineno", None) else ""
-            out.syntax_errors[number] = f"{where}{getattr(exc, 'msg', str(exc))}"
+            why = getattr(exc, "msg", None) or ("nested too deeply to read" if isinstance(exc, RecursionError)
+                                                else str(exc) or type(exc).__name__)
+            out.syntax_errors[number] = f"{where}{why}"
             for name in DEF_TEXT.findall(source):
                 out.broken_defs[name] = number
             continue
