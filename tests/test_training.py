@@ -216,3 +216,25 @@ def test_metrics_are_running_means_like_keras(name, make):
         assert abs(ours.result() - float(theirs.result())) <= 1e-6
     ours.reset_state()
     assert ours.result() == 0.0
+
+
+@pytest.mark.parametrize("opt", OPTIMIZERS.values(), ids=OPTIMIZERS.keys())
+def test_batchnorm_and_dropout_train_like_keras(opt):
+    """training=True reaches BatchNormalization (batch statistics, moving averages) in fit, and
+    training=False in validation; the non-trainable weights follow Keras's order.
+
+    No bias before the normalization: its true gradient is zero (the normalization subtracts the
+    mean), so what reaches it is round-off, which Adam rescales into full-size, random steps in
+    both frameworks alike.
+    """
+    make = lambda: Sequential([Input((64,)), L.Dense(32, use_bias=False), L.BatchNormalization(),
+                               L.Activation("relu"), L.Dropout(0.0), L.Dense(10, activation="softmax")])
+    x, y = _digits(256, flatten=True)
+    model, keras_model = _twins(make, opt)
+    h = model.fit(x, y, batch_size=32, epochs=3, shuffle=False, verbose=0, validation_data=(x[:64], y[:64]))
+    kh = keras_model.fit(x, y, batch_size=32, epochs=3, shuffle=False, verbose=0,
+                         validation_data=(x[:64], y[:64]))
+    for key in ("loss", "val_loss"):
+        assert _rel(h.history[key], kh.history[key]) <= PARITY, key
+    for w, kw in zip(model.get_weights(), keras_model.get_weights()):
+        assert _rel(w, kw) <= PARITY
