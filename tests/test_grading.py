@@ -115,6 +115,15 @@ def test_patching_in_the_notebook_fools_only_the_notebooks_own_check(nb02, capsy
         exercises.compare_results = original
 
 
+def test_calling_the_kits_reference_passes_but_is_flagged_for_review(tmp_path, nb02):
+    nb = nbformat.reads(nbformat.writes(nb02), as_version=4)
+    cell = next(c for c in nb.cells if c.cell_type == "code" and c.source.startswith("def dense_forward("))
+    cell.source = "def dense_forward(x, kernel, bias):\n    return kit.kernels.dense.dense_forward(x, kernel, bias)[0]\n"
+    result = grade_submission(_write(tmp_path, f"{NB02}.ipynb", nb), **FAST)
+    assert result.score == result.max_score                  # documented: not caught, only flagged
+    assert result.flags == ["dense_forward uses the kit (kit); check it is not calling the reference implementation"]
+
+
 # -- assignment detection ------------------------------------------------------------
 
 
