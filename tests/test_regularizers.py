@@ -82,6 +82,25 @@ def test_layer_losses_equal_keras(case, dtype):
     np.testing.assert_allclose(actual, expected, rtol=TOLERANCES[dtype])
 
 
+def test_layer_losses_are_in_keras_order():
+    """Keras 3 lists the activity penalty first, then the weights' penalties in creation order."""
+    import keras
+    import tensorflow as tf
+    x = make_input((4, 5), "float64", seed=4)
+    k = keras.layers.Dense(3, kernel_regularizer=keras.regularizers.L2(0.01),
+                           bias_regularizer=keras.regularizers.L1(0.02),
+                           bias_initializer="random_normal",
+                           activity_regularizer=keras.regularizers.L1(0.001), dtype="float64")
+    k(tf.constant(x))
+    layer = kit.layers.Dense(3, kernel_regularizer=kit.regularizers.L2(0.01),
+                             bias_regularizer=kit.regularizers.L1(0.02),
+                             activity_regularizer=kit.regularizers.L1(0.001), dtype="float64")
+    layer.build(x.shape)
+    layer.set_weights(k.get_weights())
+    layer(x)
+    np.testing.assert_allclose(layer.losses, [float(v) for v in k.losses], rtol=1e-12)
+
+
 def test_regularization_gradient_is_added_in_backward():
     layer = kit.layers.LayerNormalization(gamma_regularizer=kit.regularizers.L2(0.5),
                                           gamma_initializer="random_normal", dtype="float64")

@@ -293,10 +293,9 @@ class Layer:
 
     @property
     def losses(self):
-        """Regularization penalties: one per regularized weight, then the activity penalty."""
-        out = [reg(w) for _, w, _, reg in self._weights if reg is not None]
-        if self._activity_loss is not None:
-            out.append(self._activity_loss)
+        """Regularization penalties in Keras 3's order: the activity penalty, then one per regularized weight."""
+        out = [] if self._activity_loss is None else [self._activity_loss]
+        out += [reg(w) for _, w, _, reg in self._weights if reg is not None]
         return out
 
     # ---- configuration -----------------------------------------------------------------

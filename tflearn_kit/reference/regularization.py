@@ -70,8 +70,8 @@ def _tf1_dropout(layer, x, dy):
 def compare_dropout_shared_mask(layer, x, dy=None, apis=("tf.keras", "tf.layers"), seed=0):
     """Diff the kit's Dropout in training against TensorFlow's, on TensorFlow's own mask.
 
-    Returns a :class:`~tflearn_kit.compare.Report` with rows output, dx and
-    "mask kept" (the recovered keep fraction, for reading).
+    Returns a :class:`~tflearn_kit.compare.Report` with an output and a dx row per
+    API, and a note per API with the fraction TensorFlow kept.
     """
     x = layer.convert_input(x)
     if np.any(x == 0):
