@@ -140,6 +140,14 @@ def conv_geometry(in_spatial, kernel_size, strides=None, dilation=None, padding=
 _POOL = None
 
 
+def _forget_pool():
+    global _POOL
+    _POOL = None
+
+
+os.register_at_fork(after_in_child=_forget_pool)     # a forked child has none of the parent's threads
+
+
 def _on_every_core(work, pieces, size):
     """Run ``work(piece)`` for each piece on a thread per core; NumPy copies and adds release the GIL.
 
