@@ -273,7 +273,11 @@ def extract(nb, functions=None):
     for number, node, lines in statements:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             out.defined[node.name] = number
-            out.uses_kit[node.name] = sorted(_globals_used(node) & kit_names)
+            local_kit = {a.name for n in ast.walk(node) if isinstance(n, ast.Import) for a in n.names
+                         if _root(a.name) == "tflearn_kit"}
+            local_kit |= {n.module for n in ast.walk(node) if isinstance(n, ast.ImportFrom)
+                          and _root(n.module) == "tflearn_kit"}
+            out.uses_kit[node.name] = sorted((_globals_used(node) & kit_names) | local_kit)
         star = isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names)
         if not (_bound_names(node) & needed or star):    # a star import may bind anything
             continue
