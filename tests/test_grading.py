@@ -274,6 +274,8 @@ def test_hidden_cases_are_shown_without_their_inputs(tmp_path):
     assert hidden["visibility"] == "after_published" and visible["visibility"] == "visible"
     assert "inputs (" in visible["output"] and "inputs (" not in hidden["output"]
     assert "expected shape" in hidden["output"]
+    assert "rank3" not in results["output"]          # the visible summary does not list hidden cases
+    assert "hidden cases: shown when the grades are published" in results["output"]
     feedback = report.feedback_markdown(result)
     assert re.search(r"hidden cases: \d+/\d+ passed", feedback) and "inputs (" not in feedback.split("hidden cases")[1]
 

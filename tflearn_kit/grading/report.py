@@ -44,12 +44,14 @@ def _case_line(case, hidden):
     return f"- `{case.name}`: {mark}" + (f": {text}" if text and not case.passed else "")
 
 
-def feedback_markdown(result, student=""):
-    """The feedback a student reads: score, then each exercise's cases (hidden ones without inputs)."""
+def feedback_markdown(result, student="", hidden_details=True):
+    """The feedback a student reads: score, then each exercise's cases (hidden ones without inputs;
+    with ``hidden_details=False``, only their count, for where hidden tests are shown later)."""
     lines = [f"# Feedback: {result.assignment or 'unknown assignment'}", ""]
     if student:
         lines += [f"Submission: `{student}`", ""]
-    lines += [f"**Score: {_fmt(result.score)} / {_fmt(result.max_score)}**", ""]
+    if hidden_details:            # otherwise the score includes hidden results not shown yet: Gradescope shows it
+        lines += [f"**Score: {_fmt(result.score)} / {_fmt(result.max_score)}**", ""]
     if result.status != "graded":
         lines += [f"This submission could not be graded: {result.reason}.", ""]
     for note in result.notes:
@@ -57,16 +59,19 @@ def feedback_markdown(result, student=""):
     if result.execution:
         lines += [f"Running your notebook top to bottom: {result.execution}.", ""]
     for e in result.exercises:
-        lines += [f"## {e.id} (`{e.function}`): {_fmt(e.score)} / {_fmt(e.points)}", ""]
+        points = f": {_fmt(e.score)} / {_fmt(e.points)}" if hidden_details else f" ({_fmt(e.points)} points)"
+        lines += [f"## {e.id} (`{e.function}`){points}", ""]
         if e.problem:
             lines += [e.problem, ""]
             continue
         visible = [c for c in e.cases if c.kind == "visible"]
         hidden = [c for c in e.cases if c.kind != "visible"]
         lines += [_case_line(c, hidden=False) for c in visible]
-        if hidden:
+        if hidden and hidden_details:
             lines.append(f"- hidden cases: {sum(c.passed for c in hidden)}/{len(hidden)} passed")
             lines += ["  " + _case_line(c, hidden=True) for c in hidden if not c.passed]
+        elif hidden:
+            lines.append(f"- {len(hidden)} hidden cases: shown when the grades are published")
         lines.append("")
     if result.output.strip():
         lines += ["## What your code printed while graded", "", "```", result.output[:5000], "```", ""]
@@ -101,7 +106,7 @@ def gradescope_results(result, student=""):
     return {
         "score": float(result.score),
         "execution_time": int(round(result.seconds)),
-        "output": feedback_markdown(result, student),
+        "output": feedback_markdown(result, student, hidden_details=False),   # the hidden tests say the rest
         "output_format": "md",
         "test_output_format": "md",
         "visibility": "visible",
