@@ -76,6 +76,7 @@ register(Benchmark(
 
 register(Benchmark(
     "Conv2DTranspose 16x16x128->32x32x64 3x3 s2",
-    lambda: _layer_setup("Conv2DTranspose", {"filters": 64, "kernel_size": 3, "strides": 2, "padding": "same"},
+    lambda: _layer_setup("Conv2DTranspose",
+                         {"filters": 64, "kernel_size": 3, "strides": 2, "padding": "same"},
                          (32, 16, 16, 128), _conv_flops(32, (16, 16), (3, 3), 128, 64)),
     goal=2.0))

@@ -166,6 +166,7 @@ def _on_every_core(work, pieces, size):
     for future in [_POOL.submit(work, piece) for piece in pieces]:
         future.result()
 
+
 def _pad(x, pads):
     """Zero-pad the spatial axes of (N, *spatial, C); no copy when there is nothing to pad."""
     if not any(lo or hi for lo, hi in pads):
@@ -411,7 +412,9 @@ def conv2d_forward_loops(x, kernel, bias=None, strides=(1, 1), pads=((0, 0), (0,
         for i in range(oh):
             for j in range(ow):
                 # the window this output sees: kh x kw taps, dilation apart, all channels
-                window = xp[n, i * sh: i * sh + (kh - 1) * dh + 1: dh, j * sw: j * sw + (kw - 1) * dw + 1: dw, :]
+                rows = slice(i * sh, i * sh + (kh - 1) * dh + 1, dh)
+                cols = slice(j * sw, j * sw + (kw - 1) * dw + 1, dw)
+                window = xp[n, rows, cols, :]
                 for f in range(n_filters):
                     y[n, i, j, f] = np.sum(window * kernel[:, :, :, f]) + (bias[f] if bias is not None else 0)
     return y

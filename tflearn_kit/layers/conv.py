@@ -325,7 +325,9 @@ class Conv3DTranspose(_ConvTranspose):
 # ---- DepthwiseConv ------------------------------------------------------------------------
 
 class _DepthwiseConv(_Spatial):
-    """Each input channel convolved with its own depth_multiplier filters. See tf.keras.layers.DepthwiseConv2D.
+    """Each input channel convolved with its own depth_multiplier filters.
+
+    See tf.keras.layers.DepthwiseConv2D.
 
     Args:
         kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias: as in Conv
@@ -410,7 +412,8 @@ class _SeparableConv(_Spatial):
         depthwise_regularizer, pointwise_regularizer, bias_regularizer.
 
     Input shape: (batch, *spatial, C)   Output shape: (batch, *out_spatial, filters)
-    Weights: depthwise_kernel (*kernel_size, C, m), pointwise_kernel (1, .., 1, C * m, filters), bias (filters,)
+    Weights: depthwise_kernel (*kernel_size, C, m), pointwise_kernel (1, .., 1, C * m, filters),
+        bias (filters,)
     """
 
     strides_with_dilation = True

@@ -46,13 +46,15 @@ register(Exercise(
         Case("stride2-no-bias", lambda: _conv_args(2, 2, 7, 6, 2, 3, 2, 4, (2, 2), ((0, 0), (0, 0)), False)),
     ],
     hidden=[
-        Case("stride2x1-asymmetric-pads", lambda: _conv_args(3, 2, 6, 7, 3, 2, 3, 2, (2, 1), ((0, 1), (1, 1)))),
+        Case("stride2x1-asymmetric-pads",
+             lambda: _conv_args(3, 2, 6, 7, 3, 2, 3, 2, (2, 1), ((0, 1), (1, 1)))),
         Case("1x1", lambda: _conv_args(4, 3, 4, 4, 5, 1, 1, 3, (1, 1), ((0, 0), (0, 0)))),
         Case("kernel-covers-input", lambda: _conv_args(5, 1, 3, 3, 2, 3, 3, 2, (1, 1), ((0, 0), (0, 0)))),
     ],
     points=3,
     hint="Pad x first (np.pad on axes 1 and 2). Output (i, j) sees the window "
-         "xp[n, i*sh : i*sh + kh, j*sw : j*sw + kw, :]; y[n, i, j, f] = sum(window * kernel[..., f]) + bias[f].",
+         "xp[n, i*sh : i*sh + kh, j*sw : j*sw + kw, :]; "
+         "y[n, i, j, f] = sum(window * kernel[..., f]) + bias[f].",
 ))
 
 
