@@ -425,3 +425,12 @@ def test_unknown_spatial_sizes_give_unknown_output_sizes_as_in_keras(name):
     layer = getattr(kit.layers, name)(**config)
     layer.build(shape)
     assert layer.compute_output_shape(shape) == tuple(getattr(keras.layers, name)(**config).compute_output_shape(shape))
+
+
+def test_channels_first_bias_where_keras_guesses_the_axis_matches_tf_layers():
+    """Output (2, 3, 3, 3): last spatial size == filters, the shape Keras 3.15's bias_add guess gets wrong."""
+    layer = kit.layers.Conv2D(3, 3, strides=2, padding="same", data_format="channels_first",
+                              bias_initializer="random_normal")
+    report = compare(layer, make_input((2, 3, 6, 6), "float32", seed=9), apis=("tf.layers",))
+    assert {r["quantity"] for r in report.rows} == {"output", "dx", "dkernel", "dbias"}
+    assert_report_ok(report)
