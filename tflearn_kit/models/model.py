@@ -22,7 +22,7 @@ from .. import losses as losses_module
 from .. import metrics as metrics_module
 from .. import optimizers as optimizers_module
 from ..activations import Activation
-from ..layers.base import Layer
+from ..layers.base import Layer, unique_name
 from ..seeding import rng
 from .functional import Graph, Input, KerasTensor, call_symbolic
 
@@ -55,6 +55,8 @@ class Model(Layer):
 
     def __init__(self, inputs=None, outputs=None, name=None, trainable=True, **kwargs):
         object.__setattr__(self, "_tracked", [])
+        if name is None and type(self) is Model:
+            name = unique_name("functional")          # Keras 3's name for Model(inputs, outputs)
         super().__init__(name=name, trainable=trainable, **kwargs)
         self._graph = None
         self.optimizer = self.loss = None
