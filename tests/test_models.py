@@ -273,3 +273,13 @@ def test_embedding_mask_reaches_the_lstm_like_keras():
     unmasked = Sequential([Input((5,), dtype="int64"), L.Embedding(10, 4), L.LSTM(3), L.Dense(2)])
     unmasked.set_weights(model.get_weights())
     assert not _close(unmasked(x)[0], y[0], "float32")      # the mask matters for the padded row
+
+
+@pytest.mark.parametrize("make, shapes", MODELS.values(), ids=MODELS.keys())
+def test_model_gradient_check(make, shapes):
+    """Finite differences through the whole graph (skip connection, shared weights) in float64."""
+    model = make("float64")
+    xs = [make_input(s, "float64", seed=i) for i, s in enumerate(shapes)]
+    result = gradient_check(model, xs if len(xs) > 1 else xs[0])
+    assert result.ok, "\n" + result.to_text()
+    assert result.max_rel < 1e-6

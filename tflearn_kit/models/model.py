@@ -70,7 +70,14 @@ class Model(Layer):
             self._graph = Graph(_as_list(inputs), _as_list(outputs))
             self._multi_input = isinstance(inputs, (list, tuple))
             self._multi_output = isinstance(outputs, (list, tuple))
+            self._dtype_from(self._graph.inputs)
             self.built = True
+
+    def _dtype_from(self, inputs):
+        """The model computes in its first floating input's dtype (float32 unless told otherwise)."""
+        floats = [t.dtype for t in inputs if np.issubdtype(np.dtype(t.dtype), np.floating)]
+        if floats:
+            self.dtype = np.dtype(floats[0]).name
 
     def __setattr__(self, name, value):
         # A subclass's layers are the Layer attributes it sets, in assignment order (as Keras tracks).
@@ -118,6 +125,12 @@ class Model(Layer):
     @property
     def weight_names(self):
         return [n for layer in self.layers for n in layer.weight_names]
+
+    @property
+    def trainable_weight_names(self):
+        if not self.trainable:
+            return []
+        return [f"{layer.name}/{n}" for layer in self.layers for n in layer.trainable_weight_names]
 
     def set_weights(self, weights):
         mine = self.weights

@@ -58,6 +58,7 @@ class Sequential(Model):
         for layer in self._layers:
             x = layer(x)
         self._graph = Graph([self._input], [x])
+        self._dtype_from([self._input])
         self.built = True
 
     def _ensure_built(self, xs):
