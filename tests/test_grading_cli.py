@@ -218,3 +218,29 @@ def test_execute_runs_the_notebook_under_limits_without_changing_the_score(tmp_p
     assert "kernel died" in result.execution
     assert "MemoryError" in result.execution
     assert "ModuleNotFoundError" not in result.execution and "cell 15" not in result.execution
+
+
+def test_student_names_are_unique_and_follow_the_folders():
+    from tflearn_kit.grading.batch import student_names
+    names = student_names(["sub/alice/hw/02.ipynb", "sub/bob/hw/02.ipynb", "sub/alice/hw/02.ipynb", "sub/c d.txt"])
+    assert names == ["alice__hw__02", "bob__hw__02", "alice__hw__02-2", "c_d.txt"]
+
+
+def test_progress_bar_on_a_terminal_and_lines_otherwise():
+    import io
+    from tflearn_kit.grading.autograde import Result
+    from tflearn_kit.grading.batch import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    tty, log = Terminal(), io.StringIO()
+    for stream in (tty, log):
+        bar = Progress(2, stream=stream)
+        bar.update("alice", Result("a.ipynb", score=7, max_score=7))
+        bar.update("bob", Result("b.ipynb", score=0, max_score=7), skipped=True)
+    assert "\rgrading [###############...............] 1/2" in tty.getvalue()
+    assert tty.getvalue().endswith("\n") and "2/2" in tty.getvalue()
+    assert log.getvalue().splitlines()[0].startswith("[1/2] alice: 7/7 graded")
+    assert "bob: already graded" in log.getvalue()
