@@ -17,13 +17,16 @@ def _product(tf, layer, xs):
     return out
 
 
-register("Add", tf1=_tf1(lambda tf, layer, xs: tf.add_n(xs)), tf1_name="tf.add_n(xs) (no TF1 layer)",
+register("Add", tf1=_tf1(lambda tf, layer, xs: tf.add_n(xs)),
+         tf1_name="tf.add_n(xs) (no TF1 layer)",
          cases=[Case("two", {}, [(3, 4), (3, 4)]), Case("three-rank3", {}, [(2, 3, 4)] * 3)])
-register("Subtract", tf1=_tf1(lambda tf, layer, xs: tf.subtract(xs[0], xs[1])), tf1_name="tf.subtract(a, b) (no TF1 layer)",
+register("Subtract", tf1=_tf1(lambda tf, layer, xs: tf.subtract(xs[0], xs[1])),
+         tf1_name="tf.subtract(a, b) (no TF1 layer)",
          cases=[Case("two", {}, [(3, 4), (3, 4)])])
 register("Multiply", tf1=_tf1(_product), tf1_name="tf.multiply, chained (no TF1 layer)",
          cases=[Case("three", {}, [(3, 4)] * 3)])
-register("Average", tf1=_tf1(lambda tf, layer, xs: tf.add_n(xs) / len(xs)), tf1_name="tf.add_n(xs) / n (no TF1 layer)",
+register("Average", tf1=_tf1(lambda tf, layer, xs: tf.add_n(xs) / len(xs)),
+         tf1_name="tf.add_n(xs) / n (no TF1 layer)",
          cases=[Case("two", {}, [(3, 4), (3, 4)])])
 register("Concatenate", tf1=_tf1(lambda tf, layer, xs: tf.concat(xs, axis=layer.axis)),
          tf1_name="tf.concat(xs, axis) (no TF1 layer)",
