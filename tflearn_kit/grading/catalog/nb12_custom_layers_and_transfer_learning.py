@@ -1,0 +1,55 @@
+"""Exercise of 12_custom_layers_and_transfer_learning: a custom kit layer with a trainable weight.
+
+The student writes ``MyPReLU``, a kit layer whose slope for negative inputs is a
+trainable weight ``alpha`` (one per channel), with its backward pass. The given
+``prelu_step(x, alpha, dy)`` runs it; the reference is Keras's own
+``keras.layers.PReLU`` (alpha shared over every axis but the channels), with its
+gradients from a GradientTape. TensorFlow is imported inside the reference only.
+"""
+import numpy as np
+
+from ..exercises import Case, Exercise, register, seeded
+
+NOTEBOOK = "12_custom_layers_and_transfer_learning"
+
+
+def keras_prelu_step(x, alpha, dy):
+    """(y, dx, dalpha) of keras.layers.PReLU with alpha (channels,) shared over the other axes."""
+    from ...reference.tf import modules
+    tf, keras, _ = modules()
+    shared = list(range(1, x.ndim - 1)) or None
+    layer = keras.layers.PReLU(shared_axes=shared, dtype=str(x.dtype))
+    layer.build(x.shape)
+    layer.set_weights([alpha.reshape(layer.alpha.shape)])
+    xt = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(xt)
+        y = layer(xt)
+    dx, dalpha = tape.gradient(y, [xt, layer.alpha], output_gradients=tf.constant(dy))
+    return np.asarray(y), np.asarray(dx), np.asarray(dalpha).reshape(alpha.shape)
+
+
+def _prelu_args(seed, shape):
+    g = seeded(seed)
+    x = g.standard_normal(shape)
+    alpha = g.uniform(-0.5, 0.5, shape[-1])       # nonzero, some negative: every term matters
+    dy = g.standard_normal(shape)
+    return x, alpha, dy
+
+
+register(Exercise(
+    id="prelu_layer", notebook=NOTEBOOK, function="prelu_step",
+    reference=keras_prelu_step,
+    visible=[
+        Case("dense-4x5", lambda: _prelu_args(0, (4, 5))),
+        Case("images-2x3x3x4", lambda: _prelu_args(1, (2, 3, 3, 4))),
+    ],
+    hidden=[
+        Case("sequence-2x5x3", lambda: _prelu_args(2, (2, 5, 3))),
+        Case("batch1-1ch", lambda: _prelu_args(3, (1, 6, 1))),
+    ],
+    points=3,
+    hint="build: self.alpha = self.add_weight('alpha', (input_shape[-1],), 'zeros'). "
+         "call: y = max(x, 0) + alpha * min(x, 0). backward: dx = dy * (1 where x > 0, else alpha); "
+         "dalpha sums dy * min(x, 0) over every axis but the last. Return (dx, {'alpha': dalpha}).",
+))
