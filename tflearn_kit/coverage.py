@@ -34,8 +34,10 @@ NOTEBOOKS = {
     "08_dropout_and_regularization": "Inverted dropout; L1 and L2 penalties",
     "09_embedding_and_recurrent": "Embedding; SimpleRNN, LSTM, GRU; backpropagation through time",
     "10_models_and_training": "Sequential and functional models; losses, optimizers, fit",
-    "11_tf1_to_tf2_migration": "A TF1 tf.layers model ported to Keras 3 and to the kit",
-    "12_custom_layers_and_transfer_learning": "Custom layers; freezing; transfer learning",
+    "11_tf1_to_tf2_migration": "A TF1 tf.layers CNN in a graph; tf_upgrade_v2; the port to Keras 3 and "
+                               "to the kit, same logits; six TF1/TF2 differences shown",
+    "12_custom_layers_and_transfer_learning": "Custom layers in Keras and the kit; transfer learning "
+                                              "offline; freezing batch norm; PyTorch and Flax",
 }
 """The thirteen notebooks, in the order a learner takes them."""
 
