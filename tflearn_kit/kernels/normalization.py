@@ -23,14 +23,31 @@ import numpy as np
 from .numerics import tf_float32_constant
 
 
+def reduce_sum(a, axes):
+    """The sum over ``axes`` (kept as size-1 axes), accumulated in float64.
+
+    NumPy adds the rows of a float32 reduction over leading axes one after another, so
+    a batch of 100,000 rows loses about 1e-5 of relative precision; TensorFlow reduces
+    in a tree and does not. Accumulating in float64 keeps the kit within 1e-5 of TF
+    on large batches, for about a third more time on that pass.
+    """
+    return a.sum(axis=axes, keepdims=True, dtype=np.float64).astype(a.dtype, copy=False)
+
+
+def reduce_mean(a, axes):
+    """The mean over ``axes``, accumulated in float64 (see reduce_sum)."""
+    return a.mean(axis=axes, keepdims=True, dtype=np.float64).astype(a.dtype, copy=False)
+
+
 def moments(x, axes):
     """Mean and *biased* variance (divided by N, not N - 1) over ``axes``, kept as size-1 axes.
 
     tf.nn.moments computes the same: the mean of the squared deviations.
+    Also returns x - mean, which the forward pass reuses.
     """
-    mean = x.mean(axis=axes, keepdims=True)
+    mean = reduce_mean(x, axes)
     centered = x - mean
-    variance = np.square(centered).mean(axis=axes, keepdims=True)
+    variance = reduce_mean(np.square(centered), axes)
     return mean, variance, centered
 
 
@@ -62,8 +79,8 @@ def normalize_backward(dy, cache, param_axes):
     """
     x_hat, inv_std, gamma, axes, from_batch, has_beta, _ = cache
     summed = tuple(a for a in range(dy.ndim) if a not in param_axes)
-    sum_dy = dy.sum(axis=summed, keepdims=True)
-    sum_dy_x_hat = (dy * x_hat).sum(axis=summed, keepdims=True)
+    sum_dy = reduce_sum(dy, summed)
+    sum_dy_x_hat = reduce_sum(dy * x_hat, summed)
     grads = {}
     if gamma is not None:
         grads["gamma"] = sum_dy_x_hat
@@ -82,8 +99,7 @@ def normalize_backward(dy, cache, param_axes):
         return dx, grads
     # layer norm: gamma varies along the normalized axes, so it stays inside the means
     g = dy if gamma is None else dy * gamma
-    dx = inv_std * (g - g.mean(axis=axes, keepdims=True)
-                    - x_hat * (g * x_hat).mean(axis=axes, keepdims=True))
+    dx = inv_std * (g - reduce_mean(g, axes) - x_hat * reduce_mean(g * x_hat, axes))
     return dx, grads
 
 
