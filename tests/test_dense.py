@@ -162,3 +162,12 @@ def test_build_alone_marks_the_layer_built_as_keras_does():
     layer = NoFlag()
     layer.build((None, 3))
     assert layer.built and layer.count_params() == 3
+
+
+@pytest.mark.parametrize("cls_name, expected", [
+    ("Dense", "dense"), ("Conv2D", "conv2d"), ("MaxPooling2D", "max_pooling2d"),
+    ("SimpleRNN", "simple_rnn"), ("BatchNormalization", "batch_normalization"), ("LeakyReLU", "leaky_re_lu"),
+])
+def test_default_names_follow_keras(cls_name, expected):
+    from tflearn_kit.layers.base import snake_case
+    assert snake_case(cls_name) == expected
