@@ -127,3 +127,12 @@ def test_spatial_dropout_drops_whole_channels(cls, shape, mask_shape):
 def test_bad_arguments_are_clear_errors(make, expected):
     with pytest.raises(ValueError, match=expected):
         make()
+
+
+def test_config_round_trip_and_keras_accepts_it():
+    import keras
+    from tflearn_kit.reference.runners import keras_config
+    layer = kit.layers.Dropout(0.25, noise_shape=(None, 1, 4), seed=3, name="dr")
+    assert kit.layers.Dropout.from_config(layer.get_config()).get_config() == layer.get_config()
+    twin = keras.layers.Dropout(**keras_config(layer))
+    assert twin.rate == 0.25 and tuple(twin.noise_shape) == (None, 1, 4)

@@ -281,3 +281,16 @@ def test_large_off_center_batch_float32_stays_accurate():
     exact_dgamma = (dy * x_hat).sum(0)
     assert errors(layer.grads[0], exact_dgamma)[1] < 1e-6
     assert errors(ref["grads"]["gamma"], exact_dgamma)[1] > 1e-5        # TF's float32 cancellation
+
+
+@pytest.mark.parametrize("layer", [
+    kit.layers.BatchNormalization(axis=1, momentum=0.9, epsilon=1e-2, center=False,
+                                  gamma_regularizer="l2", name="bn_cfg"),
+    kit.layers.LayerNormalization(axis=[1, 2], epsilon=1e-5, scale=False, name="ln_cfg"),
+], ids=["batch-norm", "layer-norm"])
+def test_config_round_trip_and_keras_accepts_it(layer):
+    import keras
+    from tflearn_kit.reference.runners import keras_config
+    assert type(layer).from_config(layer.get_config()).get_config() == layer.get_config()
+    twin = getattr(keras.layers, type(layer).__name__)(**keras_config(layer))
+    assert twin.epsilon == layer.epsilon and twin.name == layer.name

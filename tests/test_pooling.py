@@ -228,3 +228,16 @@ def test_output_shape_and_config_match_keras():
             mine, theirs = layer.get_config(), k.get_config()
             for key in ("pool_size", "strides", "padding", "data_format"):
                 assert tuple(np.atleast_1d(mine[key])) == tuple(np.atleast_1d(theirs[key])), key
+
+
+@pytest.mark.parametrize("name", ["MaxPooling1D", "AveragePooling2D", "MaxPooling3D",
+                                  "GlobalAveragePooling2D", "GlobalMaxPooling1D"])
+def test_config_round_trip_and_keras_accepts_it(name):
+    import keras
+    from tflearn_kit.reference.runners import keras_config
+    config = {"GlobalAveragePooling2D": {"keepdims": True, "data_format": "channels_first"},
+              "GlobalMaxPooling1D": {}}.get(name, {"pool_size": 3, "strides": 2, "padding": "same"})
+    layer = getattr(kit.layers, name)(**config, name="p")
+    assert getattr(kit.layers, name).from_config(layer.get_config()).get_config() == layer.get_config()
+    twin = getattr(keras.layers, name)(**keras_config(layer))
+    assert twin.name == "p"
