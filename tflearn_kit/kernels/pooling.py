@@ -82,7 +82,8 @@ def max_pool_forward(x, pool_size, strides, padding="valid"):
     y = xp[_tap(taps[0], strides, outs)].copy()
     for tap in taps[1:]:
         np.maximum(y, xp[_tap(tap, strides, outs)], out=y)
-    return y, (x.shape, xp, pads, taps, strides, outs, y)
+    # the cache keeps its own copy of y: a caller may change the returned array in place
+    return y, (x.shape, xp, pads, taps, strides, outs, y.copy())
 
 
 def max_pool_backward(dy, cache):
