@@ -98,18 +98,18 @@ def max_pool_backward(dy, cache):
     dxp, disjoint = _new_gradient(xp.shape, pool_size_of(taps), strides, outs, dy.dtype)
     taken = np.zeros(y.shape, dtype=bool)
     hit = np.empty(y.shape, dtype=bool)
-    share = np.empty(y.shape, dtype=dy.dtype)
+    share = None if disjoint else np.empty(y.shape, dtype=dy.dtype)
     for tap in taps:
         index = _tap(tap, strides, outs)
         np.equal(xp[index], y, out=hit)
         np.greater(hit, taken, out=hit)          # a maximum, and its window not yet served
         taken |= hit
         # dy * hit rather than np.where(hit, dy, 0): no branch on a random mask, 20x faster
-        np.multiply(dy, hit, out=share)
         if disjoint:
-            dxp[index] = share
+            np.multiply(dy, hit, out=dxp[index])
         else:
             # within one tap the windows touch distinct elements, so this += never collides
+            np.multiply(dy, hit, out=share)
             dxp[index] += share
     return _crop(dxp, pads), {}
 
