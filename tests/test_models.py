@@ -283,3 +283,23 @@ def test_model_gradient_check(make, shapes):
     result = gradient_check(model, xs if len(xs) > 1 else xs[0])
     assert result.ok, "\n" + result.to_text()
     assert result.max_rel < 1e-6
+
+
+def test_freezing_a_nested_model_freezes_its_layers_as_keras_does():
+    """Keras 3 sets trainable on every layer inside; a frozen BatchNormalization stops updating."""
+    import keras
+    import tflearn_kit as kit
+    base = kit.models.Sequential([kit.layers.Dense(4), kit.layers.BatchNormalization()])
+    model = kit.models.Sequential([base, kit.layers.Dense(2)])
+    model.build((None, 3))
+    base.trainable = False
+    assert all(not layer.trainable for layer in base.layers)
+    moving = [w.copy() for w in base.layers[-1].non_trainable_weights]
+    model.compile(optimizer="sgd", loss="mse")
+    g = np.random.default_rng(0)
+    model.fit(g.standard_normal((16, 3)), g.standard_normal((16, 2)), epochs=2, batch_size=8, verbose=0)
+    for before, after in zip(moving, base.layers[-1].non_trainable_weights):
+        np.testing.assert_array_equal(before, after)
+    keras_base = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4), keras.layers.BatchNormalization()])
+    keras_base.trainable = False
+    assert [layer.trainable for layer in keras_base.layers] == [layer.trainable for layer in base.layers]

@@ -106,6 +106,18 @@ class Model(Layer):
                          f"Layers: {[l.name for l in self.layers]}.")
 
     @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        # As Keras 3: freezing a model freezes every layer in it, so a BatchNormalization
+        # inside a frozen base runs in inference mode and stops updating its statistics.
+        self._trainable = bool(value)
+        for layer in self.layers:
+            layer.trainable = value
+
+    @property
     def trainable_weights(self):
         if not self.trainable:
             return []
