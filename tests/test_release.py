@@ -84,3 +84,26 @@ def test_cli_release_check_exit_codes(tmp_path):
     assert main(["release", "--check", *args]) == 1
     assert main(["release", *args]) == 0
     assert main(["release", "--check", *args]) == 0
+
+
+def test_release_records_the_assignment_in_both_notebooks(tmp_path):
+    (tmp_path / "solutions").mkdir()
+    nbformat.write(_notebook(), tmp_path / "solutions" / "99_demo.ipynb")
+    release.release(tmp_path / "solutions", tmp_path / "notebooks")
+    for tree in ("solutions", "notebooks"):
+        nb = nbformat.read(tmp_path / tree / "99_demo.ipynb", as_version=4)
+        assert nb.metadata["tflearn_kit"] == {"assignment": "99_demo"}
+
+
+def test_grader_detects_a_renamed_submission_from_its_metadata(tmp_path):
+    from tflearn_kit.grading.submission import detect_assignment, read_notebook
+    src = tmp_path / "renamed.ipynb"
+    nb = release.student_version(nbformat.read("notebooks/02_dense_and_activations.ipynb", as_version=4),
+                                 "02_dense_and_activations")
+    nb.cells = [c for c in nb.cells if c.cell_type == "markdown"]      # nothing else gives it away
+    nbformat.write(nb, src)
+    assert detect_assignment(read_notebook(src), src) == "02_dense_and_activations"
+    del nb.metadata["tflearn_kit"]
+    nbformat.write(nb, src)
+    with pytest.raises(Exception, match="could not tell which assignment"):
+        detect_assignment(read_notebook(src), src)

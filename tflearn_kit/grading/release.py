@@ -70,8 +70,14 @@ def _nbgrader(grade, solution, locked, grade_id, points=None):
     return meta
 
 
-def annotate(nb):
-    """Set nbgrader metadata on every solution and test cell (in place); returns nb."""
+def annotate(nb, assignment=None):
+    """Set nbgrader metadata on every solution and test cell (in place); returns nb.
+
+    With ``assignment`` (the notebook's name), also record it in the notebook's
+    metadata, where ``tflearn-kit grade`` looks first to tell a renamed file's assignment.
+    """
+    if assignment is not None:
+        nb.metadata["tflearn_kit"] = {"assignment": assignment}
     seen = set()
     for index, cell in enumerate(nb.cells):
         source = cell.source
@@ -94,10 +100,10 @@ def annotate(nb):
     return nb
 
 
-def student_version(nb):
+def student_version(nb, assignment=None):
     """A released copy of an (annotated) solution notebook."""
     nb = copy.deepcopy(nb)
-    annotate(nb)
+    annotate(nb, assignment)
     for cell in nb.cells:
         cell.source = remove_hidden_tests(replace_solutions(cell.source, cell.cell_type))
         if cell.cell_type == "code":
@@ -124,8 +130,9 @@ def plan(solutions_dir="solutions", notebooks_dir="notebooks", names=None):
     out = []
     for path in paths:
         nb = nbformat.read(path, as_version=4)
-        annotated = annotate(copy.deepcopy(nb))
-        out.append((path, notebooks_dir / path.name, _text(student_version(nb)), _text(annotated)))
+        annotated = annotate(copy.deepcopy(nb), path.stem)
+        out.append((path, notebooks_dir / path.name, _text(student_version(nb, path.stem)),
+                    _text(annotated)))
     return out
 
 
