@@ -23,20 +23,57 @@ import numpy as np
 from .numerics import tf_float32_constant
 
 
-def reduce_sum(a, axes):
-    """The sum over ``axes`` (kept as size-1 axes), accumulated in float64.
+ROW_SLABS = 32
 
-    NumPy adds the rows of a float32 reduction over leading axes one after another, so
-    a batch of 100,000 rows loses about 1e-5 of relative precision; TensorFlow reduces
-    in a tree and does not. Accumulating in float64 keeps the kit within 1e-5 of TF
-    on large batches, for about a third more time on that pass.
+
+def _sums_over_rows(a, b=None):
+    """Sums over every axis but the last, of a or of a * b, as float64 of shape (channels,).
+
+    NumPy sums a (rows, channels) array over axis 0 by adding one row after another:
+    in float32 the error grows with the number of rows (a batch of 100,000 rows loses
+    about 1e-5 of relative precision; TensorFlow reduces in a tree and does not), and
+    with only `channels` numbers per row its inner loop is short and slow. So: cut the
+    rows into ROW_SLABS slabs and add the slabs elementwise (long inner loops; each
+    result a float32 sum of only ROW_SLABS numbers), then add those partial sums, one
+    per row of a slab, in float64. On the 100,000-row test batch (mean 10) that is
+    4e-9 relative, like float64 accumulation, and 4x faster than it.
     """
-    return a.sum(axis=axes, keepdims=True, dtype=np.float64).astype(a.dtype, copy=False)
+    channels = a.shape[-1]
+    a = a.reshape(-1, channels)
+    per_slab = a.shape[0] // ROW_SLABS
+    head, tail = a[:per_slab * ROW_SLABS], a[per_slab * ROW_SLABS:]
+    slabs = head.reshape(ROW_SLABS, per_slab, channels)
+    if b is None:
+        partial = slabs.sum(axis=0)
+    else:
+        b = b.reshape(-1, channels)
+        # einsum multiplies and adds in one pass, never storing the product a * b
+        partial = np.einsum("skc,skc->kc", slabs, b[:len(head)].reshape(slabs.shape))
+        tail = tail * b[len(head):]
+    # the rows that do not fill a slab (fewer than ROW_SLABS) are added in float64 directly
+    return partial.sum(axis=0, dtype=np.float64) + tail.sum(axis=0, dtype=np.float64)
 
 
-def reduce_mean(a, axes):
-    """The mean over ``axes``, accumulated in float64 (see reduce_sum)."""
-    return a.mean(axis=axes, keepdims=True, dtype=np.float64).astype(a.dtype, copy=False)
+def _sum_float64(a, axes, times=None):
+    """The sum over ``axes`` of a (or of a * times), kept as size-1 axes, in float64."""
+    if tuple(axes) == tuple(range(a.ndim - 1)):          # batch norm, channels last
+        return _sums_over_rows(a, times).reshape((1,) * (a.ndim - 1) + (-1,))
+    # other axes (layer norm, channels first): NumPy accumulates in float64, about a
+    # third more time on that pass but no float32 loss on large batches
+    product = a if times is None else a * times
+    return product.sum(axis=axes, keepdims=True, dtype=np.float64)
+
+
+def reduce_sum(a, axes, times=None):
+    """The sum over ``axes`` of a (or of a * times, without storing the product when it
+    can), kept as size-1 axes, accumulated in float64 or in slabs (see _sums_over_rows)."""
+    return _sum_float64(a, axes, times).astype(a.dtype)
+
+
+def reduce_mean(a, axes, times=None):
+    """The mean over ``axes`` of a (or of a * times), accumulated as in reduce_sum."""
+    total = _sum_float64(a, axes, times)
+    return (total / (a.size // total.size)).astype(a.dtype)
 
 
 def moments(x, axes):
@@ -47,7 +84,7 @@ def moments(x, axes):
     """
     mean = reduce_mean(x, axes)
     centered = x - mean
-    variance = reduce_mean(np.square(centered), axes)
+    variance = reduce_mean(centered, axes, times=centered)    # no squared copy of the array
     return mean, variance, centered
 
 
@@ -80,7 +117,7 @@ def normalize_backward(dy, cache, param_axes):
     x_hat, inv_std, gamma, axes, from_batch, has_beta, _ = cache
     summed = tuple(a for a in range(dy.ndim) if a not in param_axes)
     sum_dy = reduce_sum(dy, summed)
-    sum_dy_x_hat = reduce_sum(dy * x_hat, summed)
+    sum_dy_x_hat = reduce_sum(dy, summed, times=x_hat)
     grads = {}
     if gamma is not None:
         grads["gamma"] = sum_dy_x_hat
