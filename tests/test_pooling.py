@@ -142,6 +142,45 @@ def test_max_pool2d_loop_twin_equals_the_vectorized_kernel(case):
     np.testing.assert_allclose(K.max_pool_backward(dy, cache)[0], dx_of(dy), rtol=1e-14, atol=1e-14)
 
 
+def _nan_hides_a_tie():
+    """One window with two maxima and one with a NaN (no maximum at all): as many hits
+    as windows, although one window has two. The tiled path must still see the tie."""
+    x = np.random.default_rng(3).permutation(16).astype(float).reshape(1, 4, 4, 1)
+    x[0, 0, 0, 0] = x[0, 1, 1, 0] = 99.0
+    x[0, 3, 2, 0] = np.nan
+    return x
+
+
+TILED = {
+    "1d-pool3-distinct": (lambda g: g.standard_normal((2, 9, 3)), (3,)),
+    "1d-pool3-ties": (lambda g: np.round(g.standard_normal((2, 9, 3))), (3,)),
+    "2d-pool2-distinct": (lambda g: g.standard_normal((2, 6, 8, 3)), (2, 2)),
+    "2d-pool2x3-ties": (lambda g: np.round(g.standard_normal((2, 6, 9, 3))), (2, 3)),
+    "2d-pool2-all-equal": (lambda g: np.zeros((1, 4, 4, 2)), (2, 2)),
+    "2d-pool2-nan-and-ties": (lambda g: np.where(g.random((2, 6, 8, 3)) < 0.05, np.nan,
+                                                 np.round(g.standard_normal((2, 6, 8, 3)))),
+                              (2, 2)),
+    "2d-pool2-nan-hides-a-tie": (lambda g: _nan_hides_a_tie(), (2, 2)),
+    "3d-pool2-ties": (lambda g: np.round(g.standard_normal((2, 4, 6, 2, 3))), (2, 2, 2)),
+}
+
+
+@pytest.mark.parametrize("case", TILED.values(), ids=TILED.keys())
+def test_max_pool_tiled_fast_path_equals_the_tap_by_tap_path(case, dtype):
+    """Windows that tile the input take a fast path in max_pool_backward; the general
+    tap-by-tap path must give the same dx, ties (first maximum wins) and NaNs included."""
+    make, pool = case
+    g = np.random.default_rng(4)
+    x = make(g).astype(dtype)
+    y, cache = K.max_pool_forward(x, pool, pool)
+    dy = g.standard_normal(y.shape).astype(dtype)
+    _, xp, _, taps, strides, outs, y_cached = cache
+    assert K._tiles(xp.shape, pool, strides, outs)
+    general = K._max_pool_backward_taps(dy, xp, taps, strides, outs, y_cached)
+    np.testing.assert_array_equal(K._max_pool_backward_tiled(dy, xp, taps, y_cached), general)
+    np.testing.assert_array_equal(K.max_pool_backward(dy, cache)[0], general)
+
+
 def test_average_pooling_same_divides_by_the_count_of_real_elements():
     x = np.arange(9.0).reshape(1, 3, 3, 1)
     y = kit.layers.AveragePooling2D(2, padding="same")(x, ).reshape(2, 2)
