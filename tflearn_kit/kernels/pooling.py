@@ -164,8 +164,11 @@ def _max_pool_backward_tiled(dy, xp, taps, y):
             at_tap = hit[(slice(None),) + sum(((slice(None), i) for i in tap), ()) + (slice(None),)]
             np.greater(at_tap, taken, out=at_tap)  # in place: a maximum, its window not yet served
             taken |= at_tap
-    # dy * hit rather than np.where(hit, dy, 0): no branch on a random mask
-    return (hit * _windows(dy, once)).reshape(xp.shape)
+    # dx = hit * dy, as 0/1 in dy's dtype times dy in place: a broadcast multiply that
+    # also converts bool to float is slower than the two steps (and than np.where)
+    dx = hit.astype(dy.dtype)
+    dx *= _windows(dy, once)
+    return dx.reshape(xp.shape)
 
 
 def _crop(xp, pads):
