@@ -5,6 +5,9 @@ between the batch axis and the channel axis. The kernels loop over the pool's
 *taps* (4 for a 2x2 pool), never over the batch or the output positions: tap
 (i, j) of every window, across the whole batch, is the strided view
 ``x[:, i::stride, j::stride, :]``, so each step is one vectorized NumPy operation.
+When the windows tile the input (stride == pool, sizes divisible: the common 2x2
+pool), max pooling's backward does each step once over the whole array instead
+(see _max_pool_backward_tiled).
 
 Mirrors tf.nn.max_pool / tf.nn.avg_pool (behind tf.keras.layers.MaxPooling2D,
 tf.compat.v1.layers.max_pooling2d and their 1-D/3-D siblings).
@@ -87,7 +90,7 @@ def max_pool_forward(x, pool_size, strides, padding="valid"):
     # padding with -inf: a padded element never wins (every window holds a real one)
     xp = _pad(x, pads, -np.inf)
     taps = list(itertools.product(*(range(k) for k in pool_size)))
-    # the first two taps make y (no copy of the first), the others update it in place
+    # two taps make y (rather than a copy of one), the others update it in place
     y = np.maximum(xp[_tap(taps[0], strides, outs)], xp[_tap(taps[-1], strides, outs)])
     for tap in taps[1:-1]:
         np.maximum(y, xp[_tap(tap, strides, outs)], out=y)
@@ -146,6 +149,14 @@ def _windows(a, pool_size):
     return a.reshape(shape + [a.shape[-1]])
 
 
+def _element_of_every_window(tap):
+    """The index of element ``tap`` of every window in a _windows view: [:, :, i, :, j, :]."""
+    index = [slice(None)]
+    for i in tap:
+        index += [slice(None), i]
+    return tuple(index + [slice(None)])
+
+
 def _max_pool_backward_tiled(dy, xp, taps, y):
     """Windows that tile xp: each step is one operation over the whole array, not one per tap.
 
@@ -161,7 +172,7 @@ def _max_pool_backward_tiled(dy, xp, taps, y):
     if np.count_nonzero(hit) > y.size or np.isnan(y).any():
         taken = np.zeros(y.shape, dtype=bool)
         for tap in taps:                          # row-major order within the window
-            at_tap = hit[(slice(None),) + sum(((slice(None), i) for i in tap), ()) + (slice(None),)]
+            at_tap = hit[_element_of_every_window(tap)]
             np.greater(at_tap, taken, out=at_tap)  # in place: a maximum, its window not yet served
             taken |= at_tap
     # dx = hit * dy, as 0/1 in dy's dtype times dy in place: a broadcast multiply that
