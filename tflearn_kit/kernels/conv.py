@@ -32,11 +32,11 @@ is a depthwise one followed by a 1x1 ("pointwise") one.
 """
 import itertools
 import math
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
+
+from .parallel import batch_halves, on_every_core
 
 
 # ---- geometry ---------------------------------------------------------------------------
@@ -137,36 +137,6 @@ def conv_geometry(in_spatial, kernel_size, strides=None, dilation=None, padding=
 
 # ---- the three building blocks ------------------------------------------------------------
 
-_POOL = None
-
-
-def _forget_pool():
-    global _POOL
-    _POOL = None
-
-
-os.register_at_fork(after_in_child=_forget_pool)     # a forked child has none of the parent's threads
-
-
-def _on_every_core(work, pieces, size):
-    """Run ``work(piece)`` for each piece on a thread per core; NumPy copies and adds release the GIL.
-
-    The matmuls already use every core (BLAS threads); the gather and scatter
-    copies would use one. Splitting them between cores is the only reason for this,
-    and only pays for big arrays (``size`` elements), not for the small ones of tests.
-    """
-    global _POOL
-    pieces = list(pieces)
-    if len(pieces) < 2 or (os.cpu_count() or 1) < 2 or size < 2 ** 20:
-        for piece in pieces:
-            work(piece)
-        return
-    if _POOL is None:
-        _POOL = ThreadPoolExecutor(max_workers=os.cpu_count(), thread_name_prefix="tflearn-kit-conv")
-    for future in [_POOL.submit(work, piece) for piece in pieces]:
-        future.result()
-
-
 def _pad(x, pads):
     """Zero-pad the spatial axes of (N, *spatial, C); no copy when there is nothing to pad."""
     if not any(lo or hi for lo, hi in pads):
@@ -197,7 +167,7 @@ def im2col(x, geom):
         view = xp[window]                            # (N, *out, C), a strided view
         cols[..., t, :] = np.moveaxis(view.reshape(*view.shape[:-1], g, c // g), -2, 0)
 
-    _on_every_core(copy_tap, enumerate(geom.windows()), cols.size)    # the taps are independent copies
+    on_every_core(copy_tap, enumerate(geom.windows()), cols.size)     # the taps are independent copies
     return cols.reshape(g, rows, geom.taps * (c // g))
 
 
@@ -220,8 +190,7 @@ def col2im(dcols, geom, channels):
             target += per_tap[:, images, ..., t, :]      # writes through the views into dxp
 
     # overlapping windows add into the same inputs, so the cores split the batch, not the taps
-    half = (n + 1) // 2
-    _on_every_core(add_taps, [slice(0, half), slice(half, n)] if n > 1 else [slice(0, n)], dcols.size)
+    on_every_core(add_taps, batch_halves(n), dcols.size)
     inside = (slice(None),) + tuple(slice(lo, lo + s) for s, (lo, _) in zip(geom.in_spatial, geom.pads))
     return dxp[inside] if any(lo or hi for lo, hi in geom.pads) else dxp
 

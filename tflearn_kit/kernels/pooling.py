@@ -17,6 +17,8 @@ import math
 
 import numpy as np
 
+from .parallel import batch_halves, on_every_core
+
 
 def output_length(n, k, s, padding):
     """Windows along one axis of length n (pool k, stride s), and the padding before it.
@@ -90,10 +92,16 @@ def max_pool_forward(x, pool_size, strides, padding="valid"):
     # padding with -inf: a padded element never wins (every window holds a real one)
     xp = _pad(x, pads, -np.inf)
     taps = list(itertools.product(*(range(k) for k in pool_size)))
-    # two taps make y (rather than a copy of one), the others update it in place
-    y = np.maximum(xp[_tap(taps[0], strides, outs)], xp[_tap(taps[-1], strides, outs)])
-    for tap in taps[1:-1]:
-        np.maximum(y, xp[_tap(tap, strides, outs)], out=y)
+    y = np.empty((x.shape[0], *outs, x.shape[-1]), dtype=x.dtype)
+
+    def fill(images):
+        # two taps make y (rather than a copy of one), the others update it in place
+        part, window = y[images], xp[images]
+        np.maximum(window[_tap(taps[0], strides, outs)], window[_tap(taps[-1], strides, outs)], out=part)
+        for tap in taps[1:-1]:
+            np.maximum(part, window[_tap(tap, strides, outs)], out=part)
+
+    on_every_core(fill, batch_halves(x.shape[0]), xp.size)     # the images are independent
     # the cache keeps its own copy of y: a caller may change the returned array in place
     return y, (x.shape, xp, pads, taps, strides, outs, y.copy())
 
@@ -108,7 +116,12 @@ def max_pool_backward(dy, cache):
     """
     x_shape, xp, pads, taps, strides, outs, y = cache
     if _tiles(xp.shape, pool_size_of(taps), strides, outs):
-        dxp = _max_pool_backward_tiled(dy, xp, taps, y)
+        dxp = np.empty(xp.shape, dtype=dy.dtype)
+
+        def fill(images):
+            _max_pool_backward_tiled(dy[images], xp[images], taps, y[images], out=dxp[images])
+
+        on_every_core(fill, batch_halves(dy.shape[0]), xp.size)   # the images are independent
     else:
         dxp = _max_pool_backward_taps(dy, xp, taps, strides, outs, y)
     return _crop(dxp, pads), {}
@@ -157,11 +170,11 @@ def _element_of_every_window(tap):
     return tuple(index + [slice(None)])
 
 
-def _max_pool_backward_tiled(dy, xp, taps, y):
+def _max_pool_backward_tiled(dy, xp, taps, y, out=None):
     """Windows that tile xp: each step is one operation over the whole array, not one per tap.
 
     hit = every maximum of every window; keep only the first of each window if
-    some window holds several; dx = hit * dy, with y and dy broadcast over the windows.
+    some window holds several; out = hit * dy, with y and dy broadcast over the windows.
     """
     pool_size = pool_size_of(taps)
     once = (1,) * len(pool_size)
@@ -175,11 +188,14 @@ def _max_pool_backward_tiled(dy, xp, taps, y):
             at_tap = hit[_element_of_every_window(tap)]
             np.greater(at_tap, taken, out=at_tap)  # in place: a maximum, its window not yet served
             taken |= at_tap
-    # dx = hit * dy, as 0/1 in dy's dtype times dy in place: a broadcast multiply that
-    # also converts bool to float is slower than the two steps (and than np.where)
-    dx = hit.astype(dy.dtype)
+    # dx = hit * dy, as 0/1 in dy's dtype (written straight into out) times dy in place:
+    # a broadcast multiply that also converts bool to float is slower than the two steps
+    if out is None:
+        out = np.empty(xp.shape, dtype=dy.dtype)
+    dx = _windows(out, pool_size)
+    np.copyto(dx, hit)
     dx *= _windows(dy, once)
-    return dx.reshape(xp.shape)
+    return out
 
 
 def _crop(xp, pads):
