@@ -71,7 +71,7 @@ def run_release(args):
 def add_bench(sub):
     p = sub.add_parser("bench", help="time kit layers against TensorFlow CPU on this machine")
     p.add_argument("benchmarks", nargs="*", help="benchmark names (default: all)")
-    p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--repeat", type=int, default=7)
     p.add_argument("--list", action="store_true", help="list the benchmarks and exit")
     p.set_defaults(run=run_bench)
 

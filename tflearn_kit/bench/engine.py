@@ -23,7 +23,13 @@ def register(benchmark):
     return benchmark
 
 
-def time_call(fn, repeat=5, warmup=1, budget=None):
+WARMUP = 3
+"""Calls before timing starts. The kit's first calls of a big layer run up to 2x slower while
+the allocator maps its 75 MB work arrays; TF's first calls trace and compile. Both sides get
+the same warm-up."""
+
+
+def time_call(fn, repeat=7, warmup=WARMUP, budget=None):
     """Median wall time of fn() in seconds, after warm-up; fewer repeats when one call exceeds budget."""
     for _ in range(warmup):
         fn()
@@ -61,7 +67,7 @@ def keras_step(layer, x, dy, training=True):
     return lambda: [t.numpy() for t in step()]
 
 
-def run(names=None, repeat=5, out=print):
+def run(names=None, repeat=7, out=print):
     """Run the benchmarks (default: all), print the table, return the rows."""
     from . import families  # noqa: F401  (fills REGISTRY)
     chosen = [REGISTRY[n] for n in names] if names else list(REGISTRY.values())
