@@ -174,7 +174,6 @@ class _Conv(_Spatial):
         self.bias = (self.add_weight("bias", (self.filters,), self.bias_initializer,
                                      self.bias_regularizer) if self.use_bias else None)
         self._set_input_spec(channels)
-        self.built = True
 
     def call(self, inputs):
         geom = self._geometry(inputs.shape, self.groups)
@@ -272,7 +271,6 @@ class _ConvTranspose(_Spatial):
         self.bias = (self.add_weight("bias", (self.filters,), self.bias_initializer,
                                      self.bias_regularizer) if self.use_bias else None)
         self._set_input_spec(channels)
-        self.built = True
 
     def call(self, inputs):
         geom = self._transpose_geometry(inputs.shape)
@@ -363,7 +361,6 @@ class _DepthwiseConv(_Spatial):
         self.bias = (self.add_weight("bias", (channels * self.depth_multiplier,), self.bias_initializer,
                                      self.bias_regularizer) if self.use_bias else None)
         self._set_input_spec(channels)
-        self.built = True
 
     def call(self, inputs):
         geom = self._geometry(inputs.shape, self._input_channels(inputs.shape))
@@ -450,7 +447,6 @@ class _SeparableConv(_Spatial):
         self.bias = (self.add_weight("bias", (self.filters,), self.bias_initializer,
                                      self.bias_regularizer) if self.use_bias else None)
         self._set_input_spec(channels)
-        self.built = True
 
     def call(self, inputs):
         geom = self._geometry(inputs.shape, self._input_channels(inputs.shape))

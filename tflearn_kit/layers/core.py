@@ -40,7 +40,6 @@ class Dense(Layer):
         self.bias = (self.add_weight("bias", (self.units,), self.bias_initializer,
                                      self.bias_regularizer) if self.use_bias else None)
         self.input_spec = InputSpec(min_ndim=2, axes={-1: n_in})
-        self.built = True
 
     def call(self, inputs):
         z, dense_cache = dense_forward(inputs, self.kernel, self.bias)

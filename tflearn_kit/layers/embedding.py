@@ -42,7 +42,6 @@ class Embedding(Layer):
     def build(self, input_shape):
         self.embeddings = self.add_weight("embeddings", (self.input_dim, self.output_dim),
                                           self.embeddings_initializer, self.embeddings_regularizer)
-        self.built = True
 
     def convert_input(self, x):
         """Ids stay integers (the base layer would cast them to float); floats are truncated, as Keras casts them."""

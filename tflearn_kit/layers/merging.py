@@ -24,7 +24,6 @@ class _Merge(Layer):
         if len(batchless) != 1:
             raise ValueError(f"Layer '{self.name}' ({type(self).__name__}) expected inputs of one shape, "
                              f"but got shapes {[tuple(s) for s in input_shape]}.")
-        self.built = True
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[0])
@@ -127,7 +126,6 @@ class Concatenate(_Merge):
             raise ValueError(f"Layer '{self.name}' (Concatenate) expected inputs with matching shapes "
                              f"except on axis {self.axis}, but got shapes "
                              f"{[tuple(s) for s in input_shape]}.")
-        self.built = True
 
     def call(self, inputs):
         self._cache = np.cumsum([x.shape[self.axis] for x in inputs])[:-1]

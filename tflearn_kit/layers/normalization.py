@@ -66,7 +66,6 @@ class BatchNormalization(Layer):
         self.moving_variance = self.add_weight("moving_variance", shape,
                                                self.moving_variance_initializer, trainable=False)
         self.input_spec = InputSpec(ndim=len(input_shape), axes={self.axis: shape[0]})
-        self.built = True
 
     def call(self, inputs, training=None):
         ndim = inputs.ndim
@@ -155,7 +154,6 @@ class LayerNormalization(Layer):
                                     self.beta_regularizer) if self.center else None
         self.input_spec = InputSpec(ndim=len(input_shape),
                                     axes={a: input_shape[a] for a in axes})
-        self.built = True
 
     def call(self, inputs):
         axes = self._axes(inputs.ndim)

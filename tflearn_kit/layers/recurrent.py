@@ -81,7 +81,6 @@ class _RNN(Layer):
         self.bias = (self.add_weight("bias", self.bias_shape(), self.bias_init(), self.bias_regularizer)
                      if self.use_bias else None)
         self.input_spec = InputSpec(ndim=3, axes={-1: n_in})
-        self.built = True
 
     # ---- the cell, per family ---------------------------------------------------------------
 
