@@ -280,6 +280,27 @@ def test_naive_loop_equals_the_vectorized_kernel(spec):
         np.testing.assert_allclose(mine, theirs, rtol=0, atol=TOLERANCES["float64"] * np.abs(theirs).max())
 
 
+SHIFTED = [(rank, k, d, padding) for rank in (1, 2, 3) for k in (1, 2, 3) for d in (1, 2)
+           for padding in ("valid", "same", "causal") if padding != "causal" or rank == 1]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("rank, k, d, padding", SHIFTED,
+                         ids=[f"{r}d-k{k}-dil{d}-{p}" for r, k, d, p in SHIFTED])
+def test_shifted_input_gradient_equals_col2im(rank, k, d, padding, dtype):
+    """Stride 1 takes the shifted-matmul path to dx; it must give col2im's numbers, batch 1 included."""
+    g = np.random.default_rng(13)
+    geom = K.conv_geometry((7, 6, 5)[:rank], (k,) * rank, dilation=(d,) * rank, padding=padding)
+    for batch in (1, 3):
+        dy = g.standard_normal((batch, *geom.out_spatial, 5)).astype(dtype)
+        kernel = g.standard_normal((k,) * rank + (4, 5)).astype(dtype)
+        shifted = K.input_grad_shifted(dy, kernel, geom, 4)
+        reference = K.input_grad_col2im(dy, kernel, geom, 4)
+        assert shifted.dtype == np.dtype(dtype) and shifted.shape == (batch, *geom.in_spatial, 4)
+        np.testing.assert_allclose(shifted, reference, rtol=0,
+                                   atol=TOLERANCES[dtype] * np.abs(reference).max())
+
+
 @pytest.mark.parametrize("padding, output_padding", [("valid", None), ("same", None), ("valid", (1, 0)),
                                                      ("same", (1, 1))],
                          ids=["valid", "same", "valid-outpad1x0", "same-outpad1"])

@@ -20,6 +20,10 @@ Backward is two more matmuls with the same ``cols``:
 
     dkernel = cols.T @ dy          dcols = dy @ kernel.T, then scattered back ("col2im") to dx
 
+With stride 1 there is a cheaper road to the same dx: every tap's window is the
+padded input shifted by a fixed number of rows, so dx is a sum of T shifted
+``dy @ kernel[t].T`` (``input_grad_shifted``), and the (M, T*C) ``dcols`` never exists.
+
 The scatter is the *adjoint* of the gather. That is the whole story of the
 transposed convolution: its forward pass is the convolution's dx (col2im of
 ``x @ kernel.T``), and its backward pass is the convolution's forward. The
@@ -234,11 +238,62 @@ def kernel_grad(cols, dy, kernel_shape, geom):
 
 
 def input_grad(dy, kernel, geom, channels):
-    """dx = col2im(dy @ kernel.T): dy (N, *out, F) -> dx (N, *in, C)."""
+    """dx = col2im(dy @ kernel.T): dy (N, *out, F) -> dx (N, *in, C).
+
+    The same numbers come two ways: the shifted sum below when the stride is 1 and
+    there is one group (no (M, T*C) array is ever made), col2im otherwise.
+    """
+    if geom.groups == 1 and all(s == 1 for s in geom.strides):
+        return input_grad_shifted(dy, kernel, geom, channels)
+    return input_grad_col2im(dy, kernel, geom, channels)
+
+
+def input_grad_col2im(dy, kernel, geom, channels):
+    """dx = col2im(dy @ kernel.T), for any stride and groups."""
     g = geom.groups
     k, d = _kernel_matrix(kernel, g), _rows(dy, g)
     dcols = d[0] @ k[0].T if g == 1 else np.matmul(d, k.transpose(0, 2, 1))
     return col2im(dcols.reshape(g, *dcols.shape[-2:]), geom, channels)
+
+
+def input_grad_shifted(dy, kernel, geom, channels):
+    """dx of a stride-1 convolution as T shifted matmuls, with no col2im.
+
+    Lay the padded input grid out as rows, one per position: ``(N * prod(padded), C)``.
+    With stride 1, output position ``r`` (numbered on that same grid) reads, through
+    tap t, input row ``r + offset[t]``, where ``offset[t]`` is the tap's position
+    flattened with the grid's row strides. So col2im's "add tap t's block of dcols
+    back into its window" becomes "add ``dy_grid @ kernel[t].T`` into the rows
+    shifted by ``offset[t]``": a contiguous slice, no strided scatter, and a
+    (rows, C) temporary instead of a (M, T*C) one.
+
+    ``dy_grid`` is dy placed on the padded grid with zeros elsewhere; those grid
+    positions that are not outputs (their window would cross an edge) add nothing.
+    """
+    n, f = dy.shape[0], dy.shape[-1]
+    grid = tuple(s + lo + hi for s, (lo, hi) in zip(geom.in_spatial, geom.pads))
+    row_strides = [math.prod(grid[i + 1:]) for i in range(len(grid))]
+    offsets = [sum(t * d * s for t, d, s in zip(tap, geom.dilation, row_strides))
+               for tap in itertools.product(*(range(k) for k in geom.kernel_size))]
+    rows = n * math.prod(grid)
+    reach = rows - offsets[-1]              # every real output sits in the first `reach` rows
+    outputs = (slice(None),) + tuple(slice(0, o) for o in geom.out_spatial)
+
+    dy_grid = np.zeros((n, *grid, f), dtype=dy.dtype)
+    dy_grid[outputs] = dy
+    dy_rows = dy_grid.reshape(rows, f)[:reach]
+    taps = kernel.reshape(geom.taps, channels, f)
+
+    dxp = np.empty((rows, channels), dtype=dy.dtype)
+    np.matmul(dy_rows, taps[0].T, out=dxp[:reach])        # tap 0 has offset 0: write, don't add
+    dxp[reach:] = 0
+    block = np.empty((reach, channels), dtype=dy.dtype)
+    for offset, tap in zip(offsets[1:], taps[1:]):
+        np.matmul(dy_rows, tap.T, out=block)
+        dxp[offset:offset + reach] += block
+    inside = (slice(None),) + tuple(slice(lo, lo + s) for s, (lo, _) in zip(geom.in_spatial, geom.pads))
+    dxp = dxp.reshape(n, *grid, channels)
+    return dxp[inside] if any(lo or hi for lo, hi in geom.pads) else dxp
 
 
 def _bias_grad(dy):
@@ -298,9 +353,9 @@ def conv_transpose_forward(x, kernel, bias=None, geom=None):
     x: (N, *in, C)   kernel: (*k, F, C) (Keras's transpose layout: the conv kernel from F to C)
     bias: (F,)   geom: conv_transpose_geometry(...)  ->  y: (N, *out, F)
     """
-    y = input_grad(x, kernel, geom, kernel.shape[-2])
+    y = input_grad(x, kernel, geom, kernel.shape[-2])      # a fresh array: the bias can go in place
     if bias is not None:
-        y = y + bias
+        y += bias
     return y, (x, kernel, geom, bias is not None)
 
 
