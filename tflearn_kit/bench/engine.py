@@ -52,7 +52,13 @@ def measure_peak(n=2048, dtype=np.float32):
 
 
 def keras_step(layer, x, dy, training=True):
-    """A compiled TF function doing the Keras layer's forward and backward (dx and every weight)."""
+    """A compiled TF function doing the Keras layer's forward and backward (dx and every weight).
+
+    It returns the forward output too. tf.function drops every op whose result
+    nobody uses, and a convolution's gradients do not need its output: a step that
+    returned only the gradients would time TensorFlow's backward pass against the
+    kit's forward and backward (measured: Conv2D 17 ms that way, 26 ms with the output).
+    """
     from ..reference.tf import modules
     tf, _, _ = modules()
     x, dy = tf.constant(x), tf.constant(dy)
@@ -62,7 +68,7 @@ def keras_step(layer, x, dy, training=True):
         with tf.GradientTape() as tape:
             tape.watch(x)
             y = layer(x, training=training)
-        return tape.gradient(y, [x] + layer.trainable_weights, output_gradients=dy)
+        return [y] + tape.gradient(y, [x] + layer.trainable_weights, output_gradients=dy)
 
     return lambda: [t.numpy() for t in step()]
 
