@@ -74,7 +74,13 @@ def keras_step(layer, x, dy, training=True):
 
 
 def run(names=None, repeat=7, out=print):
-    """Run the benchmarks (default: all), print the table, return the rows."""
+    """Run the benchmarks (default: all), print the table, return the rows.
+
+    Each side runs its warm-up and repeats back to back, as it would in its own
+    training loop. Interleaving kit and TF calls was tried and is unfair to TF: right
+    after a kit call its caches are cold and OpenBLAS's threads still spin, and TF's
+    Conv2D step measured 37-44 ms instead of 26-28.
+    """
     from . import families  # noqa: F401  (fills REGISTRY)
     chosen = [REGISTRY[n] for n in names] if names else list(REGISTRY.values())
     peak = measure_peak()
