@@ -3,12 +3,13 @@
 FLOPs count the multiply-adds of the three products (output, dx, dkernel) as
 2 each: 3 * 2 * batch * prod(out) * prod(kernel) * in_channels * filters.
 
-Where the kit's time goes (Conv2D, measured in CPU seconds so that other load on
-the machine cancels out): the three matmuls, (N*H*W, 576) @ (576, 64) and its two
-transposes, run at about 75 GFLOP per CPU-second in OpenBLAS, against ~130 for a
-square 2048 sgemm; TensorFlow's oneDNN convolution does the whole step at ~195.
-The matmuls alone are therefore ~2.6x TensorFlow's step; the im2col gather and
-col2im scatter (75 MB each) add most of the rest.
+Where the kit's time goes (Conv2D, 7.25 GFLOP a step): TensorFlow's oneDNN does
+the whole step, forward included, in 26-28 ms (about 270 GFLOP/s). The kit's
+im2col forward and kernel-gradient matmuls, (N*H*W, 576) @ (576, 64) and its
+transpose, run at 170-185 GFLOP/s in OpenBLAS (13 ms each), the shifted-matmul
+input gradient takes about 20 ms, and the im2col gather of 75 MB about 25 ms.
+The three products alone are about 1.4x TensorFlow's step before any data moves,
+so the 1.5x goal is out of reach of NumPy on this machine (see the README).
 """
 import math
 
