@@ -141,14 +141,28 @@ def conv_geometry(in_spatial, kernel_size, strides=None, dilation=None, padding=
 
 # ---- the three building blocks ------------------------------------------------------------
 
+def _padded(spatial, pads):
+    """Spatial sizes after zero padding."""
+    return tuple(n + lo + hi for n, (lo, hi) in zip(spatial, pads))
+
+
+def _interior(spatial, pads):
+    """The index of the unpadded part of a padded (N, *spatial_padded, C) array."""
+    return (slice(None),) + tuple(slice(lo, lo + n) for n, (lo, _) in zip(spatial, pads))
+
+
 def _pad(x, pads):
     """Zero-pad the spatial axes of (N, *spatial, C); no copy when there is nothing to pad."""
     if not any(lo or hi for lo, hi in pads):
         return x
-    shape = (x.shape[0],) + tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[1:-1], pads)) + (x.shape[-1],)
-    xp = np.zeros(shape, dtype=x.dtype)
-    xp[(slice(None),) + tuple(slice(lo, lo + n) for n, (lo, _) in zip(x.shape[1:-1], pads))] = x
+    xp = np.zeros((x.shape[0], *_padded(x.shape[1:-1], pads), x.shape[-1]), dtype=x.dtype)
+    xp[_interior(x.shape[1:-1], pads)] = x
     return xp
+
+
+def _unpad(xp, spatial, pads):
+    """The inverse of _pad: the interior view of xp (xp itself when nothing was padded)."""
+    return xp[_interior(spatial, pads)] if any(lo or hi for lo, hi in pads) else xp
 
 
 def im2col(x, geom):
@@ -183,8 +197,7 @@ def col2im(dcols, geom, channels):
     """
     g = geom.groups
     n = dcols.shape[1] // math.prod(geom.out_spatial)
-    padded = (n,) + tuple(s + lo + hi for s, (lo, hi) in zip(geom.in_spatial, geom.pads)) + (channels,)
-    dxp = np.zeros(padded, dtype=dcols.dtype)
+    dxp = np.zeros((n, *_padded(geom.in_spatial, geom.pads), channels), dtype=dcols.dtype)
     per_tap = dcols.reshape(g, n, *geom.out_spatial, geom.taps, channels // g)
 
     def add_taps(images):
@@ -195,8 +208,7 @@ def col2im(dcols, geom, channels):
 
     # overlapping windows add into the same inputs, so the cores split the batch, not the taps
     on_every_core(add_taps, batch_halves(n), dcols.size)
-    inside = (slice(None),) + tuple(slice(lo, lo + s) for s, (lo, _) in zip(geom.in_spatial, geom.pads))
-    return dxp[inside] if any(lo or hi for lo, hi in geom.pads) else dxp
+    return _unpad(dxp, geom.in_spatial, geom.pads)
 
 
 def _kernel_matrix(kernel, g):
@@ -271,7 +283,7 @@ def input_grad_shifted(dy, kernel, geom, channels):
     positions that are not outputs (their window would cross an edge) add nothing.
     """
     n, f = dy.shape[0], dy.shape[-1]
-    grid = tuple(s + lo + hi for s, (lo, hi) in zip(geom.in_spatial, geom.pads))
+    grid = _padded(geom.in_spatial, geom.pads)
     row_strides = [math.prod(grid[i + 1:]) for i in range(len(grid))]
     offsets = [sum(t * d * s for t, d, s in zip(tap, geom.dilation, row_strides))
                for tap in itertools.product(*(range(k) for k in geom.kernel_size))]
@@ -282,18 +294,16 @@ def input_grad_shifted(dy, kernel, geom, channels):
     dy_grid = np.zeros((n, *grid, f), dtype=dy.dtype)
     dy_grid[outputs] = dy
     dy_rows = dy_grid.reshape(rows, f)[:reach]
-    taps = kernel.reshape(geom.taps, channels, f)
+    per_tap = kernel.reshape(geom.taps, channels, f)
 
     dxp = np.empty((rows, channels), dtype=dy.dtype)
-    np.matmul(dy_rows, taps[0].T, out=dxp[:reach])        # tap 0 has offset 0: write, don't add
+    np.matmul(dy_rows, per_tap[0].T, out=dxp[:reach])     # tap 0 has offset 0: write, don't add
     dxp[reach:] = 0
     block = np.empty((reach, channels), dtype=dy.dtype)
-    for offset, tap in zip(offsets[1:], taps[1:]):
-        np.matmul(dy_rows, tap.T, out=block)
+    for offset, kernel_t in zip(offsets[1:], per_tap[1:]):
+        np.matmul(dy_rows, kernel_t.T, out=block)
         dxp[offset:offset + reach] += block
-    inside = (slice(None),) + tuple(slice(lo, lo + s) for s, (lo, _) in zip(geom.in_spatial, geom.pads))
-    dxp = dxp.reshape(n, *grid, channels)
-    return dxp[inside] if any(lo or hi for lo, hi in geom.pads) else dxp
+    return _unpad(dxp.reshape(n, *grid, channels), geom.in_spatial, geom.pads)
 
 
 def _bias_grad(dy):
