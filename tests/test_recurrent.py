@@ -9,7 +9,7 @@ import pytest
 
 import tflearn_kit as kit
 from tflearn_kit.compare import compare, errors, make_input
-from tflearn_kit.gradcheck import gradient_check
+from tflearn_kit.gradcheck import central_difference, gradient_check
 from tflearn_kit.reference import keras_twin
 
 from .conftest import TOLERANCES, assert_report_ok
@@ -281,13 +281,7 @@ def test_initial_state_gradient_with_mask_by_finite_differences(case):
     eps = 1e-6
     for state, grad in zip(h0, analytic):
         for idx in np.ndindex(state.shape):
-            keep = state[idx]
-            state[idx] = keep + eps
-            up = loss()
-            state[idx] = keep - eps
-            down = loss()
-            state[idx] = keep
-            numeric = (up - down) / (2 * eps)
+            numeric = central_difference(loss, state, idx, eps)
             assert abs(numeric - grad[idx]) <= 1e-6 * max(1.0, abs(numeric)), (idx, numeric, grad[idx])
     # the all-padding row never ran a step: its state passes straight through to the final state
     if layer.return_state:

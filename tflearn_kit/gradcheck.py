@@ -29,6 +29,17 @@ from .reference.runners import as_list
 THRESHOLDS = {"correct": 1e-7, "acceptable": 1e-5, "wrong": 1e-4}
 
 
+def central_difference(loss, array, index, eps=1e-6):
+    """(L(w + eps) - L(w - eps)) / (2 eps), perturbing ``array[index]`` in place and restoring it."""
+    keep = array[index]
+    array[index] = keep + eps
+    up = loss()
+    array[index] = keep - eps
+    down = loss()
+    array[index] = keep
+    return (up - down) / (2 * eps)
+
+
 def relative_error(analytic, numeric, floor=1e-12):
     analytic, numeric = np.asarray(analytic, np.float64), np.asarray(numeric, np.float64)
     denom = np.maximum(np.abs(analytic) + np.abs(numeric), floor)
@@ -121,13 +132,7 @@ def gradient_check(layer, x, dy=None, training=False, eps=1e-6, max_entries=40, 
         rels = []
         floor = max(1e-3 * float(np.max(np.abs(grad))) if grad.size else 0.0, 1e-12)
         for i in picks:
-            keep = flat[i]
-            flat[i] = keep + eps
-            up = loss()
-            flat[i] = keep - eps
-            down = loss()
-            flat[i] = keep
-            numeric = (up - down) / (2 * eps)
+            numeric = central_difference(loss, flat, i, eps)
             rels.append(float(relative_error(grad.reshape(-1)[i], numeric, floor)))
         results.append({"tensor": name, "checked": len(picks), "max_rel": max(rels, default=0.0)})
     return GradCheck(layer.name, results, tolerance)
