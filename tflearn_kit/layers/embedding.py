@@ -40,8 +40,9 @@ class Embedding(Layer):
         self.mask_zero = bool(mask_zero)
 
     def build(self, input_shape):
-        self.embeddings = self.add_weight("embeddings", (self.input_dim, self.output_dim),
-                                          self.embeddings_initializer, self.embeddings_regularizer)
+        self.embeddings = self.add_weight(shape=(self.input_dim, self.output_dim),
+                                          initializer=self.embeddings_initializer,
+                                          regularizer=self.embeddings_regularizer, name="embeddings")
 
     def convert_input(self, x):
         """Ids stay integers (the base layer would cast them to float); floats are truncated, as Keras casts them."""
