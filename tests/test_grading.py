@@ -21,6 +21,7 @@ from .grading_corpus import ROOT, cheats, faults, solution_path, solution_paths
 NB02 = "02_dense_and_activations"
 FAST = {"timeout": 60, "case_timeout": 2}      # per submission / per call; the loop cases wait this long
 GRADED = [p for p in solution_paths() if exercises.for_notebook(p.stem)]
+pytestmark = pytest.mark.usefixtures("sandbox")     # every submission runs in the real sandbox
 
 
 @pytest.fixture(scope="module")
@@ -115,24 +116,30 @@ def test_patching_in_the_notebook_fools_only_the_notebooks_own_check(nb02, capsy
         exercises.compare_results = original
 
 
-def test_calling_the_kits_reference_passes_but_is_flagged_for_review(tmp_path, nb02):
+def test_calling_the_kits_reference_fails_in_the_sandbox_with_a_plain_reason(tmp_path, nb02):
     nb = nbformat.reads(nbformat.writes(nb02), as_version=4)
     cell = next(c for c in nb.cells if c.cell_type == "code" and c.source.startswith("def dense_forward("))
     cell.source = "def dense_forward(x, kernel, bias):\n    return kit.kernels.dense.dense_forward(x, kernel, bias)[0]\n"
     result = grade_submission(_write(tmp_path, f"{NB02}.ipynb", nb), **FAST)
-    assert result.score == result.max_score                  # documented: not caught, only flagged
-    assert result.flags == ["dense_forward uses the kit (kit); check it is not calling the reference implementation"]
+    assert result.score == result.max_score - exercises.get("dense_forward").points
+    assert "No module named 'tflearn_kit'" in result.reason
+    assert result.flags == []
 
 
 # -- assignment detection ------------------------------------------------------------
 
 
-def test_assignment_from_metadata_then_file_name_then_content(nb02):
+def test_assignment_from_file_name_then_metadata_then_content(nb02):
     nb = nbformat.reads(nbformat.writes(nb02), as_version=4)
+    nb.metadata.pop("tflearn_kit", None)
     assert detect_assignment(nb, f"alice_{NB02}.ipynb") == NB02
     assert detect_assignment(nb, "homework.ipynb") == NB02                  # from the check() calls
     nb.metadata["tflearn_kit"] = {"assignment": NB02}
     assert detect_assignment(nb, "homework.ipynb") == NB02
+    # the instructor's file name wins over what the student's metadata claims
+    nb.metadata["tflearn_kit"] = {"assignment": "01_layer_anatomy"}
+    found, note = detect_assignment(nb, f"alice_{NB02}.ipynb", explain=True)
+    assert found == NB02 and "metadata says it is 01_layer_anatomy" in note
     empty = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
     with pytest.raises(NotGradable, match="could not tell which assignment"):
         detect_assignment(empty, "homework.ipynb")

@@ -21,6 +21,7 @@ from .test_grading import validate_gradescope
 
 NB02 = "02_dense_and_activations"
 FAST = ["--timeout", "60", "--case-timeout", "2"]
+pytestmark = pytest.mark.usefixtures("sandbox")     # every submission runs in the real sandbox
 
 
 def _corpus(folder):

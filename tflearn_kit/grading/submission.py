@@ -113,17 +113,36 @@ def known_assignments():
     return sorted({e.notebook for e in exercises.REGISTRY.values()})
 
 
-def detect_assignment(nb, path):
-    """The assignment (e.g. '02_dense_and_activations'): notebook metadata, else file name, else content."""
+def detect_assignment(nb, path, explain=False):
+    """The assignment (e.g. '02_dense_and_activations'): file name, else notebook metadata, else content.
+
+    The file name comes first because the instructor's collection names it (nbgrader
+    puts it in the path too); a notebook's metadata that names another assignment is
+    overruled, with a note. ``explain=True`` returns (assignment, note).
+    """
     known = known_assignments()
     meta = nb.metadata.get("tflearn_kit", {}) if nb is not None else {}
     declared = meta.get("assignment") if isinstance(meta, dict) else None
-    if declared in known:
-        return declared
     name = Path(path).name
     by_name = [a for a in known if a in name]
+    found, note = None, ""
     if by_name:
-        return max(by_name, key=len)
+        found = max(by_name, key=len)
+        if declared in known and declared != found:
+            note = (f"the notebook's metadata says it is {declared}, but its file name says {found}; "
+                    f"it was graded as {found}")
+    elif declared in known:
+        found = declared
+    else:
+        found = _assignment_from_checks(nb)
+    if found is None:
+        raise NotGradable(f"could not tell which assignment '{name}' is: no known notebook name "
+                          f"({', '.join(known)}) in the file name, no assignment in its metadata, "
+                          "and no exercise checks in its cells")
+    return (found, note) if explain else found
+
+
+def _assignment_from_checks(nb):
     votes = {}
     for cell in (nb.cells if nb is not None else []):
         nbgrader = cell.get("metadata", {}).get("nbgrader")
@@ -135,11 +154,7 @@ def detect_assignment(nb, path):
             exercise = exercises.REGISTRY.get(exercise_id)
             if exercise is not None:
                 votes[exercise.notebook] = votes.get(exercise.notebook, 0) + 1
-    if votes:
-        return max(votes, key=votes.get)
-    raise NotGradable(f"could not tell which assignment '{name}' is: no assignment in its metadata, "
-                      f"no known notebook name ({', '.join(known)}) in the file name, "
-                      "and no exercise checks in its cells")
+    return max(votes, key=votes.get) if votes else None
 
 
 # -- extracting the definitions ------------------------------------------------------

@@ -1,11 +1,10 @@
 """Exercises of 03_convolutions: the output-size formula, the naive 2-D convolution forward and backward."""
 from ...kernels import conv as K
-from ..exercises import Case, Exercise, register, seeded
+from ..exercises import Case, Exercise, seeded
 
-NOTEBOOK = "03_convolutions"
 
-register(Exercise(
-    id="conv_output_size", notebook=NOTEBOOK, function="conv_output_size",
+CONV_OUTPUT_SIZE = Exercise(
+    function="conv_output_size",
     reference=K.conv_output_size,
     visible=[
         Case("n7-k3-valid", lambda: (7, 3, 1, 1, "valid")),
@@ -21,7 +20,7 @@ register(Exercise(
     points=1,
     hint="valid: the window's span is (k - 1) * dilation + 1, so floor((n - span) / stride) + 1 windows fit; "
          "same and causal: ceil(n / stride) (use -(-n // stride)).",
-))
+)
 
 
 def _conv_args(seed, n, h, w, c, kh, kw, f, strides, pads, bias=True):
@@ -37,8 +36,8 @@ def _conv_forward_ref(x, kernel, bias, strides, pads):
     return K.conv_forward(x, kernel, bias, geom)[0]
 
 
-register(Exercise(
-    id="conv2d_forward", notebook=NOTEBOOK, function="conv2d_forward",
+CONV2D_FORWARD = Exercise(
+    function="conv2d_forward",
     reference=_conv_forward_ref,
     visible=[
         Case("3x3-valid", lambda: _conv_args(0, 2, 5, 5, 2, 3, 3, 3, (1, 1), ((0, 0), (0, 0)))),
@@ -55,7 +54,7 @@ register(Exercise(
     hint="Pad x first (np.pad on axes 1 and 2). Output (i, j) sees the window "
          "xp[n, i*sh : i*sh + kh, j*sw : j*sw + kw, :]; "
          "y[n, i, j, f] = sum(window * kernel[..., f]) + bias[f].",
-))
+)
 
 
 def _conv_bwd_args(seed, n, h, w, c, kh, kw, f, strides, pads):
@@ -72,8 +71,8 @@ def _conv_backward_ref(dy, x, kernel, strides, pads):
     return dx, grads["kernel"], dy.sum(axis=(0, 1, 2))
 
 
-register(Exercise(
-    id="conv2d_backward", notebook=NOTEBOOK, function="conv2d_backward",
+CONV2D_BACKWARD = Exercise(
+    function="conv2d_backward",
     reference=_conv_backward_ref,
     visible=[
         Case("3x3-valid", lambda: _conv_bwd_args(10, 2, 5, 5, 2, 3, 3, 3, (1, 1), ((0, 0), (0, 0)))),
@@ -88,4 +87,6 @@ register(Exercise(
     hint="Loop as in the forward pass. Each y[n, i, j, f] adds dy[n, i, j, f] * kernel[..., f] to its window "
          "of dx_padded and dy[n, i, j, f] * window to dkernel[..., f]; crop the padding off dx at the end. "
          "Return (dx, dkernel, dbias).",
-))
+)
+
+EXERCISES = [CONV_OUTPUT_SIZE, CONV2D_FORWARD, CONV2D_BACKWARD]

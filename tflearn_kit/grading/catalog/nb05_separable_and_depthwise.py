@@ -4,9 +4,8 @@ import math
 import numpy as np
 
 from ...kernels import conv as K
-from ..exercises import Case, Exercise, register, seeded
+from ..exercises import Case, Exercise, seeded
 
-NOTEBOOK = "05_separable_and_depthwise"
 
 
 def _depthwise_args(seed, n, h, w, c, kh, kw, m):
@@ -19,8 +18,8 @@ def _depthwise_ref(x, kernel):
     return K.depthwise_forward(x, kernel, None, geom)[0]
 
 
-register(Exercise(
-    id="depthwise_conv2d", notebook=NOTEBOOK, function="depthwise_conv2d",
+DEPTHWISE_CONV2D = Exercise(
+    function="depthwise_conv2d",
     reference=_depthwise_ref,
     visible=[
         Case("3x3-multiplier1", lambda: _depthwise_args(0, 2, 5, 5, 3, 3, 3, 1)),
@@ -33,7 +32,7 @@ register(Exercise(
     points=2,
     hint="Loop over the kh * kw taps only: y[..., c, j] += window_t[..., c] * kernel[a, b, c, j]; "
          "broadcast window[..., :, None] * kernel[a, b] and reshape (.., C, m) to (.., C * m) at the end.",
-))
+)
 
 
 def conv_costs_reference(kernel_size, in_channels, filters, depth_multiplier, out_spatial):
@@ -48,8 +47,8 @@ def conv_costs_reference(kernel_size, in_channels, filters, depth_multiplier, ou
     return np.array([conv_params, separable_params, conv_mults, separable_mults])
 
 
-register(Exercise(
-    id="conv_costs", notebook=NOTEBOOK, function="conv_costs",
+CONV_COSTS = Exercise(
+    function="conv_costs",
     reference=conv_costs_reference,
     visible=[
         Case("3x3-32-to-64", lambda: ((3, 3), 32, 64, 1, (16, 16))),
@@ -64,4 +63,6 @@ register(Exercise(
     hint="Conv2D: taps * C * F weights + F biases; each output position does taps * C * F multiplications. "
          "Separable: taps * C * m depthwise + C * m * F pointwise + F biases. Return the four numbers "
          "as np.array([...]).",
-))
+)
+
+EXERCISES = [DEPTHWISE_CONV2D, CONV_COSTS]

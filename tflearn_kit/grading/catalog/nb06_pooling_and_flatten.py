@@ -1,8 +1,7 @@
 """Exercises of 06_pooling_and_flatten: 2-D max pooling forward and backward, 2-D average pooling forward."""
 from ...kernels import pooling as P
-from ..exercises import Case, Exercise, register, seeded
+from ..exercises import Case, Exercise, seeded
 
-NOTEBOOK = "06_pooling_and_flatten"
 
 
 def _pool_args(seed, shape, pool, stride):
@@ -16,8 +15,8 @@ def _max_backward_args(seed, shape, pool, stride):
     return seeded(seed + 100).standard_normal(y.shape), x, pool, stride
 
 
-register(Exercise(
-    id="max_pool2d_forward", notebook=NOTEBOOK, function="max_pool2d_forward",
+MAX_POOL2D_FORWARD = Exercise(
+    function="max_pool2d_forward",
     reference=lambda x, pool, stride: P.max_pool_forward(x, pool, stride)[0],
     visible=[
         Case("4x4-pool2", lambda: _pool_args(0, (1, 4, 4, 1), (2, 2), (2, 2))),
@@ -32,10 +31,10 @@ register(Exercise(
     points=2,
     hint="Output size per axis: (n - k) // s + 1. Loop over the k_h * k_w taps: tap (i, j) of every "
          "window is x[:, i : i + s_h * (out_h - 1) + 1 : s_h, j : ... : s_w, :]; keep the running maximum.",
-))
+)
 
-register(Exercise(
-    id="avg_pool2d_forward", notebook=NOTEBOOK, function="avg_pool2d_forward",
+AVG_POOL2D_FORWARD = Exercise(
+    function="avg_pool2d_forward",
     reference=lambda x, pool, stride: P.avg_pool_forward(x, pool, stride)[0],
     visible=[
         Case("4x4-pool2", lambda: _pool_args(10, (1, 4, 4, 1), (2, 2), (2, 2))),
@@ -47,10 +46,10 @@ register(Exercise(
     ],
     points=1,
     hint="The same taps as max pooling; add them up and divide by k_h * k_w ('valid': every window is full).",
-))
+)
 
-register(Exercise(
-    id="max_pool2d_backward", notebook=NOTEBOOK, function="max_pool2d_backward",
+MAX_POOL2D_BACKWARD = Exercise(
+    function="max_pool2d_backward",
     reference=lambda dy, x, pool, stride: P.max_pool_backward(
         dy, P.max_pool_forward(x, pool, stride)[1])[0],
     visible=[
@@ -65,4 +64,6 @@ register(Exercise(
     points=3,
     hint="dx is zero except at each window's maximum, which receives that window's dy. With "
          "overlapping windows an element can win several windows: add (+=), don't assign.",
-))
+)
+
+EXERCISES = [MAX_POOL2D_FORWARD, AVG_POOL2D_FORWARD, MAX_POOL2D_BACKWARD]

@@ -1,8 +1,7 @@
 """Exercises of 07_batch_normalization: the training-mode forward and the full backward."""
 from ...kernels.normalization import normalize_backward, normalize_forward
-from ..exercises import Case, Exercise, register, seeded
+from ..exercises import Case, Exercise, seeded
 
-NOTEBOOK = "07_batch_normalization"
 
 
 def _forward_args(seed, batch, features, eps=1e-3):
@@ -26,8 +25,8 @@ def _reference_backward(dy, x, gamma, eps):
     return dx, grads["gamma"].reshape(-1), dy.sum(axis=0)
 
 
-register(Exercise(
-    id="batchnorm_forward", notebook=NOTEBOOK, function="batchnorm_forward",
+BATCHNORM_FORWARD = Exercise(
+    function="batchnorm_forward",
     reference=_reference_forward,
     visible=[Case("batch8-features3", lambda: _forward_args(0, 8, 3)),
              Case("batch2", lambda: _forward_args(1, 2, 4))],
@@ -36,10 +35,10 @@ register(Exercise(
     points=1,
     hint="Statistics over the batch axis (axis 0): mean, and the *biased* variance (np.var's default). "
          "x_hat = (x - mean) / sqrt(var + eps); y = gamma * x_hat + beta.",
-))
+)
 
-register(Exercise(
-    id="batchnorm_backward", notebook=NOTEBOOK, function="batchnorm_backward",
+BATCHNORM_BACKWARD = Exercise(
+    function="batchnorm_backward",
     reference=_reference_backward,
     visible=[Case("batch8-features3", lambda: _backward_args(10, 8, 3)),
              Case("batch3-features5", lambda: _backward_args(11, 3, 5))],
@@ -48,4 +47,6 @@ register(Exercise(
     points=3,
     hint="dbeta = sum(dy), dgamma = sum(dy * x_hat) over the batch; "
          "dx = gamma / sqrt(var + eps) * (dy - mean(dy) - x_hat * mean(dy * x_hat)), means over the batch.",
-))
+)
+
+EXERCISES = [BATCHNORM_FORWARD, BATCHNORM_BACKWARD]

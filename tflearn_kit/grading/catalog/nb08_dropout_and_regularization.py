@@ -2,9 +2,8 @@
 import numpy as np
 
 from ...kernels.dropout import dropout_forward
-from ..exercises import Case, Exercise, register, seeded
+from ..exercises import Case, Exercise, seeded
 
-NOTEBOOK = "08_dropout_and_regularization"
 
 
 def _dropout_args(seed, shape, rate):
@@ -12,8 +11,8 @@ def _dropout_args(seed, shape, rate):
     return g.standard_normal(shape), rate, g.random(shape) >= rate
 
 
-register(Exercise(
-    id="inverted_dropout", notebook=NOTEBOOK, function="inverted_dropout",
+INVERTED_DROPOUT = Exercise(
+    function="inverted_dropout",
     reference=lambda x, rate, keep_mask: dropout_forward(x, rate, keep_mask)[0],
     visible=[Case("rate0.5", lambda: _dropout_args(0, (4, 6), 0.5)),
              Case("rate0.2-rank3", lambda: _dropout_args(1, (2, 3, 5), 0.2))],
@@ -21,7 +20,7 @@ register(Exercise(
             Case("rate0", lambda: _dropout_args(3, (3, 4), 0.0))],
     points=1,
     hint="Zero where keep_mask is False; multiply the kept elements by 1 / (1 - rate).",
-))
+)
 
 
 def _penalty_args(seed, shape, l1, l2):
@@ -33,8 +32,8 @@ def _reference_penalty(w, l1, l2):
     return l1 * np.abs(w).sum() + l2 * np.square(w).sum(), l1 * np.sign(w) + 2 * l2 * w
 
 
-register(Exercise(
-    id="l1_l2_penalty", notebook=NOTEBOOK, function="l1_l2_penalty",
+L1_L2_PENALTY = Exercise(
+    function="l1_l2_penalty",
     reference=_reference_penalty,
     visible=[Case("l2-only", lambda: _penalty_args(10, (4, 3), 0.0, 0.01)),
              Case("l1-only", lambda: _penalty_args(11, (5,), 0.02, 0.0)),
@@ -42,4 +41,6 @@ register(Exercise(
     hidden=[Case("rank4", lambda: _penalty_args(13, (2, 3, 3, 4), 0.003, 0.2))],
     points=2,
     hint="penalty = l1 * sum|w| + l2 * sum w^2; gradient = l1 * sign(w) + 2 * l2 * w. Return (penalty, gradient).",
-))
+)
+
+EXERCISES = [INVERTED_DROPOUT, L1_L2_PENALTY]

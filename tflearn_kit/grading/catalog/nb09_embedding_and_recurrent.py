@@ -3,9 +3,8 @@ a SimpleRNN cell step and an LSTM cell step (Keras's fused layout, gates i, f, c
 from ...activations import Activation
 from ...kernels.embedding import embedding_forward, embedding_forward_one_hot
 from ...kernels.recurrent import lstm_step, simple_rnn_step
-from ..exercises import Case, Exercise, register, seeded
+from ..exercises import Case, Exercise, seeded
 
-NOTEBOOK = "09_embedding_and_recurrent"
 TANH, SIGMOID = Activation("tanh"), Activation("sigmoid")
 
 
@@ -24,21 +23,21 @@ EMBEDDING_HIDDEN = [
     Case("ids-3d", lambda: _embedding_args(3, (2, 3, 2), 9, 5)),
 ]
 
-register(Exercise(
-    id="embedding_lookup", notebook=NOTEBOOK, function="embedding_lookup",
+EMBEDDING_LOOKUP = Exercise(
+    function="embedding_lookup",
     reference=lambda ids, embeddings: embedding_forward(ids, embeddings)[0],
     visible=EMBEDDING_VISIBLE, hidden=EMBEDDING_HIDDEN, points=1,
     hint="Row ids[n] of the table for every id: NumPy's integer indexing, embeddings[ids], keeps "
          "the shape of ids and adds output_dim at the end.",
-))
+)
 
-register(Exercise(
-    id="embedding_one_hot_matmul", notebook=NOTEBOOK, function="embedding_one_hot_matmul",
+EMBEDDING_ONE_HOT_MATMUL = Exercise(
+    function="embedding_one_hot_matmul",
     reference=lambda ids, embeddings: embedding_forward_one_hot(ids, embeddings),
     visible=EMBEDDING_VISIBLE, hidden=EMBEDDING_HIDDEN, points=1,
     hint="one_hot has shape ids.shape + (input_dim,): compare ids[..., None] with "
          "np.arange(input_dim), cast to float, then @ embeddings.",
-))
+)
 
 
 def _rnn_args(seed, batch, n_in, units, gates=1):
@@ -53,8 +52,8 @@ def _rnn_reference(x_t, h_prev, kernel, recurrent_kernel, bias):
     return h
 
 
-register(Exercise(
-    id="rnn_cell_step", notebook=NOTEBOOK, function="rnn_cell_step",
+RNN_CELL_STEP = Exercise(
+    function="rnn_cell_step",
     reference=_rnn_reference,
     visible=[Case("batch2-in3-units4", lambda: _rnn_args(10, 2, 3, 4)),
              Case("batch1-units1", lambda: _rnn_args(11, 1, 2, 1))],
@@ -62,7 +61,7 @@ register(Exercise(
             Case("large-inputs", lambda: tuple(a * 4 for a in _rnn_args(13, 3, 4, 2)))],
     points=1,
     hint="h_t = tanh(x_t @ kernel + h_prev @ recurrent_kernel + bias).",
-))
+)
 
 
 def _lstm_args(seed, batch, n_in, units):
@@ -76,8 +75,8 @@ def _lstm_reference(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias):
     return h, c
 
 
-register(Exercise(
-    id="lstm_cell_step", notebook=NOTEBOOK, function="lstm_cell_step",
+LSTM_CELL_STEP = Exercise(
+    function="lstm_cell_step",
     reference=_lstm_reference,
     visible=[Case("batch2-in3-units4", lambda: _lstm_args(20, 2, 3, 4)),
              Case("batch1-units1", lambda: _lstm_args(21, 1, 2, 1))],
@@ -87,4 +86,6 @@ register(Exercise(
     hint="z = x_t @ kernel + h_prev @ recurrent_kernel + bias; split z into 4 blocks of `units` "
          "columns in the order i, f, c, o; i, f, o = sigmoid, g = tanh(block c); "
          "c_t = f * c_prev + i * g; h_t = o * tanh(c_t). Return (h_t, c_t).",
-))
+)
+
+EXERCISES = [EMBEDDING_LOOKUP, EMBEDDING_ONE_HOT_MATMUL, RNN_CELL_STEP, LSTM_CELL_STEP]

@@ -3,9 +3,8 @@ step and one Adam step, each as Keras computes it."""
 import numpy as np
 
 from ... import losses, optimizers
-from ..exercises import Case, Exercise, register, seeded
+from ..exercises import Case, Exercise, seeded
 
-NOTEBOOK = "10_models_and_training"
 
 
 def _ce_args(seed, batch, classes, scale=3.0):
@@ -21,8 +20,8 @@ def _ce_grad_reference(logits, labels):
     return losses.SparseCategoricalCrossentropy(from_logits=True).gradient(labels, logits)
 
 
-register(Exercise(
-    id="softmax_cross_entropy", notebook=NOTEBOOK, function="softmax_cross_entropy",
+SOFTMAX_CROSS_ENTROPY = Exercise(
+    function="softmax_cross_entropy",
     reference=_ce_reference,
     visible=[Case("batch4-classes3", lambda: _ce_args(0, 4, 3)),
              Case("batch1", lambda: _ce_args(1, 1, 5))],
@@ -31,10 +30,10 @@ register(Exercise(
     points=2,
     hint="mean over the batch of logsumexp(z) - z[label]; subtract each row's max before exp "
          "so that nothing overflows.",
-))
+)
 
-register(Exercise(
-    id="softmax_cross_entropy_grad", notebook=NOTEBOOK, function="softmax_cross_entropy_grad",
+SOFTMAX_CROSS_ENTROPY_GRAD = Exercise(
+    function="softmax_cross_entropy_grad",
     reference=_ce_grad_reference,
     visible=[Case("batch4-classes3", lambda: _ce_args(10, 4, 3)),
              Case("batch1", lambda: _ce_args(11, 1, 5))],
@@ -43,7 +42,7 @@ register(Exercise(
     points=2,
     hint="(softmax(z) - one_hot(labels)) / batch: the loss is a mean, so each row's gradient is "
          "divided by the batch size.",
-))
+)
 
 
 def _sgd_args(seed, shape, lr=0.1, momentum=0.9):
@@ -61,8 +60,8 @@ def _sgd_reference(w, grad, velocity, learning_rate, momentum):
     return w, opt.slots(w)["momentum"]
 
 
-register(Exercise(
-    id="sgd_momentum_step", notebook=NOTEBOOK, function="sgd_momentum_step",
+SGD_MOMENTUM_STEP = Exercise(
+    function="sgd_momentum_step",
     reference=_sgd_reference,
     visible=[Case("vector", lambda: _sgd_args(20, (5,))),
              Case("matrix", lambda: _sgd_args(21, (3, 4), lr=0.01, momentum=0.5))],
@@ -71,7 +70,7 @@ register(Exercise(
     points=1,
     hint="Keras's form: velocity = momentum * velocity - learning_rate * grad; w = w + velocity. "
          "Return (new_w, new_velocity).",
-))
+)
 
 
 def _adam_args(seed, shape, t, lr=0.01):
@@ -91,8 +90,8 @@ def _adam_reference(w, grad, m, v, t, learning_rate, beta_1, beta_2, epsilon):
     return w, state["momentum"], state["velocity"]
 
 
-register(Exercise(
-    id="adam_step", notebook=NOTEBOOK, function="adam_step",
+ADAM_STEP = Exercise(
+    function="adam_step",
     reference=_adam_reference,
     visible=[Case("first-step", lambda: _adam_args(30, (5,), t=1)),
              Case("step10-matrix", lambda: _adam_args(31, (3, 4), t=10))],
@@ -102,4 +101,6 @@ register(Exercise(
     hint="m += (1 - beta_1) (grad - m); v += (1 - beta_2) (grad^2 - v); "
          "alpha = lr sqrt(1 - beta_2^t) / (1 - beta_1^t); w -= alpha m / (sqrt(v) + epsilon). "
          "Return (new_w, new_m, new_v).",
-))
+)
+
+EXERCISES = [SOFTMAX_CROSS_ENTROPY, SOFTMAX_CROSS_ENTROPY_GRAD, SGD_MOMENTUM_STEP, ADAM_STEP]

@@ -6,9 +6,11 @@ TensorFlow is imported inside the references, never when the catalog loads.
 """
 import numpy as np
 
-from ..exercises import RTOL, Case, Exercise, register, seeded
+from ..exercises import RTOL, Case, Exercise, seeded
 
-NOTEBOOK = "11_tf1_to_tf2_migration"
+# The student's port imports TensorFlow through the kit's quiet importer, in the sandbox too.
+STUDENT_KIT = ["tflearn_kit.reference.tf"]
+
 
 
 # ---- port one tf.layers block to tf.keras ------------------------------------------------
@@ -44,8 +46,8 @@ def _block_args(seed, batch, size, channels, filters):
     return x, kernel, bias
 
 
-register(Exercise(
-    id="port_block", notebook=NOTEBOOK, function="port_block",
+PORT_BLOCK = Exercise(
+    function="port_block",
     reference=run_tf1_block,
     visible=[
         Case("8x8-1ch-16filters", lambda: _block_args(0, 2, 8, 1, 16)),
@@ -61,7 +63,7 @@ register(Exercise(
     hint="tf.layers.conv2d(x, f, 3, ...) -> keras.layers.Conv2D(f, 3, ...): same arguments, minus x; "
          "activation=tf.nn.relu -> 'relu'; keep padding='same' on the pooling too; "
          "dropout(rate, training=False) -> keras.layers.Dropout(rate).",
-))
+)
 
 
 # ---- find the bug in a TF1 batch-norm training step ----------------------------------------
@@ -111,8 +113,8 @@ def _bn_args(seed, batch, features, hidden, classes):
     return x, y, w_hidden, w_out
 
 
-register(Exercise(
-    id="train_bn", notebook=NOTEBOOK, function="train_bn",
+TRAIN_BN = Exercise(
+    function="train_bn",
     reference=train_bn_fixed,
     visible=[
         Case("64x8-hidden6-3classes", lambda: _bn_args(10, 64, 8, 6, 3)),
@@ -125,4 +127,6 @@ register(Exercise(
     hint="The moving mean is still all zeros after training: tf.layers.batch_normalization puts its "
          "updates in the UPDATE_OPS collection, and nothing runs them. Build the train op under "
          "tf.control_dependencies(tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS)).",
-))
+)
+
+EXERCISES = [PORT_BLOCK, TRAIN_BN]

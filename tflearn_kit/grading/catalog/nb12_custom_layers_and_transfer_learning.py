@@ -8,9 +8,12 @@ gradients from a GradientTape. TensorFlow is imported inside the reference only.
 """
 import numpy as np
 
-from ..exercises import Case, Exercise, register, seeded
+from ..exercises import Case, Exercise, seeded
 
-NOTEBOOK = "12_custom_layers_and_transfer_learning"
+# MyPReLU subclasses the kit's Layer base class (which needs initializers and regularizers), so the
+# sandbox has that and nothing else of the kit: no kernels, no other layers.
+STUDENT_KIT = ["tflearn_kit.layers.Layer"]
+
 
 
 def keras_prelu_step(x, alpha, dy):
@@ -37,8 +40,8 @@ def _prelu_args(seed, shape):
     return x, alpha, dy
 
 
-register(Exercise(
-    id="prelu_layer", notebook=NOTEBOOK, function="prelu_step",
+PRELU_LAYER = Exercise(
+    id="prelu_layer", function="prelu_step",
     reference=keras_prelu_step,
     visible=[
         Case("dense-4x5", lambda: _prelu_args(0, (4, 5))),
@@ -52,4 +55,6 @@ register(Exercise(
     hint="build: self.alpha = self.add_weight('alpha', (input_shape[-1],), 'zeros'). "
          "call: y = max(x, 0) + alpha * min(x, 0). backward: dx = dy * (1 where x > 0, else alpha); "
          "dalpha sums dy * min(x, 0) over every axis but the last. Return (dx, {'alpha': dalpha}).",
-))
+)
+
+EXERCISES = [PRELU_LAYER]
