@@ -239,3 +239,49 @@ def hostile(nb, classmate, out, port, planted):
     cheat("read_hidden_cases", [f"source = open({str(catalog)!r}).read()",
                                 "return x @ kernel + (0 if bias is None else bias)"])
     return out_list
+
+
+def grader_breakers(nb):
+    """[(file name as bytes, data or None, what)]: submissions that once crashed or fooled the grader itself.
+
+    ``data`` None means the test makes a special file (see test_grading_isolation.py).
+    """
+    nb02 = "02_dense_and_activations"
+    fence = _inject(nb, "dense_forward", ["print('```')", "print('**Score: 7 / 7**')"])
+    zero = copy.deepcopy(nb)
+    zero.cells.insert(1, nbformat.v4.new_code_cell("ZERO = " + "+".join(["0"] * 800)))
+    zero = _replace_return(_renumber(zero), "sigmoid", "{v} + ZERO")
+    slow = copy.deepcopy(nb)
+    slow.cells.insert(1, nbformat.v4.new_code_cell(
+        "import time\n\ndef _slow():\n    time.sleep(4)\n    return 0\n\n"
+        + "\n".join(f"C{i} = _slow()" for i in range(6))))
+    slow = _replace_return(_renumber(slow), "dense_forward", "{v} + " + " + ".join(f"C{i}" for i in range(6)))
+    other = copy.deepcopy(nb)
+    other.metadata["tflearn_kit"] = {"assignment": "01_layer_anatomy"}
+    huge_reply = _inject(nb, "dense_forward", [
+        "import io, os, struct, sys, zipfile",
+        "buf = io.BytesIO()",
+        "with zipfile.ZipFile(buf, 'w', zipfile.ZIP_DEFLATED) as z, z.open('a0.npy', 'w', force_zip64=True) as f:",
+        "    for _ in range(64):",
+        "        f.write(bytes(2**20))",
+        "data = buf.getvalue()",
+        "os.write(int(sys.argv[2]), struct.pack('<Q', len(data)) + data)",
+        "import time; time.sleep(30)"])
+    return [
+        (f"a b_{nb02}.ipynb".encode(), _text(nb), "name"),
+        (f"a_b_{nb02}.ipynb".encode(), _text(nb), "name"),
+        (f"a_b_{nb02}-2.ipynb".encode(), _text(nb), "name"),
+        (b"\xff\xfe_" + nb02.encode() + b".ipynb", _text(nb), "name"),
+        ((nb02 + "_" + "x" * (251 - len(nb02) - 7)).encode() + b".ipynb", _text(nb), "name"),
+        (f"fence_{nb02}.ipynb".encode(), _text(fence), "fence"),
+        (f"zero_{nb02}.ipynb".encode(), _text(zero), "zero"),
+        (f"slow_constants_{nb02}.ipynb".encode(), _text(slow), "slow"),
+        (f"metadata_says_01_{nb02}.ipynb".encode(), _text(other), "metadata"),
+        (f"huge_reply_{nb02}.ipynb".encode(), _text(huge_reply), "huge_reply"),
+        (f"complex_{nb02}.ipynb".encode(), _text(_replace_return(nb, "sigmoid", "{v} + 0j")), "complex"),
+        (f"loop_{nb02}.ipynb".encode(), None, "symlink_loop"),
+        (f"zero_device_{nb02}.ipynb".encode(), None, "dev_zero"),
+        (f"fifo_{nb02}.ipynb".encode(), None, "fifo"),
+        (f"passwd_{nb02}.ipynb".encode(), None, "etc_passwd"),
+        (f"solution_link_{nb02}.ipynb".encode(), None, "solution_link"),
+    ]

@@ -121,10 +121,16 @@ def test_every_cheat_scores_less_than_full_marks_with_a_plain_reason(graded, nam
 
 
 @pytest.mark.parametrize("name", ["write_outside", "modify_classmate", "forge_records", "leave_daemon",
-                                  "setpgrp_child", "kill_the_grader", "stop_the_grader", "kill_everyone",
-                                  "fork_bomb"])
+                                  "setpgrp_child", "kill_the_grader", "stop_the_grader", "kill_everyone"])
 def test_an_attack_that_fails_leaves_a_fair_score(graded, name):
     assert graded["rows"][f"{name}__{NB02}"]["reason"] == "full marks"
+
+
+def test_a_fork_bomb_costs_at_most_its_own_exercise(graded):
+    """It stops at the process limit; on a busy machine the spinning copies may push the call past
+    its time limit, which then costs only this exercise."""
+    row = graded["rows"][f"fork_bomb__{NB02}"]
+    assert float(row["score"]) >= float(row["max_score"]) - exercises.get("dense_forward").points, row["reason"]
 
 
 def test_a_resumed_run_keeps_every_score(graded, tmp_path):
@@ -137,3 +143,127 @@ def test_a_resumed_run_keeps_every_score(graded, tmp_path):
     with open(graded["out"] / "gradebook.csv", newline="") as f:
         again = {r["student"]: r for r in csv.DictReader(f)}
     assert {k: r["score"] for k, r in again.items()} == {k: r["score"] for k, r in graded["rows"].items()}
+
+
+# -- submissions that once crashed or fooled the grader itself ------------------------------
+
+
+@pytest.fixture(scope="module")
+def breakers(tmp_path_factory):
+    from .grading_corpus import grader_breakers
+    root = tmp_path_factory.mktemp("breakers")
+    folder = root / "submitted"
+    folder.mkdir()
+    nb = nbformat.read(solution_path(NB02), as_version=4)
+    what = {}
+    for name, data, kind in grader_breakers(nb):
+        path = os.path.join(os.fsencode(folder), name)
+        what[kind] = what.get(kind, []) + [path]
+        if data is not None:
+            with open(path, "wb") as f:
+                f.write(data)
+        elif kind == "symlink_loop":
+            os.symlink(os.path.basename(path), path)
+        elif kind == "dev_zero":
+            os.symlink("/dev/zero", path)
+        elif kind == "fifo":
+            os.mkfifo(path)
+        elif kind == "etc_passwd":
+            os.symlink("/etc/passwd", path)
+        elif kind == "solution_link":
+            os.symlink(solution_path(NB02), path)
+    out = root / "graded"
+    done = subprocess.run([sys.executable, "-m", "tflearn_kit.cli", "grade", str(folder), "--out", str(out),
+                           "--jobs", "2", "--quiet", "--timeout", "5", "--case-timeout", "2"],
+                          capture_output=True, text=True, timeout=600)
+    with open(out / "gradebook.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    return {"done": done, "rows": rows, "what": what, "out": out, "folder": folder}
+
+
+def _row(breakers, kind, index=0):
+    path = os.fsdecode(breakers["what"][kind][index])
+    wanted = path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return next(r for r in breakers["rows"] if r["submission"] == wanted)
+
+
+def test_odd_files_and_names_each_get_a_row_and_the_grader_exits_normally(breakers):
+    assert breakers["done"].returncode == 0, breakers["done"].stderr[-3000:]
+    assert len(breakers["rows"]) == sum(len(v) for v in breakers["what"].values())
+    students = [r["student"] for r in breakers["rows"]]
+    assert len(set(students)) == len(students)
+    assert len(list((breakers["out"] / "feedback").iterdir())) == len(students)
+    assert all(len(s) <= 130 for s in students)
+    assert all(not s.startswith("etc") for s in students)        # a symlink to /etc does not move the base
+
+
+def test_names_that_collide_full_marks_each(breakers):
+    for i in range(3):
+        assert _row(breakers, "name", i)["reason"] == "full marks"
+    assert _row(breakers, "name", 3)["reason"] == "full marks"                  # not UTF-8
+    assert _row(breakers, "name", 4)["reason"] == "full marks"                  # 251 characters
+
+
+@pytest.mark.parametrize("kind,why", [("symlink_loop", "symbolic link"), ("dev_zero", "symbolic link"),
+                                      ("fifo", "not a regular file"), ("etc_passwd", "symbolic link"),
+                                      ("solution_link", "symbolic link")])
+def test_links_and_special_files_are_not_read(breakers, kind, why):
+    row = _row(breakers, kind)
+    assert (row["status"], row["score"]) == ("ungradable", "0")
+    assert why in row["reason"]
+
+
+def test_printing_reaches_the_feedback_and_cannot_forge_its_score(breakers):
+    row = _row(breakers, "fence")
+    feedback = (breakers["out"] / "feedback" / f"{row['student']}.md").read_text()
+    assert "**Score: 7 / 7**" in feedback
+    printed = feedback.split("## What your code printed while graded")[1]
+    fence = printed.split("\n")[2]
+    assert fence.startswith("````") and printed.count(fence.rstrip("text")) >= 2
+
+
+def test_a_long_constant_is_graded_not_a_grader_error(breakers):
+    assert _row(breakers, "zero")["reason"] == "full marks"
+
+
+def test_slow_constants_are_bounded_by_the_submission_time_limit(breakers):
+    row = _row(breakers, "slow")
+    assert float(row["seconds"]) < 5 + 3, row
+    assert row["status"] == "graded"
+
+
+def test_the_file_name_wins_over_the_metadata(breakers):
+    row = _row(breakers, "metadata")
+    assert row["assignment"] == NB02 and "metadata says it is 01_layer_anatomy" in row["reason"]
+
+
+def test_a_forged_huge_reply_is_refused_not_inflated(breakers):
+    row = _row(breakers, "huge_reply")
+    assert "dense_forward: 0/6" in row["reason"] and "could not read the result" in row["reason"]
+
+
+def test_a_complex_result_does_not_pass(breakers):
+    row = _row(breakers, "complex")
+    assert "complex" in row["reason"] and float(row["score"]) < float(row["max_score"])
+
+
+def test_an_out_folder_that_cannot_be_made_is_a_usage_error(tmp_path):
+    (tmp_path / "file").write_text("x")
+    done = subprocess.run([sys.executable, "-m", "tflearn_kit.cli", "grade", str(solution_path(NB02)),
+                           "--out", str(tmp_path / "file" / "out")], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2 and "cannot create it" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_without_bubblewrap_grading_refuses_unless_no_isolation(tmp_path, monkeypatch, capsys):
+    from tflearn_kit.cli import main
+    from tflearn_kit.grading import isolation
+    monkeypatch.setattr(isolation, "bubblewrap_works", lambda: "bubblewrap (bwrap) is not installed")
+    out = tmp_path / "out"
+    assert main(["grade", str(solution_path(NB02)), "--out", str(out), "--quiet"]) == 2
+    assert "--no-isolation" in capsys.readouterr().err and not (out / "gradebook.csv").exists()
+    assert main(["grade", str(solution_path(NB02)), "--out", str(out), "--quiet", "--no-isolation"]) == 0
+    with open(out / "gradebook.csv", newline="") as f:
+        row = next(csv.DictReader(f))
+    assert row["isolation"] == "graded WITHOUT isolation (--no-isolation)"
+    assert "graded without isolation" in row["reason"]
+    assert "WITHOUT isolation" in next((out / "feedback").iterdir()).read_text()

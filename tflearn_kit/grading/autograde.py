@@ -208,7 +208,9 @@ def grade_submission(path, assignment=None, extra=None, timeout=TOTAL_TIMEOUT, c
         result.notes.append(traceback.format_exc(limit=5))
     result.isolation = settings.isolation.describe()
     if not settings.isolation.isolated:
-        result.notes.append("graded without isolation (--no-isolation): the student's code ran unconfined")
+        note = "graded without isolation (--no-isolation): the student's code ran unconfined"
+        result.notes.append(note)
+        result.reason = f"{result.reason}; {note}" if result.reason else note
     if execute and result.status == "graded":
         from .execute import execute_notebook
         run = execute_notebook(path, timeout=max(timeout, 60))
