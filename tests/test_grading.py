@@ -321,3 +321,42 @@ def test_wire_turns_subclasses_and_objects_into_plain_data():
     back = wire.decode(tree, arrays)
     assert type(back[0]) is np.ndarray
     assert isinstance(back[1], wire.Opaque) and isinstance(back[2], wire.Opaque)
+
+
+# -- hidden cases drawn from the instructor's salt -------------------------------------------
+
+
+def _answer_table_notebook(nb02):
+    """dense_forward answers from a table of every case shipped with the package (visible and hidden)."""
+    import hashlib
+    exercise = exercises.get("dense_forward")
+    table = {}
+    for case in exercise.visible + exercise.hidden:
+        x, kernel, bias = case.make()
+        table[hashlib.sha256(x.tobytes()).hexdigest()] = exercise.reference(x, kernel, bias).tolist()
+    nb = nbformat.reads(nbformat.writes(nb02), as_version=4)
+    cell = next(c for c in nb.cells if c.cell_type == "code" and c.source.startswith("def dense_forward("))
+    cell.source = (f"import hashlib\nTABLE = {table!r}\n\n\ndef dense_forward(x, kernel, bias):\n"
+                   "    return np.array(TABLE[hashlib.sha256(x.tobytes()).hexdigest()])\n")
+    return nb
+
+
+def test_a_table_of_the_shipped_answers_fails_the_salted_hidden_cases(tmp_path, nb02):
+    path = _write(tmp_path, f"{NB02}.ipynb", _answer_table_notebook(nb02))
+    unsalted = grade_submission(path, **FAST)
+    assert unsalted.score == unsalted.max_score                # why the salt matters
+    salted = grade_submission(path, salt="only-the-instructor-knows", **FAST)
+    forward = next(e for e in salted.exercises if e.id == "dense_forward")
+    assert [c.passed for c in forward.cases] == [True] * 3 + [False] * 3, salted.reason
+    assert "KeyError" in forward.cases[-1].message
+
+
+def test_salted_hidden_cases_are_new_yet_the_same_for_every_student():
+    for exercise in exercises.for_notebook(NB02) + exercises.for_notebook("03_convolutions"):
+        for case in exercise.hidden:
+            shipped = case.make()
+            with exercises.salted("s3cret"):
+                first, second = case.make(), case.make()
+            assert repr(first) == repr(second)
+            if exercise.id != "conv_output_size" or case.name != "n1-k1":
+                assert repr(first) != repr(shipped), (exercise.id, case.name)

@@ -95,13 +95,16 @@ def add_gradescope(sub):
     p.add_argument("--out", default="autograder.zip")
     p.add_argument("--tests", metavar="DIR", help="the instructor's extra tests to bundle")
     p.add_argument("--timeout", type=float, default=None, help="seconds per submission")
+    p.add_argument("--salt", default=None, metavar="SECRET",
+                   help=f"draw the hidden cases from this secret (default: ${SALT_ENV}); kept in the zip's config.json")
     p.set_defaults(run=run_gradescope)
 
 
 def run_gradescope(args):
     from . import gradescope
     try:
-        names = gradescope.build(Path(args.assignment).stem, args.out, args.tests, args.timeout)
+        salt = args.salt if args.salt is not None else os.environ.get(SALT_ENV, "")
+        names = gradescope.build(Path(args.assignment).stem, args.out, args.tests, args.timeout, salt=salt)
     except (ValueError, SyntaxError, ImportError) as exc:
         print(f"tflearn-kit gradescope: {exc}", file=sys.stderr)
         return 2

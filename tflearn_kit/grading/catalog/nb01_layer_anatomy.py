@@ -5,6 +5,13 @@ from ..exercises import Case, Exercise, seeded
 
 
 
+def count_case(seed, rank, use_bias):
+    """(input_shape, units, use_bias) with sizes drawn from ``seed``: salted when graded, so no table holds them."""
+    g = seeded(seed)
+    shape = (None, *(int(n) for n in g.integers(1, 9, rank - 2)), int(g.integers(1, 200)))
+    return shape, int(g.integers(1, 65)), use_bias
+
+
 def _count_ref(input_shape, units, use_bias):
     # Written out, not taken from the kit's Dense: the kernel is (in, units), the bias (units,).
     return np.int64(input_shape[-1] * units + (units if use_bias else 0))
@@ -20,7 +27,8 @@ DENSE_PARAM_COUNT = Exercise(
     ],
     hidden=[
         Case("units1", lambda: ((None, 100), 1, True)),
-        Case("rank4-no-bias", lambda: ((None, 2, 3, 8), 16, False)),
+        Case("rank2-drawn", lambda: count_case(seed=60, rank=2, use_bias=True)),
+        Case("rank4-no-bias", lambda: count_case(seed=61, rank=4, use_bias=False)),
     ],
     points=1,
     hint="Only the last axis of the input counts: kernel (in, units) plus, with a bias, (units,).",

@@ -35,6 +35,13 @@ DEPTHWISE_CONV2D = Exercise(
 )
 
 
+def costs_case(seed, kernel_size, depth_multiplier=1):
+    """(kernel_size, in_channels, filters, depth_multiplier, out_spatial), the sizes drawn from ``seed``."""
+    g = seeded(seed)
+    channels, filters = (int(n) for n in g.integers(1, 513, 2))
+    return kernel_size, channels, filters, depth_multiplier, tuple(int(n) for n in g.integers(1, 33, 2))
+
+
 def conv_costs_reference(kernel_size, in_channels, filters, depth_multiplier, out_spatial):
     """(Conv2D params, SeparableConv2D params, Conv2D mults, SeparableConv2D mults), biases included."""
     taps = math.prod(kernel_size)
@@ -55,9 +62,9 @@ CONV_COSTS = Exercise(
         Case("5x5-multiplier2", lambda: ((5, 5), 8, 16, 2, (10, 12))),
     ],
     hidden=[
-        Case("1x1", lambda: ((1, 1), 64, 64, 1, (8, 8))),
+        Case("1x1", lambda: costs_case(seed=80, kernel_size=(1, 1))),
         Case("mobilenet-block", lambda: ((3, 3), 512, 512, 1, (14, 14))),
-        Case("3x5-multiplier4", lambda: ((3, 5), 3, 7, 4, (31, 17))),
+        Case("3x5-multiplier4", lambda: costs_case(seed=81, kernel_size=(3, 5), depth_multiplier=4)),
     ],
     points=2,
     hint="Conv2D: taps * C * F weights + F biases; each output position does taps * C * F multiplications. "
