@@ -6,7 +6,7 @@ from ..exercises import Case, Exercise, seeded
 
 
 def count_case(seed, rank, use_bias):
-    """(input_shape, units, use_bias) with sizes drawn from ``seed``: salted when graded, so no table holds them."""
+    """(input_shape, units, use_bias), the sizes drawn from ``seed`` (salted when graded: no table holds them)."""
     g = seeded(seed)
     shape = (None, *(int(n) for n in g.integers(1, 9, rank - 2)), int(g.integers(1, 200)))
     return shape, int(g.integers(1, 65)), use_bias
@@ -35,11 +35,11 @@ DENSE_PARAM_COUNT = Exercise(
 )
 
 
-def _x(seed, shape):
+def x_case(seed, shape):
     return (seeded(seed).standard_normal(shape) * 2,)
 
 
-def _dy_x(seed, shape):
+def dy_x_case(seed, shape):
     g = seeded(seed)
     return g.standard_normal(shape), g.standard_normal(shape) * 2
 
@@ -47,8 +47,10 @@ def _dy_x(seed, shape):
 SQUARE_FORWARD = Exercise(
     function="square_forward",
     reference=lambda x: x * x,
-    visible=[Case("vector", lambda: _x(40, (5,))), Case("batch2-features3", lambda: _x(41, (2, 3)))],
-    hidden=[Case("rank3", lambda: _x(42, (2, 3, 4))), Case("batch1", lambda: _x(43, (1, 6)))],
+    visible=[Case("vector", lambda: x_case(seed=40, shape=(5,))),
+             Case("batch2-features3", lambda: x_case(seed=41, shape=(2, 3)))],
+    hidden=[Case("rank3", lambda: x_case(seed=42, shape=(2, 3, 4))),
+            Case("batch1", lambda: x_case(seed=43, shape=(1, 6)))],
     points=1,
     hint="y = x ** 2, elementwise; the output has the input's shape.",
 )
@@ -57,8 +59,9 @@ SQUARE_FORWARD = Exercise(
 SQUARE_BACKWARD = Exercise(
     function="square_backward",
     reference=lambda dy, x: 2 * x * dy,
-    visible=[Case("vector", lambda: _dy_x(50, (5,))), Case("batch2-features3", lambda: _dy_x(51, (2, 3)))],
-    hidden=[Case("rank3", lambda: _dy_x(52, (2, 3, 4)))],
+    visible=[Case("vector", lambda: dy_x_case(seed=50, shape=(5,))),
+             Case("batch2-features3", lambda: dy_x_case(seed=51, shape=(2, 3)))],
+    hidden=[Case("rank3", lambda: dy_x_case(seed=52, shape=(2, 3, 4)))],
     points=1,
     hint="d(x^2)/dx = 2x; the chain rule multiplies it by dy, elementwise.",
 )

@@ -8,9 +8,10 @@ from ..exercises import Case, Exercise, seeded
 
 
 
-def _depthwise_args(seed, n, h, w, c, kh, kw, m):
+def depthwise_case(seed, batch, hw, channels, kernel_hw, multiplier):
+    """(x, kernel) of a depthwise convolution, the numbers drawn from ``seed``."""
     g = seeded(seed)
-    return g.standard_normal((n, h, w, c)), g.standard_normal((kh, kw, c, m))
+    return g.standard_normal((batch, *hw, channels)), g.standard_normal((*kernel_hw, channels, multiplier))
 
 
 def _depthwise_ref(x, kernel):
@@ -22,12 +23,16 @@ DEPTHWISE_CONV2D = Exercise(
     function="depthwise_conv2d",
     reference=_depthwise_ref,
     visible=[
-        Case("3x3-multiplier1", lambda: _depthwise_args(0, 2, 5, 5, 3, 3, 3, 1)),
-        Case("3x3-multiplier2", lambda: _depthwise_args(1, 1, 4, 6, 2, 3, 3, 2)),
+        Case("3x3-multiplier1",
+             lambda: depthwise_case(seed=0, batch=2, hw=(5, 5), channels=3, kernel_hw=(3, 3), multiplier=1)),
+        Case("3x3-multiplier2",
+             lambda: depthwise_case(seed=1, batch=1, hw=(4, 6), channels=2, kernel_hw=(3, 3), multiplier=2)),
     ],
     hidden=[
-        Case("2x3-multiplier3", lambda: _depthwise_args(2, 2, 5, 4, 3, 2, 3, 3)),
-        Case("1x1", lambda: _depthwise_args(3, 2, 3, 3, 4, 1, 1, 2)),
+        Case("2x3-multiplier3",
+             lambda: depthwise_case(seed=2, batch=2, hw=(5, 4), channels=3, kernel_hw=(2, 3), multiplier=3)),
+        Case("1x1",
+             lambda: depthwise_case(seed=3, batch=2, hw=(3, 3), channels=4, kernel_hw=(1, 1), multiplier=2)),
     ],
     points=2,
     hint="Loop over the kh * kw taps only: y[..., c, j] += window_t[..., c] * kernel[a, b, c, j]; "

@@ -32,7 +32,7 @@ def keras_prelu_step(x, alpha, dy):
     return np.asarray(y), np.asarray(dx), np.asarray(dalpha).reshape(alpha.shape)
 
 
-def _prelu_args(seed, shape):
+def prelu_case(seed, shape):
     g = seeded(seed)
     x = g.standard_normal(shape)
     alpha = g.uniform(-0.5, 0.5, shape[-1])       # nonzero, some negative: every term matters
@@ -44,12 +44,12 @@ PRELU_LAYER = Exercise(
     id="prelu_layer", function="prelu_step",
     reference=keras_prelu_step,
     visible=[
-        Case("dense-4x5", lambda: _prelu_args(0, (4, 5))),
-        Case("images-2x3x3x4", lambda: _prelu_args(1, (2, 3, 3, 4))),
+        Case("dense-4x5", lambda: prelu_case(seed=0, shape=(4, 5))),
+        Case("images-2x3x3x4", lambda: prelu_case(seed=1, shape=(2, 3, 3, 4))),
     ],
     hidden=[
-        Case("sequence-2x5x3", lambda: _prelu_args(2, (2, 5, 3))),
-        Case("batch1-1ch", lambda: _prelu_args(3, (1, 6, 1))),
+        Case("sequence-2x5x3", lambda: prelu_case(seed=2, shape=(2, 5, 3))),
+        Case("batch1-1ch", lambda: prelu_case(seed=3, shape=(1, 6, 1))),
     ],
     points=3,
     hint="build: self.alpha = self.add_weight('alpha', (input_shape[-1],), 'zeros'). "
