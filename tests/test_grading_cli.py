@@ -207,14 +207,17 @@ def test_run_autograder_locally_writes_results_to_gradescope_spec(name, autograd
 
 
 def test_execute_runs_the_notebook_under_limits_without_changing_the_score(tmp_path):
-    """TensorFlow imports under the kernel's memory limit; a 12 GB array does not; os._exit kills
-    the kernel. The score comes from the exercises, as without --execute."""
+    """TensorFlow imports under the kernel's memory limit; a 12 GB array does not; a file outside
+    the sandbox cannot be written; os._exit kills the kernel. The score comes from the exercises, as without --execute."""
     nb = nbformat.read(FIXTURES / f"{NB02}.ipynb", as_version=4)          # small, and imports TF
     nb.cells += [nbformat.v4.new_code_cell("big = np.ones((40_000, 40_000))"),
+                 nbformat.v4.new_code_cell(f"open({str(tmp_path / 'planted.txt')!r}, 'w').write('x')"),
                  nbformat.v4.new_code_cell("import os\nos._exit(3)")]
     path = tmp_path / f"{NB02}.ipynb"
     nbformat.write(nb, path)
     result = grade_submission(path, execute=True, timeout=120)
+    assert not (tmp_path / "planted.txt").exists()          # the kernel runs in the sandbox too
+    assert "FileNotFoundError" in result.execution
     assert result.score == result.max_score
     assert "kernel died" in result.execution
     assert "MemoryError" in result.execution

@@ -213,7 +213,7 @@ def grade_submission(path, assignment=None, extra=None, timeout=TOTAL_TIMEOUT, c
         result.reason = f"{result.reason}; {note}" if result.reason else note
     if execute and result.status == "graded":
         from .execute import execute_notebook
-        run = execute_notebook(path, timeout=max(timeout, 60))
+        run = execute_notebook(path, timeout=max(timeout, 60), isolation=settings.isolation, private=settings.private)
         result.execution = run.reason + "".join(f"; {e}" for e in run.errors[:5])
     result.seconds = round(time.monotonic() - started, 2)
     return result

@@ -279,12 +279,23 @@ def _fresh_uid():
 
 def _bwrap_command(stage, limits, with_tensorflow, private, env):
     root = os.geteuid() == 0
+    binds = [(stage.worker, SANDBOX / "worker"), (stage.kit, SANDBOX / "kit")]
+    args = _bwrap_file_system(binds, with_tensorflow, private, env)
+    paths = os.pathsep.join([str(SANDBOX / "kit"), str(SANDBOX / "site")])
+    return args + [python_executable(), "-I", "-S", "-u", str(SANDBOX / "worker" / "_worker.py"), *limits,
+                   str(PROCESS_LIMIT), str(_fresh_uid() if root else 0), paths]
+
+
+def _bwrap_file_system(extra_binds, with_tensorflow, private, env, writable=()):
+    """bwrap's arguments up to the command: the system, Python, site packages, ``extra_binds`` read-only,
+    ``writable`` (source, dest) binds, a private /tmp, and ``env`` as the whole environment."""
+    root = os.geteuid() == 0
     prefix = Path(sys.base_prefix).resolve()
     binds = [(Path("/usr"), Path("/usr"))]
     if Path("/usr") not in prefix.parents:
         binds.append((prefix, prefix))
     binds += [(src, SANDBOX / "site" / name) for src, name in site_entries(with_tensorflow)]
-    binds += [(stage.worker, SANDBOX / "worker"), (stage.kit, SANDBOX / "kit")]
+    binds += list(extra_binds)
     args = _bwrap_prefix(root) + _system_links()
     # bubblewrap makes missing parents of a mount point private (0700): the student's user must pass
     parents = sorted({p for _, dest in binds for p in dest.parents if p != Path("/")}, key=lambda p: len(p.parts))
@@ -298,13 +309,41 @@ def _bwrap_command(stage, limits, with_tensorflow, private, env):
             if secret == real or real in secret.parents:
                 inside = dest / secret.relative_to(real)
                 args += ["--tmpfs", str(inside)] if secret.is_dir() else ["--ro-bind", "/dev/null", str(inside)]
+    for src, dest in writable:
+        args += ["--bind", str(src), str(dest)]
     args += ["--proc", "/proc", "--dev", "/dev",
              "--perms", "1777", "--size", str(TMP_SIZE), "--tmpfs", "/tmp", "--chdir", "/tmp", "--clearenv"]
     for key, value in sorted({**env, "HOME": "/tmp", "PATH": "/usr/bin:/bin"}.items()):
         args += ["--setenv", key, value]
-    paths = os.pathsep.join([str(SANDBOX / "kit"), str(SANDBOX / "site")])
-    return args + [python_executable(), "-I", "-S", "-u", str(SANDBOX / "worker" / "_worker.py"), *limits,
-                   str(PROCESS_LIMIT), str(_fresh_uid() if root else 0), paths]
+    return args
+
+
+def execute_command(notebook, out_dir, cell_timeout, memory_mb, env, private=()):
+    """The bubblewrap command that runs ``grade --execute``'s kernel: the notebook read-only, ``out_dir``
+    (for the report) writable, and the whole kit readable, which the notebook imports. Nothing it
+    finds there changes a score: the score comes from the exercises, graded apart."""
+    full_kit = _full_kit()
+    binds = [(full_kit, SANDBOX / "kit"), (Path(notebook), SANDBOX / "in" / "notebook.ipynb")]
+    env = {**env, "PYTHONPATH": os.pathsep.join([str(SANDBOX / "kit"), str(SANDBOX / "site")]),
+           "JUPYTER_RUNTIME_DIR": "/tmp/jupyter", "IPYTHONDIR": "/tmp/ipython", "MPLCONFIGDIR": "/tmp/mpl"}
+    args = _bwrap_file_system(binds, True, private, env, writable=[(out_dir, SANDBOX / "out")])
+    uid = _fresh_uid() if os.geteuid() == 0 else 0
+    return args + [python_executable(), "-S", "-m", "tflearn_kit.grading.execute",
+                   str(SANDBOX / "in" / "notebook.ipynb"), str(SANDBOX / "out" / "report.json"),
+                   str(cell_timeout), str(memory_mb), str(uid)]
+
+
+def _full_kit():
+    """A copy of the whole package (the notebook imports all of it), made once per run."""
+    if "full" not in _STAGES:
+        root = Path(tempfile.mkdtemp(prefix="tflearn-kit-stage-"))
+        atexit.register(shutil.rmtree, root, True)
+        shutil.copytree(Path(__file__).resolve().parents[1], root / "tflearn_kit",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        for path in [root, *root.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        _STAGES["full"] = root
+    return _STAGES["full"]
 
 
 def worker_command(isolation, limits, env, exports=(), with_tensorflow=False, private=()):
