@@ -37,6 +37,9 @@ cd "$(dirname "$0")"
 if ! command -v python3 >/dev/null || ! python3 -m pip --version >/dev/null 2>&1; then
     apt-get install -y python3 python3-pip
 fi
+# The sandbox the student's functions run in, where the container allows namespaces; without it
+# they run as a fresh unprivileged user (run_autograder decides, per submission).
+apt-get install -y bubblewrap || true
 python3 -m pip install --upgrade pip
 # The package with its dependencies (NumPy, TensorFlow CPU, nbformat, ...), as pinned in its pyproject.toml.
 python3 -m pip install ./tflearn_kit_src
