@@ -247,12 +247,9 @@ def site_entries(with_tensorflow):
     if not with_tensorflow:
         return [(site / n, n) for n in ("numpy", "numpy.libs") if (site / n).exists()]
     folders = [site]
-    try:
-        import tensorflow.python as _tf_probe          # noqa: F401 (only to find its site folder)
-    except Exception:                                  # noqa: BLE001 (no TensorFlow: NumPy's folder only)
-        pass
-    else:
-        folders.append(Path(sys.modules["tensorflow"].__file__).resolve().parent.parent)
+    tensorflow = _find("tensorflow")                  # found, not imported
+    if tensorflow is not None and tensorflow.origin:
+        folders.append(Path(tensorflow.origin).resolve().parent.parent)
     entries, seen = [], set()
     for folder in folders:
         for entry in sorted(folder.iterdir()):
