@@ -32,6 +32,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -193,23 +194,28 @@ class Stage:
 
 
 _STAGES = {}
+_STAGING = threading.Lock()        # --jobs grades in threads: one stage per key, made once
 
 
 def stage(exports=()):
     """The staged worker and kit helpers for ``exports`` (made once per grading run)."""
     key = tuple(sorted(exports))
-    if key not in _STAGES:
-        root = Path(tempfile.mkdtemp(prefix="tflearn-kit-stage-"))
-        atexit.register(shutil.rmtree, root, True)
-        here = Path(__file__).parent
-        (root / "worker").mkdir()
-        for name in WORKER_FILES:
-            shutil.copyfile(here / name, root / "worker" / name)
-        (root / "kit").mkdir()
-        modules = stage_kit(key, root / "kit")
-        for path in [root, *root.rglob("*")]:           # readable (never writable) by the student's user
-            path.chmod(0o755 if path.is_dir() else 0o644)
-        _STAGES[key] = Stage(root, modules)
+    with _STAGING:
+        return _STAGES[key] if key in _STAGES else _make_stage(key)
+
+
+def _make_stage(key):
+    root = Path(tempfile.mkdtemp(prefix="tflearn-kit-stage-"))
+    atexit.register(shutil.rmtree, root, True)
+    here = Path(__file__).parent
+    (root / "worker").mkdir()
+    for name in WORKER_FILES:
+        shutil.copyfile(here / name, root / "worker" / name)
+    (root / "kit").mkdir()
+    modules = stage_kit(key, root / "kit")
+    for path in [root, *root.rglob("*")]:           # readable (never writable) by the student's user
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    _STAGES[key] = Stage(root, modules)
     return _STAGES[key]
 
 
@@ -332,14 +338,18 @@ def execute_command(notebook, out_dir, cell_timeout, memory_mb, env, private=())
 
 def _full_kit():
     """A copy of the whole package (the notebook imports all of it), made once per run."""
-    if "full" not in _STAGES:
-        root = Path(tempfile.mkdtemp(prefix="tflearn-kit-stage-"))
-        atexit.register(shutil.rmtree, root, True)
-        shutil.copytree(Path(__file__).resolve().parents[1], root / "tflearn_kit",
-                        ignore=shutil.ignore_patterns("__pycache__"))
-        for path in [root, *root.rglob("*")]:
-            path.chmod(0o755 if path.is_dir() else 0o644)
-        _STAGES["full"] = root
+    with _STAGING:
+        return _STAGES["full"] if "full" in _STAGES else _make_full_kit()
+
+
+def _make_full_kit():
+    root = Path(tempfile.mkdtemp(prefix="tflearn-kit-stage-"))
+    atexit.register(shutil.rmtree, root, True)
+    shutil.copytree(Path(__file__).resolve().parents[1], root / "tflearn_kit",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    for path in [root, *root.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    _STAGES["full"] = root
     return _STAGES["full"]
 
 
