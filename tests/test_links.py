@@ -13,7 +13,9 @@ STEMS = sorted(p.stem for p in (ROOT / "solutions").glob("*.ipynb"))
 # since a backtick can only start a code span.
 MARKDOWN_LINK = re.compile(r"\[(?:[^\[\]`]|`[^`]*`)*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 HTML_LINK = re.compile(r"""\bhref\s*=\s*["']([^"']+)["']""")
-RERUN = "re-run the link script of issue 18 (newcomer_links.py), then tflearn-kit release"
+FIX = ("in solutions/: end each notebook with a Markdown cell '## Where next' linking to the next "
+       "notebook ([title](NN_name.ipynb)) and to 00_welcome.ipynb; list every notebook, linked, in "
+       "00_welcome's '## The curriculum map' cell; then tflearn-kit release")
 
 
 def _links(nb):
@@ -48,11 +50,11 @@ def test_every_relative_link_opens_a_file_in_notebooks(path):
 def test_each_notebook_ends_with_a_link_to_the_next(stem):
     nb = nbformat.read(NOTEBOOKS / f"{stem}.ipynb", as_version=4)
     last = nb.cells[-1]
-    assert last.cell_type == "markdown" and last.source.startswith("## Where next"), RERUN
+    assert last.cell_type == "markdown" and last.source.startswith("## Where next"), FIX
     targets = [_relative(t) for t in MARKDOWN_LINK.findall(last.source)]
     following = STEMS[STEMS.index(stem) + 1:]
     if following:
-        assert f"{following[0]}.ipynb" in targets, RERUN
+        assert f"{following[0]}.ipynb" in targets, FIX
     if stem != "00_welcome":
         assert "00_welcome.ipynb" in targets
 
@@ -61,7 +63,7 @@ def test_the_welcome_map_links_every_notebook_in_order():
     nb = nbformat.read(NOTEBOOKS / "00_welcome.ipynb", as_version=4)
     cell = next(c for c in nb.cells if c.cell_type == "markdown" and c.source.startswith("## The curriculum map"))
     targets = [_relative(t) for t in MARKDOWN_LINK.findall(cell.source)]
-    assert targets == [f"{stem}.ipynb" for stem in STEMS], RERUN
+    assert targets == [f"{stem}.ipynb" for stem in STEMS], FIX
 
 
 def test_the_html_coverage_matrix_is_narrow():
