@@ -192,6 +192,8 @@ class CoverageMatrix:
             keras = r["tf.keras twin"].removeprefix("tf.keras.layers.")
             cells = [r["layer"], notebook, r["in the kit"], tf1, keras]
             escaped = [html.escape(c) if i != 1 else c for i, c in enumerate(cells)]
+            # A dotted TF1 name (tf.compat.v1.nn.rnn_cell.LSTMCell) may break after its dots.
+            escaped[3] = escaped[3].replace(".", ".<wbr>")
             styles = [left, left, f"background:{color}", f"{left};white-space:normal;max-width:22em", left]
             body.append("<tr>" + "".join(f"<td style='{st}'>{c}</td>" for st, c in zip(styles, escaped))
                         + "</tr>")
