@@ -498,3 +498,25 @@ def test_float32_stays_float32_through_every_attention_layer():
         dx = layer.backward(np.ones_like(y))
         for a in [y] + list(dx if isinstance(dx, list) else [dx]) + layer.grads:
             assert a.dtype == np.float32, type(layer).__name__
+
+
+# ---- tflearn-kit compare covers the family --------------------------------------------------------
+
+FAMILY = ["MultiHeadAttention", "GroupQueryAttention", "EinsumDense", "Attention",
+          "AdditiveAttention", "RMSNormalization", "UnitNormalization", "PositionEmbedding"]
+
+
+def _registered_cases():
+    from tflearn_kit.reference import all_twins
+    twins = all_twins()
+    return [(name, case) for name in FAMILY for case in twins[name].cases]
+
+
+@pytest.mark.parametrize("name, case", _registered_cases(),
+                         ids=[f"{n}-{c.name}" for n, c in _registered_cases()])
+def test_registered_cases_match_every_twin(name, case, dtype):
+    from tflearn_kit.compare import compare_case
+    report = compare_case(name, case, dtype)
+    assert report.ok, "\n" + report.to_text()
+    if name == "MultiHeadAttention":      # the hand-written TF1 graph was compared too
+        assert any(r["api"] == "tf.layers" and r["max_rel"] is not None for r in report.rows)

@@ -120,7 +120,10 @@ def _mha_tf1(layer, xs, training, init):
         q = tf.transpose(project("query", q_in), [0, 2, 1, 3])     # (batch, heads, T, key_dim)
         k = tf.transpose(project("key", k_in), [0, 2, 1, 3])
         v = tf.transpose(project("value", v_in), [0, 2, 1, 3])
-        out, _ = _tf1_attention(tf, q, k, v, None, 1.0 / np.sqrt(layer.key_dim))
+        # Keras (and so the kit) rounds 1 / sqrt(key_dim) to float32 even in float64; the
+        # twin takes the same number so the comparison measures the graph, not that constant
+        scale = float(np.float32(1.0 / np.sqrt(layer.key_dim)))
+        out, _ = _tf1_attention(tf, q, k, v, None, scale)
         return project("attention_output", tf.transpose(out, [0, 2, 1, 3]))
 
 
