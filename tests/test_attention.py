@@ -520,3 +520,12 @@ def test_registered_cases_match_every_twin(name, case, dtype):
     assert report.ok, "\n" + report.to_text()
     if name == "MultiHeadAttention":      # the hand-written TF1 graph was compared too
         assert any(r["api"] == "tf.layers" and r["max_rel"] is not None for r in report.rows)
+
+
+def test_stacked_matmul_equals_the_plain_product():
+    from tflearn_kit.kernels.parallel import stacked_matmul
+    g = np.random.default_rng(18)
+    a, b = g.standard_normal((3, 4, 5, 6)).astype("float32"), g.standard_normal((3, 4, 6, 2)).astype("float32")
+    np.testing.assert_allclose(stacked_matmul(a, b), a @ b, rtol=1e-6, atol=1e-6)
+    c = g.standard_normal((1, 4, 6, 2))                     # broadcast over the leading axis
+    np.testing.assert_allclose(stacked_matmul(a.astype("float64"), c), a @ c, rtol=1e-12)
