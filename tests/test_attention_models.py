@@ -134,3 +134,26 @@ def test_padding_mask_from_embedding_mask_zero_reaches_attention_as_in_keras(dty
             assert np.max(np.abs(a - b)) <= TOLERANCES[dtype] * largest
             continue
         _check(f"d{name}", a, b, dtype)
+
+
+def test_embedding_masks_reach_luong_attention_as_in_keras(dtype):
+    """Attention([q, v]) on masked embeddings: Keras passes mask=[q_mask, v_mask]; so does the kit."""
+    tf, keras, _ = modules()
+    q_ids = np.array([[3, 1, 0], [2, 0, 0]])
+    v_ids = np.array([[4, 4, 2, 0], [6, 1, 0, 0]])
+    qi, vi = kit.models.Input((3,), dtype="int64"), kit.models.Input((4,), dtype="int64")
+    emb = L.Embedding(10, 4, mask_zero=True, dtype=dtype)
+    out = L.Attention(use_scale=True, dtype=dtype)([emb(qi), emb(vi)])
+    model = kit.models.Model([qi, vi], out)
+    kqi, kvi = keras.Input((3,), dtype="int64"), keras.Input((4,), dtype="int64")
+    kemb = keras.layers.Embedding(10, 4, mask_zero=True, dtype=dtype)
+    twin = keras.Model([kqi, kvi], keras.layers.Attention(use_scale=True, dtype=dtype)([kemb(kqi), kemb(kvi)]))
+    twin.set_weights(model.get_weights())
+    dy = np.random.default_rng(3).standard_normal((2, 3, 4)).astype(dtype)
+    with tf.GradientTape() as tape:
+        y_tf = twin([tf.constant(q_ids), tf.constant(v_ids)])
+    grads_tf = tape.gradient(y_tf, twin.trainable_weights, output_gradients=tf.constant(dy))
+    _check("output", model([q_ids, v_ids]), y_tf, dtype)
+    model.backward(dy)
+    for name, a, b in zip(model.trainable_weight_names, model.grads, grads_tf):
+        _check(f"d{name}", a, np.asarray(tf.convert_to_tensor(b)), dtype)

@@ -614,7 +614,8 @@ class Attention(_KitLayer):
             dq = (ds * s) @ k
             dk = np.swapaxes(ds * s, -1, -2) @ q
             if self.scale is not None:
-                grads.append(np.sum(ds * raw).reshape(()))
+                # one number from every score: its terms cancel, so add them in float64
+                grads.append(np.sum(ds * raw, dtype=np.float64).astype(ds.dtype).reshape(()))
             return dq, dk, grads
         t, s = saved
         dt = (ds * self.concat_score_weight)[..., None] * (1 - t * t)
