@@ -572,3 +572,16 @@ def test_stacked_matmul_equals_the_plain_product():
     np.testing.assert_allclose(stacked_matmul(a, b), a @ b, rtol=1e-6, atol=1e-6)
     c = g.standard_normal((1, 4, 6, 2))                     # broadcast over the leading axis
     np.testing.assert_allclose(stacked_matmul(a.astype("float64"), c), a @ c, rtol=1e-12)
+
+
+def test_projection_kernels_are_initialized_with_keras_fans():
+    """glorot_uniform on a (d_model, heads, key_dim) kernel: fan_in d_model, fan_out heads * key_dim."""
+    _, keras, _ = modules()
+    layer = kit.layers.MultiHeadAttention(8, 32, kernel_initializer=kit.initializers.GlorotUniform(seed=0))
+    layer(np.zeros((2, 64, 256), "float32"), np.zeros((2, 64, 256), "float32"))
+    twin = keras.layers.MultiHeadAttention(8, 32)
+    twin.build((2, 64, 256), (2, 64, 256))
+    limit = np.sqrt(6 / (256 + 256))
+    for mine, theirs in zip(layer.get_weights()[::2], twin.get_weights()[::2]):
+        assert np.max(np.abs(mine)) <= limit and np.max(np.abs(theirs)) <= limit
+        assert abs(np.std(mine) - np.std(theirs)) < 0.05 * np.std(theirs)

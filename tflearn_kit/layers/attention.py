@@ -12,6 +12,7 @@ when one was; ``layer.grads`` holds one gradient per trainable weight in
 ``trainable_weights`` order. With ``return_attention_scores=True`` the output is
 ``(output, scores)`` and ``dy`` may be ``[d_output, d_scores]``.
 """
+import copy
 import string
 
 import numpy as np
@@ -90,6 +91,20 @@ def _einsum_shapes(layer, equation, bias_axes, input_shape, partial_output_shape
     return tuple(kernel_shape), None if bias_shape is None else tuple(bias_shape), tuple(output_shape)
 
 
+def _einsum_initializer(initializer, kernel_spec, input_spec):
+    """Keras's EinsumDense rule: a variance-scaling kernel counts fan_in over the kernel axes the
+    input shares and fan_out over the others, so a (d_model, heads, key_dim) projection has
+    fan_in d_model and fan_out heads * key_dim (not the convolution rule for a 3-D shape)."""
+    if not isinstance(initializer, initializers.VarianceScaling):
+        return initializer
+    in_axes = [i for i, c in enumerate(kernel_spec) if c in input_spec]
+    out_axes = [i for i, c in enumerate(kernel_spec) if c not in input_spec]
+    clone = copy.copy(initializer)
+    clone.fans = lambda shape: (float(np.prod([shape[i] for i in in_axes])),
+                                float(np.prod([shape[i] for i in out_axes])))
+    return clone
+
+
 class EinsumDense(_KitLayer):
     """A dense layer written as an einsum. See tf.keras.layers.EinsumDense.
 
@@ -126,8 +141,11 @@ class EinsumDense(_KitLayer):
     def build(self, input_shape):
         kernel_shape, bias_shape, self.full_output_shape = _einsum_shapes(
             self, self.equation, self.bias_axes, tuple(input_shape), self.partial_output_shape)
+        inputs, _ = self.equation.replace(" ", "").split("->")
+        x_spec, k_spec = inputs.split(",")
         self.kernel = self.add_weight(name="kernel", shape=kernel_shape,
-                                      initializer=self.kernel_initializer,
+                                      initializer=_einsum_initializer(self.kernel_initializer,
+                                                                      k_spec, x_spec),
                                       regularizer=self.kernel_regularizer)
         self.bias = None
         if bias_shape is not None:
@@ -444,8 +462,10 @@ class MultiHeadAttention(_MultiHeadBase):
         for which, (free, bound, kernel_shape) in specs.items():
             equation, bias_letters = _projection_equation(free, bound, len(kernel_shape) - bound)
             self._equations[which] = equation
+            x_spec, k_spec = equation.split("->")[0].split(",")
             kernel = self.add_weight(name=f"{which}/kernel", shape=kernel_shape,
-                                     initializer=self.kernel_initializer,
+                                     initializer=_einsum_initializer(self.kernel_initializer,
+                                                                     k_spec, x_spec),
                                      regularizer=self.kernel_regularizer)
             bias = None
             if self.use_bias:
