@@ -157,3 +157,32 @@ def test_embedding_masks_reach_luong_attention_as_in_keras(dtype):
     model.backward(dy)
     for name, a, b in zip(model.trainable_weight_names, model.grads, grads_tf):
         _check(f"d{name}", a, np.asarray(tf.convert_to_tensor(b)), dtype)
+
+
+def test_sequential_stacks_the_single_input_members_of_the_family(dtype):
+    """Keras's Sequential takes one input per layer, so attention itself needs the functional API;
+    the projection, normalization and position layers stack, with Keras's parameter counts."""
+    tf, keras, _ = modules()
+    model = kit.models.Sequential([
+        kit.models.Input((T, D), dtype=dtype),
+        L.EinsumDense("abc,cd->abd", (T, 6), bias_axes="d", activation="tanh", dtype=dtype,
+                      bias_initializer="random_normal"),
+        L.RMSNormalization(dtype=dtype), L.UnitNormalization(dtype=dtype)])
+    twin = keras.Sequential([keras.Input((T, D), dtype=dtype),
+                             keras.layers.EinsumDense("abc,cd->abd", (T, 6), bias_axes="d",
+                                                      activation="tanh", dtype=dtype),
+                             keras.layers.RMSNormalization(dtype=dtype),
+                             keras.layers.UnitNormalization(dtype=dtype)])
+    assert model.count_params() == twin.count_params() == D * 6 + 6 + 6
+    twin.set_weights(model.get_weights())
+    x = np.random.default_rng(4).standard_normal((2, T, D)).astype(dtype)
+    dy = np.random.default_rng(5).standard_normal((2, T, 6)).astype(dtype)
+    xt = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(xt)
+        y_tf = twin(xt)
+    grads_tf = tape.gradient(y_tf, [xt] + twin.trainable_weights, output_gradients=tf.constant(dy))
+    _check("output", model(x), y_tf, dtype)
+    _check("dx", model.backward(dy), grads_tf[0], dtype)
+    for name, a, b in zip(model.trainable_weight_names, model.grads, grads_tf[1:]):
+        _check(f"d{name}", a, b, dtype)
