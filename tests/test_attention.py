@@ -354,16 +354,22 @@ LUONG_CASES = {
     "dot-causal": (dict(), {"use_causal_mask": True}, False),
     "dot-causal-masks-scores": (dict(), {"use_causal_mask": True, "masks": True,
                                          "return_attention_scores": True}, True),
+    # example 1 may attend to no key: Keras lowers every score by 1e9 and softmaxes anyway
+    "dot-all-keys-masked": (dict(use_scale=True), {"masks": "dead", "return_attention_scores": True},
+                            False),
 }
 
 
 def _luong_kwargs(spec, q, v, seed):
     spec = dict(spec)
-    if spec.pop("masks", False):
+    masks = spec.pop("masks", False)
+    if masks:
         g = np.random.default_rng(seed)
         q_mask = g.random(q.shape[:2]) > 0.3
         v_mask = g.random(v.shape[:2]) > 0.3
         v_mask[:, 0] = True
+        if masks == "dead":
+            v_mask[1] = False
         spec["mask"] = [q_mask, v_mask]
     return spec
 
