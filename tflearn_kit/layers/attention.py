@@ -26,16 +26,6 @@ from ..kernels.dropout import dropout_mask
 from .base import Layer
 
 
-def _grads_out(layer, grads):
-    """The kernels give a list in trainable_weights order; the base layer takes what the contract says."""
-    return dict(zip(layer._creation_names(), grads))
-
-
-class _KitLayer(Layer):
-    def _creation_names(self):
-        return [name for name, _, trainable, _ in self._weights if trainable]
-
-
 # ---- EinsumDense --------------------------------------------------------------------------
 
 def _einsum_shapes(layer, equation, bias_axes, input_shape, partial_output_shape):
@@ -105,7 +95,7 @@ def _einsum_initializer(initializer, kernel_spec, input_spec):
     return clone
 
 
-class EinsumDense(_KitLayer):
+class EinsumDense(Layer):
     """A dense layer written as an einsum. See tf.keras.layers.EinsumDense.
 
     Args:
@@ -158,17 +148,12 @@ class EinsumDense(_KitLayer):
         if inputs.ndim != self.input_rank:
             raise ValueError(f"Layer '{self.name}' (EinsumDense) expected an input of rank "
                              f"{self.input_rank} for {self.equation!r}, but got shape {inputs.shape}.")
-        z, einsum_cache = einsum_dense_forward(inputs, self.kernel, self.equation, self.bias)
-        y, act_cache = self.activation.forward(z)
-        self._cache = (einsum_cache, act_cache)
-        return y
+        z, self._cache = einsum_dense_forward(inputs, self.kernel, self.equation, self.bias)
+        return self.apply_activation(z)
 
     def backward_call(self, dy):
-        einsum_cache, act_cache = self._cache
-        dz = self.activation.backward(dy, act_cache)
-        dx, grads = einsum_dense_backward(dz, einsum_cache,
-                                          None if self.bias is None else self.bias.shape)
-        return dx, _grads_out(self, grads)
+        dz = self.activation_backward(dy)
+        return einsum_dense_backward(dz, self._cache, None if self.bias is None else self.bias.shape)
 
     def compute_output_shape(self, input_shape):
         return _einsum_shapes(self, self.equation, self.bias_axes, tuple(input_shape),
@@ -198,7 +183,7 @@ def _projection_equation(free, bound, out):
     return f"{f}{b},{b}{o}->{f}{o}", o
 
 
-class _MultiHeadBase(_KitLayer):
+class _MultiHeadBase(Layer):
     """What MultiHeadAttention and GroupQueryAttention share: the call, the masks, the backward."""
 
     supports_masking = True
@@ -331,7 +316,7 @@ class _MultiHeadBase(_KitLayer):
         grads = self._grads_in_order({"query": d_wq, "key": d_wk, "value": d_wv,
                                       "attention_output": d_wo})
         dx = [dq_in, dv_in, dk_in] if key_given else [dq_in, dv_in + dk_in]
-        return dx, _grads_out(self, grads)
+        return dx, grads
 
     @staticmethod
     def _attention_backward_with_scores(d_out_h, attn_cache, d_p):
@@ -563,7 +548,7 @@ class GroupQueryAttention(MultiHeadAttention):
 
 # ---- Luong (dot) and Bahdanau (additive) attention -------------------------------------------
 
-class Attention(_KitLayer):
+class Attention(Layer):
     """Dot-product (Luong) attention without projections. See tf.keras.layers.Attention.
 
     Args:
@@ -691,7 +676,7 @@ class Attention(_KitLayer):
         ds = masked_softmax_backward(dp, p)
         dq, dk, grads = self._scores_backward(ds, q, k, saved)
         dx = [dq, dv, dk] if key_given else [dq, dv + dk]
-        return dx, _grads_out(self, grads)
+        return dx, grads
 
     def compute_mask(self, inputs, mask=None):
         return None if not mask or mask[0] is None else np.asarray(mask[0], bool)
