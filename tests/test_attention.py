@@ -412,8 +412,11 @@ def test_attention_gradient_check(cls, config):
 
 
 def test_attention_needs_a_list():
-    with pytest.raises(ValueError, match=r"\(Attention\) expected a list \[query, value\]"):
+    with pytest.raises(ValueError, match=r"'att' \(Attention\) expected a list \[query, value\].*"
+                                         r"single array of shape \(1, 2, 3\)"):
         kit.layers.Attention(name="att")(np.ones((1, 2, 3)))
+    with pytest.raises(ValueError, match=r"but got a list of 1"):
+        kit.layers.AdditiveAttention()([np.ones((1, 2, 3))])
 
 
 # ---- RMSNormalization, UnitNormalization ----------------------------------------------------------
@@ -591,3 +594,18 @@ def test_projection_kernels_are_initialized_with_keras_fans():
     for mine, theirs in zip(layer.get_weights()[::2], twin.get_weights()[::2]):
         assert np.max(np.abs(mine)) <= limit and np.max(np.abs(theirs)) <= limit
         assert abs(np.std(mine) - np.std(theirs)) < 0.05 * np.std(theirs)
+
+
+def test_wrong_input_shapes_name_the_layer_and_the_shapes():
+    dense = kit.layers.EinsumDense("abc,cd->abd", (4, 2), name="proj")
+    dense(np.ones((1, 4, 3)))
+    with pytest.raises(ValueError, match=r"'proj' \(EinsumDense\) expected an input of rank 3.*\(1, 3\)"):
+        dense(np.ones((1, 3)))
+    with pytest.raises(ValueError, match=r"'proj' \(EinsumDense\).*axis 'b' has size 5.*4"):
+        kit.layers.EinsumDense("abc,cd->abd", (4, 2), name="proj")(np.ones((1, 5, 3)))
+    rms = kit.layers.RMSNormalization(name="rms")
+    rms(np.ones((2, 6)))
+    with pytest.raises(ValueError, match=r"'rms' \(RMSNormalization\).*got shape \(2, 5\)"):
+        rms(np.ones((2, 5)))
+    with pytest.raises(ValueError, match=r"multiple of num_key_value_heads"):
+        kit.layers.GroupQueryAttention(4, 6, 4)

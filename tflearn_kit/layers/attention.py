@@ -593,8 +593,11 @@ class Attention(Layer):
 
     def __call__(self, inputs, training=None, mask=None, return_attention_scores=False,
                  use_causal_mask=False, keep_mask=None):
-        if not isinstance(inputs, (list, tuple)):
-            self._check_inputs(inputs)
+        if not isinstance(inputs, (list, tuple)) or len(inputs) not in (2, 3):
+            got = (f"a single array of shape {np.shape(inputs)}" if not isinstance(inputs, (list, tuple))
+                   else f"a list of {len(inputs)}")
+            raise ValueError(f"Layer '{self.name}' ({type(self).__name__}) expected a list "
+                             f"[query, value] or [query, value, key], but got {got}.")
         kwargs = {k: v for k, v in dict(return_attention_scores=return_attention_scores,
                                         use_causal_mask=use_causal_mask,
                                         keep_mask=keep_mask).items() if v is not None and v is not False}
