@@ -186,3 +186,33 @@ def test_sequential_stacks_the_single_input_members_of_the_family(dtype):
     _check("dx", model.backward(dy), grads_tf[0], dtype)
     for name, a, b in zip(model.trainable_weight_names, model.grads, grads_tf[1:]):
         _check(f"d{name}", a, b, dtype)
+
+
+def test_a_residual_add_after_attention_passes_no_mask_on_as_in_keras(dtype):
+    """Embedding(mask_zero) -> x + MHA(x, x) -> MHA(y, y). Keras's MultiHeadAttention clears the
+    masks of its input tensors (set_keras_mask(query, None)), so the residual Add sees an
+    unmasked x and passes no mask on: the second attention is unmasked, in Keras and in the kit."""
+    tf, keras, _ = modules()
+    ids = np.array([[3, 1, 4, 0, 0], [2, 7, 1, 8, 0], [5, 0, 0, 0, 0]])
+    inp = kit.models.Input((5,), dtype="int64")
+    x = L.Embedding(10, D, mask_zero=True, dtype=dtype)(inp)
+    y = x + L.MultiHeadAttention(2, 4, dtype=dtype)(x, x)
+    model = kit.models.Model(inp, L.MultiHeadAttention(2, 4, dtype=dtype)(y, y))
+    kin = keras.Input((5,), dtype="int64")
+    kx = keras.layers.Embedding(10, D, mask_zero=True, dtype=dtype)(kin)
+    ky = keras.layers.Add(dtype=dtype)([kx, keras.layers.MultiHeadAttention(2, 4, dtype=dtype)(kx, kx)])
+    twin = keras.Model(kin, keras.layers.MultiHeadAttention(2, 4, dtype=dtype)(ky, ky))
+    twin.set_weights(model.get_weights())
+    dy = np.random.default_rng(6).standard_normal((3, 5, D)).astype(dtype)
+    with tf.GradientTape() as tape:
+        y_tf = twin(tf.constant(ids))
+    grads_tf = tape.gradient(y_tf, twin.trainable_weights, output_gradients=tf.constant(dy))
+    _check("output", model(ids), y_tf, dtype)
+    model.backward(dy)
+    largest = max(float(np.max(np.abs(tf.convert_to_tensor(g)))) for g in grads_tf)
+    for name, a, b in zip(model.trainable_weight_names, model.grads, grads_tf):
+        b = np.asarray(tf.convert_to_tensor(b))
+        if name.endswith("key/bias"):
+            assert np.max(np.abs(a - b)) <= TOLERANCES[dtype] * largest
+            continue
+        _check(f"d{name}", a, b, dtype)
