@@ -374,14 +374,13 @@ def _luong_kwargs(spec, q, v, seed):
     return spec
 
 
-@pytest.mark.parametrize("case", LUONG_CASES.values(), ids=LUONG_CASES.keys())
-@pytest.mark.parametrize("cls", ["Attention", "AdditiveAttention"])
-def test_attention_and_additive_attention_match_keras(cls, case, dtype):
-    config, spec, key_given = case
-    if cls == "AdditiveAttention":
-        if "score_mode" in config:
-            pytest.skip("AdditiveAttention has no score_mode")
-        config = {k: v for k, v in config.items()}
+LUONG_GRID = [(cls, name) for cls in ("Attention", "AdditiveAttention") for name, (config, _, _)
+              in LUONG_CASES.items() if cls == "Attention" or "score_mode" not in config]
+
+
+@pytest.mark.parametrize("cls, case_name", LUONG_GRID, ids=[f"{c}-{n}" for c, n in LUONG_GRID])
+def test_attention_and_additive_attention_match_keras(cls, case_name, dtype):
+    config, spec, key_given = LUONG_CASES[case_name]
     _, keras, _ = modules()
     q, v = _randn((2, 4, 3), dtype, 1), _randn((2, 5, 3), dtype, 2)
     inputs = [q, v] + ([_randn((2, 5, 3), dtype, 3)] if key_given else [])
