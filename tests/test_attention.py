@@ -574,7 +574,7 @@ def test_registered_cases_match_every_twin(name, case, dtype):
 
 
 def test_stacked_matmul_equals_the_plain_product():
-    from tflearn_kit.kernels.parallel import stacked_matmul
+    from tflearn_kit.fast.parallel import stacked_matmul
     g = np.random.default_rng(18)
     a, b = g.standard_normal((3, 4, 5, 6)).astype("float32"), g.standard_normal((3, 4, 6, 2)).astype("float32")
     np.testing.assert_allclose(stacked_matmul(a, b), a @ b, rtol=1e-6, atol=1e-6)
@@ -608,3 +608,20 @@ def test_wrong_input_shapes_name_the_layer_and_the_shapes():
         rms(np.ones((2, 5)))
     with pytest.raises(ValueError, match=r"multiple of num_key_value_heads"):
         kit.layers.GroupQueryAttention(4, 6, 4)
+
+
+@pytest.mark.parametrize("masked", [False, True], ids=["plain", "mask+dropout"])
+def test_fast_attention_equals_the_readable_kernel(masked, dtype):
+    from tflearn_kit.fast import attention as fast
+    q, k, v = _randn((2, 3, 4, 5), dtype, 1), _randn((2, 3, 6, 5), dtype, 2), _randn((2, 3, 6, 2), dtype, 3)
+    mask = K.causal_mask(4, 6)[None, None] if masked else None
+    keep = (np.random.default_rng(5).random((2, 3, 4, 6)) > 0.2) if masked else None
+    dy = _randn((2, 3, 4, 2), dtype, 4)
+    slow = K.scaled_dot_product_attention_forward(q, k, v, mask, keep_mask=keep, dropout=0.2)
+    quick = fast.scaled_dot_product_attention_forward(q, k, v, mask, keep_mask=keep, dropout=0.2)
+    pairs = list(zip(slow[:2], quick[:2]))
+    pairs += list(zip(K.scaled_dot_product_attention_backward(dy, slow[2]),
+                      fast.scaled_dot_product_attention_backward(dy, quick[2])))
+    for a, b in pairs:
+        assert b.dtype == np.dtype(dtype)
+        np.testing.assert_allclose(b, a, rtol=0, atol=TOLERANCES[dtype] * float(np.max(np.abs(a))))

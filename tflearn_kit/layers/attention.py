@@ -18,10 +18,9 @@ import string
 import numpy as np
 
 from .. import activations, initializers, regularizers, seeding
+from ..fast import attention as fast   # kernels/attention.py's attention, faster on many heads
 from ..kernels.attention import (causal_mask, einsum_dense_backward, einsum_dense_forward,
-                                 masked_softmax_backward, masked_softmax_forward,
-                                 scaled_dot_product_attention_backward,
-                                 scaled_dot_product_attention_forward)
+                                 masked_softmax_backward, masked_softmax_forward)
 from ..kernels.dropout import dropout_mask
 from .base import Layer
 
@@ -283,7 +282,7 @@ class _MultiHeadBase(Layer):
         # Keras turns 1 / sqrt(key_dim) into a float32 constant before casting it, even in
         # float64: a 1e-8 difference the kit reproduces
         scale = float(np.float32(self._scale))
-        out_h, p, attn_cache = scaled_dot_product_attention_forward(
+        out_h, p, attn_cache = fast.scaled_dot_product_attention_forward(
             qh, kh, vh, flat_mask, scale, zero_masked=zero_masked,
             keep_mask=flat_keep, dropout=self.dropout)
         out = self._from_heads(out_h, q.shape[:-1] + (v.shape[-1],))
@@ -306,7 +305,7 @@ class _MultiHeadBase(Layer):
             dq_h, dk_h, dv_h = self._attention_backward_with_scores(
                 d_out_h, attn_cache, np.reshape(d_scores, p_shape))
         else:
-            dq_h, dk_h, dv_h = scaled_dot_product_attention_backward(d_out_h, attn_cache)
+            dq_h, dk_h, dv_h = fast.scaled_dot_product_attention_backward(d_out_h, attn_cache)
         dq = self._from_heads(dq_h, q_shape)
         dk = self._sum_repeats(self._from_heads(dk_h, k_shape))
         dv = self._sum_repeats(self._from_heads(dv_h, v_shape))

@@ -14,8 +14,8 @@ signature (``mha(query, value, key=..., attention_mask=...)``, ``att([q, v], mas
 """
 import numpy as np
 
-from .registry import Case, register
-from .runners import as_list
+from .registry import Case, twin
+from ..layers.base import as_list
 from .tf import modules
 
 
@@ -151,32 +151,35 @@ def _position_keras(layer):
 _NO_TF1 = ("tf.matmul + tf.nn.softmax written by hand in a graph (no tf.layers attention); "
            "see tf1_scaled_dot_product_attention")
 
-register("MultiHeadAttention", tf1=_mha_tf1, keras_call=_mha_keras_call, zero_gradients=("key/bias",),
-         tf1_name="tf.einsum projections + tf.matmul + tf.nn.softmax in a graph (no TF1 layer)",
+TWINS = [
+    twin("MultiHeadAttention", tf1=_mha_tf1, keras_call=_mha_keras_call, zero_gradients=("key/bias",),
+         tf1_name="tf.einsum projections + tf.matmul + tf.nn.softmax written by hand in a graph",
          cases=[Case("self-2heads", {"num_heads": 2, "key_dim": 3}, [(2, 4, 6), (2, 4, 6)]),
                 Case("cross-key-given", {"num_heads": 2, "key_dim": 3, "value_dim": 2},
                      [(2, 5, 6), (2, 3, 4), (2, 3, 5)]),
                 Case("4heads-nobias", {"num_heads": 4, "key_dim": 2, "use_bias": False},
-                     [(1, 3, 8), (1, 3, 8)])])
-register("GroupQueryAttention", keras_call=_mha_keras_call, zero_gradients=("key/bias",),
-         tf1_note="tf.repeat of the key/value heads + tf.matmul + tf.nn.softmax (no TF1 layer)",
+                     [(1, 3, 8), (1, 3, 8)])]),
+    twin("GroupQueryAttention", keras_call=_mha_keras_call, zero_gradients=("key/bias",),
+         tf1_note="tf.repeat of the key/value heads + tf.matmul + tf.nn.softmax",
          cases=[Case("q4-kv2", {"head_dim": 3, "num_query_heads": 4, "num_key_value_heads": 2},
-                     [(2, 4, 6), (2, 5, 6)])])
-register("EinsumDense", tf1_note="tf.einsum with a tf.Variable (no TF1 layer)",
+                     [(2, 4, 6), (2, 5, 6)])]),
+    twin("EinsumDense", tf1_note="tf.einsum with a tf.Variable",
          cases=[Case("into-heads", {"equation": "abc,cde->abde", "output_shape": (None, 2, 3),
                                     "bias_axes": "de"}, (2, 4, 5)),
                 Case("dense-relu", {"equation": "ab,bc->ac", "output_shape": 4, "bias_axes": "c",
-                                    "activation": "relu"}, (3, 5))])
-register("Attention", tf1_note=_NO_TF1,
+                                    "activation": "relu"}, (3, 5))]),
+    twin("Attention", tf1_note=_NO_TF1,
          cases=[Case("dot-scale", {"use_scale": True}, [(2, 4, 3), (2, 5, 3)]),
-                Case("concat-key", {"score_mode": "concat"}, [(2, 4, 3), (2, 5, 3), (2, 5, 3)])])
-register("AdditiveAttention", tf1_note="tf.reduce_sum(scale * tf.tanh(q + k)) + tf.nn.softmax by hand",
-         cases=[Case("scale", {}, [(2, 4, 3), (2, 5, 3)])])
-register("RMSNormalization", tf1_note="x * tf.math.rsqrt(tf.reduce_mean(x**2) + eps) by hand",
-         cases=[Case("last-axis", {}, (3, 4, 6))])
-register("UnitNormalization", tf1_note="tf.math.l2_normalize",
-         cases=[Case("last-axis", {}, (3, 4, 6))])
-register("PositionEmbedding", keras=_position_keras,
-         keras_name="tf.keras.layers.Embedding over positions (Keras core has no position layer)",
+                Case("concat-key", {"score_mode": "concat"}, [(2, 4, 3), (2, 5, 3), (2, 5, 3)])]),
+    twin("AdditiveAttention", tf1_note="tf.reduce_sum(scale * tf.tanh(q + k)) + tf.nn.softmax by hand",
+         cases=[Case("scale", {}, [(2, 4, 3), (2, 5, 3)])]),
+    twin("RMSNormalization", tf1_note="x * tf.math.rsqrt(tf.reduce_mean(x**2) + eps) by hand",
+         cases=[Case("last-axis", {}, (3, 4, 6))]),
+    twin("UnitNormalization", tf1_note="tf.math.l2_normalize",
+         cases=[Case("last-axis", {}, (3, 4, 6))]),
+    twin("PositionEmbedding", keras=_position_keras,
+         keras_name=("none: Keras core has no position layer; tf.keras.layers.Embedding over "
+                     "positions 0..T-1"),
          tf1_note="a tf.get_variable table sliced to the sequence length",
-         cases=[Case("len6", {"sequence_length": 6}, (3, 4, 5))])
+         cases=[Case("len6", {"sequence_length": 6}, (3, 4, 5))]),
+]

@@ -1,8 +1,9 @@
-"""Which TensorFlow twin each kit layer has, and the configurations they are compared on.
+"""What a TensorFlow twin is: the TF1 and Keras 3 versions of a kit layer, and the cases they are compared on.
 
-A family module (``reference/core.py``, later ``reference/conv.py`` ...) calls
-:func:`register` once per kit layer. Adding a layer to the comparison engine is
-one ``register`` call in its family's module.
+Each family module (``reference/core.py``, ``reference/conv.py`` ...) holds its twins
+as plain data, ``TWINS = [twin("Dense", ...), ...]``; ``reference/families.py`` lists
+the family modules and collects them. Adding a layer to the comparison engine is one
+``twin(...)`` entry in its family's list.
 """
 from dataclasses import dataclass, field
 
@@ -30,30 +31,19 @@ class Twin:
     keras_call: object = None       # f(keras_layer, xs, training) -> outputs; None: layer(xs)
     zero_gradients: tuple = ()      # weights whose gradient is 0 by mathematics (see compare)
 
+    @property
+    def tf1_column(self):
+        """What a learner wrote in TF1: the tf.layers function, or "none: what TF1 code used"."""
+        if self.tf1 is not None and self.tf1_name.startswith("tf.compat.v1.layers."):
+            return self.tf1_name.split("(")[0]        # batch_normalization(fused=False): the function
+        # TF1 code wrote tf.nn.*; tf.compat.v1.nn.* is how TF2 spells the same functions
+        return f"none: {self.tf1_note or self.tf1_name}".replace("tf.compat.v1.nn.", "tf.nn.")
 
-REGISTRY = {}
 
-
-def register(layer, *, tf1=None, tf1_name="", tf1_note="", keras=None, keras_name="", cases=(),
-             keras_call=None, zero_gradients=()):
+def twin(layer, *, tf1=None, tf1_name="", tf1_note="", keras=None, keras_name="", cases=(),
+         keras_call=None, zero_gradients=()):
+    """A :class:`Twin`, checked: a layer with no tf.layers twin must say what TF1 code used."""
     if tf1 is None and not tf1_note:
-        raise ValueError(f"register({layer!r}): with no tf.layers twin, say what TF1 code used instead.")
-    REGISTRY[layer] = Twin(layer, tf1, tf1_note, tf1_name, keras,
-                           keras_name or f"tf.keras.layers.{layer}", list(cases), keras_call,
-                           tuple(zero_gradients))
-    return REGISTRY[layer]
-
-
-def get(layer_name):
-    from . import families  # noqa: F401  (fills REGISTRY)
-    try:
-        return REGISTRY[layer_name]
-    except KeyError:
-        raise ValueError(
-            f"No TensorFlow twin registered for {layer_name!r}. Known: {', '.join(sorted(REGISTRY))}."
-        ) from None
-
-
-def all_twins():
-    from . import families  # noqa: F401
-    return dict(REGISTRY)
+        raise ValueError(f"twin({layer!r}): with no tf.layers twin, say what TF1 code used instead.")
+    return Twin(layer, tf1, tf1_note, tf1_name, keras, keras_name or f"tf.keras.layers.{layer}",
+                list(cases), keras_call, tuple(zero_gradients))
