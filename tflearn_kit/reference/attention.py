@@ -148,8 +148,7 @@ def _position_keras(layer):
     return PositionsThroughEmbedding(layer.dtype)
 
 
-_NO_TF1 = ("tf.matmul + tf.nn.softmax written by hand in a graph (no tf.layers attention); "
-           "see tf1_scaled_dot_product_attention")
+_NO_TF1 = "tf.matmul + tf.nn.softmax written by hand in a graph (tf.layers had no attention)"
 
 TWINS = [
     twin("MultiHeadAttention", tf1=_mha_tf1, keras_call=_mha_keras_call, zero_gradients=("key/bias",),
@@ -173,7 +172,7 @@ TWINS = [
                 Case("concat-key", {"score_mode": "concat"}, [(2, 4, 3), (2, 5, 3), (2, 5, 3)])]),
     twin("AdditiveAttention", tf1_note="tf.reduce_sum(scale * tf.tanh(q + k)) + tf.nn.softmax by hand",
          cases=[Case("scale", {}, [(2, 4, 3), (2, 5, 3)])]),
-    twin("RMSNormalization", tf1_note="x * tf.math.rsqrt(tf.reduce_mean(x**2) + eps) by hand",
+    twin("RMSNormalization", tf1_note="x * tf.math.rsqrt(mean of x ** 2 + eps) by hand",
          cases=[Case("last-axis", {}, (3, 4, 6))]),
     twin("UnitNormalization", tf1_note="tf.math.l2_normalize",
          cases=[Case("last-axis", {}, (3, 4, 6))]),
