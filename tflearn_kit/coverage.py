@@ -2,7 +2,7 @@
 
     coverage_matrix()              # a table in a notebook, text in a terminal
     coverage_matrix().to_markdown()   # the README's table
-    curriculum()                   # the thirteen notebooks, in order
+    curriculum()                   # the notebooks, in order
 
 The "in the kit" column is computed, not written down: a layer is in the kit when
 ``tflearn_kit.layers`` (or ``tflearn_kit.models`` for the models) has a class of
@@ -53,8 +53,11 @@ NOTEBOOKS = {
                                "to the kit, same logits; six TF1/TF2 differences shown",
     "12_custom_layers_and_transfer_learning": "Custom layers in Keras and the kit; transfer learning "
                                               "offline; freezing batch norm; PyTorch and Flax",
+    "13_attention_and_transformers": "Attention as a soft dictionary lookup; multi-head attention "
+                                     "forward and backward; masks; a small Transformer trained "
+                                     "in the kit and in Keras",
 }
-"""The thirteen notebooks, in the order a learner takes them."""
+"""The fourteen notebooks, in the order a learner takes them."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,14 @@ ENTRIES = [
           tf1="none: a function stacking tf.layers calls, run in a Session", keras="tf.keras.Sequential"),
     Entry("Model", "10_models_and_training", module="models",
           tf1="none: a graph, variable_scope and a Session (or tf.estimator)", keras="tf.keras.Model"),
+    Entry("MultiHeadAttention", "13_attention_and_transformers"),
+    Entry("EinsumDense", "13_attention_and_transformers"),
+    Entry("Attention", "13_attention_and_transformers"),
+    Entry("AdditiveAttention", "13_attention_and_transformers"),
+    Entry("GroupQueryAttention", "13_attention_and_transformers"),
+    Entry("RMSNormalization", "13_attention_and_transformers"),
+    Entry("UnitNormalization", "13_attention_and_transformers"),
+    Entry("PositionEmbedding", "13_attention_and_transformers"),
 ]
 """One entry per layer the course covers, in the order of the notebooks."""
 
@@ -221,7 +232,7 @@ def coverage_matrix(root=None):
 
 
 class Curriculum:
-    """The thirteen notebooks with their topic, status and the layers each teaches."""
+    """The notebooks with their topic, status and the layers each teaches."""
 
     def __init__(self, rows):
         self.rows = rows
@@ -249,7 +260,7 @@ class Curriculum:
 
 
 def curriculum(root=None):
-    """The thirteen notebooks in order: topic, available or planned, and their layers."""
+    """The notebooks in order: topic, available or planned, and their layers."""
     root = root or project_root()
     return Curriculum([
         {"notebook": name, "topic": topic, "status": notebook_status(name, root),

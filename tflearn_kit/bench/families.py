@@ -1,7 +1,7 @@
 """Every family's benchmarks, collected: a new family adds its module to ``FAMILIES``."""
-from . import conv, dense, pooling, recurrent, training
+from . import attention, conv, dense, pooling, recurrent, training
 
-FAMILIES = (conv, dense, pooling, recurrent, training)
+FAMILIES = (conv, dense, pooling, recurrent, training, attention)
 
 REGISTRY = {b.name: b for family in FAMILIES for b in family.BENCHMARKS}
 """Benchmark name -> :class:`~tflearn_kit.bench.engine.Benchmark`, in the order a run prints them."""

@@ -28,6 +28,8 @@ class Twin:
     keras: object = None            # f(kit_layer) -> keras layer; None: same name, same config
     keras_name: str = ""
     cases: list = field(default_factory=list)
+    keras_call: object = None       # f(keras_layer, xs, training) -> outputs; None: layer(xs)
+    zero_gradients: tuple = ()      # weights whose gradient is 0 by mathematics (see compare)
 
     @property
     def tf1_column(self):
@@ -38,9 +40,10 @@ class Twin:
         return f"none: {self.tf1_note or self.tf1_name}".replace("tf.compat.v1.nn.", "tf.nn.")
 
 
-def twin(layer, *, tf1=None, tf1_name="", tf1_note="", keras=None, keras_name="", cases=()):
+def twin(layer, *, tf1=None, tf1_name="", tf1_note="", keras=None, keras_name="", cases=(),
+         keras_call=None, zero_gradients=()):
     """A :class:`Twin`, checked: a layer with no tf.layers twin must say what TF1 code used."""
     if tf1 is None and not tf1_note:
         raise ValueError(f"twin({layer!r}): with no tf.layers twin, say what TF1 code used instead.")
     return Twin(layer, tf1, tf1_note, tf1_name, keras, keras_name or f"tf.keras.layers.{layer}",
-                list(cases))
+                list(cases), keras_call, tuple(zero_gradients))
