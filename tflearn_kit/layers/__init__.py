@@ -27,3 +27,7 @@ __all__ += ["Embedding", "GRU", "LSTM", "SimpleRNN"]
 __all__ += ["Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose",
             "DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D"]
 __all__ += ["Add", "Average", "Concatenate", "Multiply", "Subtract"]
+from .attention import (AdditiveAttention, Attention, EinsumDense, GroupQueryAttention,
+                        MultiHeadAttention)
+__all__ += ["AdditiveAttention", "Attention", "EinsumDense", "GroupQueryAttention",
+            "MultiHeadAttention"]
