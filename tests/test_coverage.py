@@ -17,7 +17,12 @@ COURSE_LAYERS = [
     "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D",
     "Flatten", "Reshape", "BatchNormalization", "LayerNormalization", "Dropout",
     "Embedding", "SimpleRNN", "LSTM", "GRU", "Sequential", "Model",
+    "MultiHeadAttention", "EinsumDense", "Attention", "AdditiveAttention", "GroupQueryAttention",
+    "RMSNormalization", "UnitNormalization", "PositionEmbedding",
 ]
+
+# Keras core has no such layer: the column says so and names what stands in for it.
+NO_KERAS_CORE_LAYER = {"PositionEmbedding": "tf.keras.layers.Embedding over positions"}
 
 # What tf.compat.v1.layers really had (tf_keras's legacy module is checked below too).
 TF1_LAYERS = {
@@ -104,6 +109,11 @@ def test_every_keras_twin_exists_in_keras_3(matrix):
     from tflearn_kit.reference.tf import modules
     tf, _, _ = modules()
     for r in matrix.rows:
+        if r["layer"] in NO_KERAS_CORE_LAYER:
+            assert r["tf.keras twin"].startswith("none: Keras core has no position layer")
+            assert NO_KERAS_CORE_LAYER[r["layer"]] in r["tf.keras twin"]
+            assert not hasattr(tf.keras.layers, r["layer"])
+            continue
         path = r["tf.keras twin"].split(".")
         assert path[:2] == ["tf", "keras"], r
         obj = tf
@@ -139,14 +149,19 @@ def test_text_and_html_have_a_row_per_layer(matrix):
     assert page.count("<tr>") == 1 + len(COURSE_LAYERS)
 
 
-def test_curriculum_lists_the_thirteen_notebooks_in_order():
+def test_attention_rows_say_tf1_wrote_it_by_hand(matrix):
+    for name in ("MultiHeadAttention", "Attention"):
+        assert "tf.matmul + tf.nn.softmax" in matrix.row(name)["tf.layers twin"]
+
+
+def test_curriculum_lists_the_fourteen_notebooks_in_order():
     rows = curriculum().rows
     assert [r["notebook"] for r in rows] == [
         "00_welcome", "01_layer_anatomy", "02_dense_and_activations", "03_convolutions",
         "04_transposed_convolution", "05_separable_and_depthwise", "06_pooling_and_flatten",
         "07_batch_normalization", "08_dropout_and_regularization", "09_embedding_and_recurrent",
         "10_models_and_training", "11_tf1_to_tf2_migration",
-        "12_custom_layers_and_transfer_learning",
+        "12_custom_layers_and_transfer_learning", "13_attention_and_transformers",
     ]
     by_name = {r["notebook"]: r for r in rows}
     assert by_name["02_dense_and_activations"]["layers"][0] == "Dense"

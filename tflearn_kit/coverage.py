@@ -2,7 +2,7 @@
 
     coverage_matrix()              # a table in a notebook, text in a terminal
     coverage_matrix().to_markdown()   # the README's table
-    curriculum()                   # the thirteen notebooks, in order
+    curriculum()                   # the notebooks, in order
 
 The "in the kit" column is computed, not written down: a layer is in the kit when
 ``tflearn_kit.layers`` (or ``tflearn_kit.models`` for the models) has a class of
@@ -38,8 +38,11 @@ NOTEBOOKS = {
                                "to the kit, same logits; six TF1/TF2 differences shown",
     "12_custom_layers_and_transfer_learning": "Custom layers in Keras and the kit; transfer learning "
                                               "offline; freezing batch norm; PyTorch and Flax",
+    "13_attention_and_transformers": "Attention as a soft dictionary lookup; multi-head attention "
+                                     "forward and backward; masks; a small Transformer trained "
+                                     "in the kit and in Keras",
 }
-"""The thirteen notebooks, in the order a learner takes them."""
+"""The fourteen notebooks, in the order a learner takes them."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,24 @@ ENTRIES = [
     Entry("Model", "10_models_and_training",
           "none: a graph, variable_scope and a Session (or tf.estimator)", "tf.keras.Model",
           module="models"),
+    Entry("MultiHeadAttention", "13_attention_and_transformers",
+          "none: tf.matmul + tf.nn.softmax written by hand in a graph (tf.layers had no attention)",
+          _keras("MultiHeadAttention")),
+    Entry("EinsumDense", "13_attention_and_transformers", "none: tf.einsum with a variable",
+          _keras("EinsumDense")),
+    Entry("Attention", "13_attention_and_transformers",
+          "none: tf.matmul + tf.nn.softmax written by hand in a graph", _keras("Attention")),
+    Entry("AdditiveAttention", "13_attention_and_transformers",
+          "none: tf.tanh + tf.reduce_sum + tf.nn.softmax written by hand", _keras("AdditiveAttention")),
+    Entry("GroupQueryAttention", "13_attention_and_transformers",
+          "none: tf.repeat of key/value heads + tf.matmul + tf.nn.softmax", _keras("GroupQueryAttention")),
+    Entry("RMSNormalization", "13_attention_and_transformers",
+          "none: x * tf.math.rsqrt(tf.reduce_mean(x ** 2) + eps) * scale", _keras("RMSNormalization")),
+    Entry("UnitNormalization", "13_attention_and_transformers", "none: tf.math.l2_normalize",
+          _keras("UnitNormalization")),
+    Entry("PositionEmbedding", "13_attention_and_transformers",
+          "none: a tf.get_variable table sliced to the sequence length",
+          "none: Keras core has no position layer; tf.keras.layers.Embedding over positions 0..T-1"),
 ]
 """One entry per layer the course covers, in the order of the notebooks."""
 
@@ -209,7 +230,7 @@ def coverage_matrix(root=ROOT):
 
 
 class Curriculum:
-    """The thirteen notebooks with their topic, status and the layers each teaches."""
+    """The notebooks with their topic, status and the layers each teaches."""
 
     def __init__(self, rows):
         self.rows = rows
@@ -237,7 +258,7 @@ class Curriculum:
 
 
 def curriculum(root=ROOT):
-    """The thirteen notebooks in order: topic, available or planned, and their layers."""
+    """The notebooks in order: topic, available or planned, and their layers."""
     return Curriculum([
         {"notebook": name, "topic": topic, "status": notebook_status(name, root),
          "layers": [e.layer for e in ENTRIES if e.notebook == name]}

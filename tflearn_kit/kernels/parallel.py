@@ -40,3 +40,64 @@ def batch_halves(n):
     """[slice(0, n/2), slice(n/2, n)]: the two halves of a batch (one slice when n == 1)."""
     half = (n + 1) // 2
     return [slice(0, half), slice(half, n)] if n > 1 else [slice(0, n)]
+
+
+# ---- stacks of small matmuls ----------------------------------------------------------------
+
+SMALL_MATMUL = 2 ** 22      # m * k * n below which one matrix is "small" (attention: 128*32*128)
+
+
+def _find_openblas_local():
+    """OpenBLAS's openblas_set_num_threads_local, from the library NumPy loaded, or None."""
+    import ctypes
+    import glob
+
+    import numpy as np
+    root = os.path.dirname(os.path.dirname(np.__file__))
+    for path in sorted(glob.glob(os.path.join(root, "numpy.libs", "*openblas*.so*"))
+                       + glob.glob(os.path.join(os.path.dirname(np.__file__), ".libs", "*openblas*.so*"))):
+        try:
+            fn = ctypes.CDLL(path).openblas_set_num_threads_local
+        except (OSError, AttributeError):
+            continue
+        fn.argtypes, fn.restype = [ctypes.c_int], ctypes.c_int
+        return fn
+    return None
+
+
+_OPENBLAS_LOCAL = []
+
+
+def _openblas_local():
+    if not _OPENBLAS_LOCAL:
+        _OPENBLAS_LOCAL.append(_find_openblas_local())
+    return _OPENBLAS_LOCAL[0]
+
+
+def stacked_matmul(a, b):
+    """a @ b for a stack of small matrices (one per example and head in attention).
+
+    NumPy hands each matrix of a stack to BLAS on its own, and a multithreaded OpenBLAS
+    spends far longer waking its threads than multiplying a (128, 32) by a (32, 128):
+    measured on 2 busy cores, 256 of them took 314 ms with `a @ b` and 7.6 ms here. So
+    each core takes half the stack in its own Python thread, with OpenBLAS kept to one
+    thread there. Same BLAS kernel, same numbers; plain `a @ b` when OpenBLAS is not found.
+    """
+    set_local = _openblas_local()
+    if set_local is None or a.ndim < 3 or a.shape[-2] * a.shape[-1] * b.shape[-1] > SMALL_MATMUL:
+        return a @ b
+    import numpy as np
+    lead = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    a = np.broadcast_to(a, lead + a.shape[-2:])
+    b = np.broadcast_to(b, lead + b.shape[-2:])
+    out = np.empty(lead + (a.shape[-2], b.shape[-1]), np.result_type(a, b))
+
+    def work(rows):
+        previous = set_local(1)
+        try:
+            np.matmul(a[rows], b[rows], out=out[rows])
+        finally:
+            set_local(previous)
+
+    on_every_core(work, batch_halves(lead[0]), out.size)
+    return out

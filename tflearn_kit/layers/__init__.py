@@ -31,3 +31,6 @@ from .attention import (AdditiveAttention, Attention, EinsumDense, GroupQueryAtt
                         MultiHeadAttention)
 __all__ += ["AdditiveAttention", "Attention", "EinsumDense", "GroupQueryAttention",
             "MultiHeadAttention"]
+from .embedding import PositionEmbedding
+from .normalization import RMSNormalization, UnitNormalization
+__all__ += ["PositionEmbedding", "RMSNormalization", "UnitNormalization"]

@@ -277,9 +277,9 @@ class _MultiHeadBase(_KitLayer):
         # Keras zeroes a fully masked row's probabilities on its Softmax-layer path
         # (scores returned, dropout, several attention axes); its fused path does not
         zero_masked = bool(return_attention_scores or self.dropout > 0 or q.ndim != 4)
-        # ... and its fused path (ops.dot_product_attention) takes 1 / sqrt(key_dim) as a
-        # float32 constant even in float64: a 1e-8 difference the kit reproduces
-        scale = self._scale if zero_masked else float(np.float32(self._scale))
+        # Keras turns 1 / sqrt(key_dim) into a float32 constant before casting it, even in
+        # float64: a 1e-8 difference the kit reproduces
+        scale = float(np.float32(self._scale))
         out_h, p, attn_cache = scaled_dot_product_attention_forward(
             qh, kh, vh, flat_mask, scale, zero_masked=zero_masked,
             keep_mask=flat_keep, dropout=self.dropout)
@@ -710,7 +710,7 @@ class AdditiveAttention(Attention):
         scale = self.scale if self.scale is not None else t.dtype.type(1)
         grads = []
         if self.scale is not None:
-            grads.append(np.einsum("...qk,...qkd->d", ds, t))
+            grads.append((ds[..., None] * t).reshape(-1, t.shape[-1]).sum(axis=0))
         dt = ds[..., None] * scale * (1 - t * t)
         return dt.sum(-2), dt.sum(-3), grads
 

@@ -139,7 +139,7 @@ class Layer:
         """
         shape = tuple(int(d) for d in shape)
         value = initializers.get(initializer)(shape, dtype or self.dtype)
-        value = np.ascontiguousarray(value, dtype=dtype or self.dtype)
+        value = np.require(value, dtype=dtype or self.dtype, requirements="C")   # keeps a 0-d scale 0-d
         self._weights.append((name, value, bool(trainable), regularizers.get(regularizer)))
         return value
 

@@ -78,3 +78,58 @@ class Embedding(Layer):
             "embeddings_regularizer": regularizers.serialize(self.embeddings_regularizer),
             "mask_zero": self.mask_zero,
         }
+
+
+class PositionEmbedding(Layer):
+    """A learned vector per position, added by the caller to the token embeddings.
+
+    Keras core has no position layer: this is keras_hub's ``PositionEmbedding``
+    (``sequence_length``, ``initializer``), and it equals ``keras.layers.Embedding(
+    sequence_length, dim)`` looked up at the positions 0, 1, ..., T - 1 of every example.
+    For fixed (not learned) positions see ``tflearn_kit.kernels.attention.sinusoidal_positions``.
+
+    Args:
+        sequence_length: the longest sequence the layer accepts.
+        initializer: of the table (default glorot_uniform, as keras_hub).
+
+    Input shape: (batch, T, dim), T <= sequence_length     Output shape: the same
+    (the rows 0..T-1 of the table, repeated over the batch; the input's values are unused)
+    Weights: embeddings (sequence_length, dim)
+    """
+
+    supports_masking = True
+
+    def __init__(self, sequence_length, initializer="glorot_uniform", **kwargs):
+        super().__init__(**kwargs)
+        if int(sequence_length) <= 0:
+            raise ValueError(f"PositionEmbedding: sequence_length must be a positive integer; "
+                             f"got {sequence_length!r}.")
+        self.sequence_length = int(sequence_length)
+        self.initializer = _initializer(initializer)
+
+    def build(self, input_shape):
+        if len(input_shape) < 3:
+            raise ValueError(f"Layer '{self.name}' (PositionEmbedding) expected an input of shape "
+                             f"(batch, T, dim), but got shape {tuple(input_shape)}.")
+        self.embeddings = self.add_weight(name="embeddings",
+                                          shape=(self.sequence_length, input_shape[-1]),
+                                          initializer=self.initializer)
+
+    def call(self, inputs):
+        length = inputs.shape[-2]
+        if length > self.sequence_length:
+            raise ValueError(f"Layer '{self.name}' (PositionEmbedding) holds {self.sequence_length} "
+                             f"positions, but got a sequence of {length} (shape {inputs.shape}).")
+        self._cache = inputs.shape
+        return np.broadcast_to(self.embeddings[:length], inputs.shape).copy()
+
+    def backward_call(self, dy):
+        shape = self._cache
+        # every example reads the same rows: their gradients add up; rows past T get none
+        dtable = np.zeros_like(self.embeddings)
+        dtable[:shape[-2]] = dy.reshape((-1,) + shape[-2:]).sum(axis=0)
+        return np.zeros(shape, dy.dtype), {"embeddings": dtable}
+
+    def get_config(self):
+        return {**super().get_config(), "sequence_length": self.sequence_length,
+                "initializer": initializers.serialize(self.initializer)}

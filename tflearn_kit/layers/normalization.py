@@ -1,5 +1,7 @@
-"""BatchNormalization and LayerNormalization."""
+"""BatchNormalization, LayerNormalization, RMSNormalization and UnitNormalization."""
 from .. import initializers, regularizers
+from ..kernels.attention import (rms_normalization_backward, rms_normalization_forward,
+                                 unit_normalization_backward, unit_normalization_forward)
 from ..kernels.normalization import moving_average, normalize_backward, normalize_forward
 from .base import InputSpec, Layer
 
@@ -180,3 +182,71 @@ class LayerNormalization(Layer):
             "beta_regularizer": regularizers.serialize(self.beta_regularizer),
             "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
         }
+
+
+class RMSNormalization(Layer):
+    """x / sqrt(mean(x^2) + epsilon) * scale. See tf.keras.layers.RMSNormalization.
+
+    LayerNormalization without the mean and the shift: cheaper, and what recent
+    Transformers use.
+
+    Args:
+        axis: the axis (or trailing axes) the mean of squares runs over.
+        epsilon: added under the square root.
+
+    Input shape: any      Output shape: the same
+    Weights: scale (the sizes of ``axis``), initialized to ones
+    """
+
+    def __init__(self, axis=-1, epsilon=1e-6, **kwargs):
+        super().__init__(**kwargs)
+        self.axis, self.epsilon = axis, float(epsilon)
+
+    def _axes(self, ndim):
+        axes = self.axis if isinstance(self.axis, (list, tuple)) else [self.axis]
+        return sorted(a % ndim for a in axes)
+
+    def build(self, input_shape):
+        axes = self._axes(len(input_shape))
+        self.scale = self.add_weight(name="scale", shape=tuple(input_shape[a] for a in axes),
+                                     initializer="ones")
+        self.input_spec = InputSpec(min_ndim=max(axes) + 1,
+                                    axes={a - len(input_shape): input_shape[a] for a in axes})
+
+    def call(self, inputs):
+        axes = self._axes(inputs.ndim)
+        scale = _broadcast(self.scale, inputs.ndim, axes)
+        y, self._cache = rms_normalization_forward(inputs, scale, tuple(axes), self.epsilon)
+        return y
+
+    def backward_call(self, dy):
+        dx, (dscale,) = rms_normalization_backward(dy, self._cache)
+        return dx, {"scale": dscale.reshape(self.scale.shape)}
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon}
+
+
+class UnitNormalization(Layer):
+    """Scale every vector along ``axis`` to length 1. See tf.keras.layers.UnitNormalization.
+
+    Input shape: any      Output shape: the same      Weights: none
+    """
+
+    supports_masking = True
+
+    def __init__(self, axis=-1, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = list(axis) if isinstance(axis, (list, tuple)) else int(axis)
+
+    def call(self, inputs):
+        axis = tuple(self.axis) if isinstance(self.axis, list) else self.axis
+        y, self._cache = unit_normalization_forward(inputs, axis)
+        return y
+
+    def backward_call(self, dy):
+        dx, _ = unit_normalization_backward(dy, self._cache)
+        return dx, {}
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis}

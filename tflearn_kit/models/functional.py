@@ -32,6 +32,15 @@ class KerasTensor:
         """Called by ``Layer.__call__`` when its input is symbolic: record the call."""
         return call_symbolic(layer, inputs, **kwargs)
 
+    def __add__(self, other):
+        """``x + f(x)``: a residual connection, recorded as an Add layer (Keras records an add op)."""
+        from ..layers.merging import Add
+        if not isinstance(other, KerasTensor):
+            return NotImplemented
+        return Add(dtype=self.dtype)([self, other])
+
+    __radd__ = __add__
+
     def __repr__(self):
         return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
 
@@ -192,7 +201,12 @@ class Graph:
             if node.is_input or all(id(t) in values for t in node.outputs):
                 continue
             args = [values[id(t)] for t in node.inputs]
-            mask = None if node.list_input else masks.get(id(node.inputs[0]))
+            if node.list_input:
+                # one mask per input ([query_mask, value_mask] for attention), as Keras passes them
+                mask = [masks.get(id(t)) for t in node.inputs]
+                mask = None if all(m is None for m in mask) else mask
+            else:
+                mask = masks.get(id(node.inputs[0]))
             y = node.layer(args if node.list_input else args[0], training=training, mask=mask,
                            **node.kwargs)
             node.saved = _save_state(node.layer)

@@ -27,16 +27,20 @@ class Twin:
     keras: object = None            # f(kit_layer) -> keras layer; None: same name, same config
     keras_name: str = ""
     cases: list = field(default_factory=list)
+    keras_call: object = None       # f(keras_layer, xs, training) -> outputs; None: layer(xs)
+    zero_gradients: tuple = ()      # weights whose gradient is 0 by mathematics (see compare)
 
 
 REGISTRY = {}
 
 
-def register(layer, *, tf1=None, tf1_name="", tf1_note="", keras=None, keras_name="", cases=()):
+def register(layer, *, tf1=None, tf1_name="", tf1_note="", keras=None, keras_name="", cases=(),
+             keras_call=None, zero_gradients=()):
     if tf1 is None and not tf1_note:
         raise ValueError(f"register({layer!r}): with no tf.layers twin, say what TF1 code used instead.")
     REGISTRY[layer] = Twin(layer, tf1, tf1_note, tf1_name, keras,
-                           keras_name or f"tf.keras.layers.{layer}", list(cases))
+                           keras_name or f"tf.keras.layers.{layer}", list(cases), keras_call,
+                           tuple(zero_gradients))
     return REGISTRY[layer]
 
 

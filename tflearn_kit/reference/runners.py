@@ -37,6 +37,16 @@ def weight_name(variable):
     return name.split("/")[-1].split(":")[0]
 
 
+def weight_names(variables):
+    """Short names, or, where two collide (MultiHeadAttention's four 'kernel's), the path
+    below the layer: 'multi_head_attention/query/kernel' -> 'query/kernel'."""
+    short = [weight_name(v) for v in variables]
+    if len(set(short)) == len(short):
+        return short
+    paths = [getattr(v, "path", None) or getattr(v, "name", str(v)) for v in variables]
+    return [p.split(":")[0].split("/", 1)[-1] for p in paths]
+
+
 # ---- activations -----------------------------------------------------------------------
 
 def keras_activation(activation):
@@ -98,7 +108,10 @@ def keras_twin(kit_layer, input_shape=None, weights=None):
     else:
         layer = getattr(keras.layers, type(kit_layer).__name__)(**keras_config(kit_layer))
     if input_shape is not None and not layer.built:
-        layer.build(input_shape)
+        if twin.keras_call is not None:     # build(query_shape, value_shape, key_shape=None)
+            layer.build(*input_shape)
+        else:
+            layer.build(input_shape)
     if weights is not None:
         layer.set_weights(weights)
     return layer
@@ -116,21 +129,33 @@ def run_keras(kit_layer, x, dy, training=False, weights=None):
     with tf.GradientTape() as tape:
         for t in watched:
             tape.watch(t)
-        y = layer(xs if isinstance(x, (list, tuple)) else xs[0], training=training)
+        if twin_of(kit_layer).keras_call is not None:
+            y = twin_of(kit_layer).keras_call(layer, xs, training)
+        else:
+            y = layer(xs if isinstance(x, (list, tuple)) else xs[0], training=training)
     ys = as_list(y)
     variables = list(layer.trainable_weights)
     grads = tape.gradient(ys, watched + variables,
                           output_gradients=[tf.constant(d) for d in as_list(dy)])
     dx_iter = iter(grads[:len(watched)])
-    dxs = [(np.asarray(next(dx_iter)) if is_float(a) else None) for a in as_list(x)]
+    dxs = [(_dx_or_zeros(next(dx_iter), a) if is_float(a) else None) for a in as_list(x)]
     return {
         "output": [np.asarray(t) for t in ys],
         "dx": [None if d is None else np.asarray(d) for d in dxs],
-        "grads": {weight_name(v): (np.zeros(v.shape) if g is None else np.asarray(dense(g)))
-                  for v, g in zip(variables, grads[len(watched):])},
-        "weights_after": {weight_name(v): np.asarray(v) for v in layer.weights},
+        "grads": {n: (np.zeros(v.shape) if g is None else np.asarray(dense(g)))
+                  for n, v, g in zip(weight_names(variables), variables, grads[len(watched):])},
+        "weights_after": dict(zip(weight_names(layer.weights), (np.asarray(v) for v in layer.weights))),
         "layer": layer,
     }
+
+
+def twin_of(kit_layer):
+    return get(type(kit_layer).__name__)
+
+
+def _dx_or_zeros(gradient, a):
+    """An input the output does not depend on (a position table ignores the values) gets None."""
+    return np.zeros(np.shape(a), np.asarray(a).dtype) if gradient is None else np.asarray(gradient)
 
 
 # ---- tf.compat.v1.layers ---------------------------------------------------------------
@@ -168,11 +193,11 @@ def run_tf1(kit_layer, x, dy, training=False, weights=None):
             sess.run(v1.global_variables_initializer())
             out_v, grad_v, _ = sess.run([outs, grads, update_ops], feed)
             after = sess.run(v1.global_variables())
-            names = [weight_name(v) for v in v1.global_variables()]
+            names = weight_names(v1.global_variables())
     dx_iter = iter(grad_v[:len(watched)])
     return {
         "output": list(out_v),
         "dx": [(next(dx_iter) if is_float(a) else None) for a in xs],
-        "grads": {weight_name(v): g for v, g in zip(variables, grad_v[len(watched):])},
+        "grads": dict(zip(weight_names(variables), grad_v[len(watched):])),
         "weights_after": dict(zip(names, after)),
     }
