@@ -11,6 +11,7 @@ import pytest
 from tflearn_kit.cli import main
 from tflearn_kit.grading import exercises
 from tflearn_kit.grading.catalog import nb13_attention_and_transformers as nb13
+from tflearn_kit.kernels import attention as att
 from tflearn_kit.reference.tf import modules
 
 from .conftest import TOLERANCES
@@ -259,3 +260,35 @@ def test_grade_full_marks_for_the_solution_zero_for_the_release_partial_for_a_mi
     assert float(rows["minusinf"]["score"]) == pytest.approx(total - one_case, abs=1e-3)
     assert "case 'fully-masked-row'" in rows["minusinf"]["reason"]
     assert "contains NaN" in rows["minusinf"]["reason"]
+
+
+# ---- the references are what the kit's kernels compute -----------------------------------------
+
+@pytest.mark.parametrize("exercise, case", _cases("attention_forward"))
+def test_attention_reference_equals_the_kits_kernel(exercise, case):
+    """The notebook prints the kernel as 'the same arithmetic': hold it to that."""
+    q, k, v, mask = case.make()
+    out, weights, _ = att.scaled_dot_product_attention_forward(q, k, v, mask)
+    expected_out, expected_weights = exercise.reference(q, k, v, mask)
+    _close(out, expected_out)
+    _close(weights, expected_weights)
+
+
+@pytest.mark.parametrize("exercise, case", _cases("attention_backward"))
+def test_attention_backward_reference_equals_the_kits_kernel(exercise, case):
+    dout, q, k, v, mask = case.make()
+    _, _, cache = att.scaled_dot_product_attention_forward(q, k, v, mask)
+    for mine, reference in zip(att.scaled_dot_product_attention_backward(dout, cache),
+                               exercise.reference(dout, q, k, v, mask)):
+        _close(mine, reference)
+
+
+def test_head_and_mask_references_equal_the_kits_kernels():
+    for case in exercises.get("split_heads").cases("all"):
+        x, heads = case.make()
+        np.testing.assert_array_equal(att.split_heads(x, heads), nb13.split_heads(x, heads))
+    for case in exercises.get("merge_heads").cases("all"):
+        (x,) = case.make()
+        np.testing.assert_array_equal(att.merge_heads(x), nb13.merge_heads(x))
+    for case in exercises.get("causal_mask").cases("all"):
+        np.testing.assert_array_equal(att.causal_mask(*case.make()), nb13.causal_mask(*case.make()))

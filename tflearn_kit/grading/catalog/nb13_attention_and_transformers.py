@@ -64,73 +64,82 @@ def merge_heads(x):
 
 # ---- cases -----------------------------------------------------------------------------------
 
-def _qkv(seed, batch, tq, tk, d, dv, scale=1.0):
+def attention_case(seed, batch, q_len, k_len, key_dim, value_dim, mask=None, score_scale=1.0):
+    """(q, k, v, mask); ``batch`` may be a tuple of axes (batch, heads); large ``score_scale``s
+    make scores that overflow exp() unless each row's max is subtracted first."""
     g = seeded(seed)
-    batch = batch if isinstance(batch, tuple) else (batch,)
-    return (g.standard_normal(batch + (tq, d)) * scale, g.standard_normal(batch + (tk, d)) * scale,
-            g.standard_normal(batch + (tk, dv)))
+    lead = batch if isinstance(batch, tuple) else (batch,)
+    return (g.standard_normal(lead + (q_len, key_dim)) * score_scale,
+            g.standard_normal(lead + (k_len, key_dim)) * score_scale,
+            g.standard_normal(lead + (k_len, value_dim)), mask)
 
 
-def _padding(batch, tq, tk, real_keys):
+def padding_mask(batch, q_len, k_len, real_keys):
     """(batch, Tq, Tk): example b may look at its first real_keys[b] keys only."""
-    keys = np.arange(tk)[None, :] < np.asarray(real_keys)[:, None]
-    return np.broadcast_to(keys[:, None, :], (batch, tq, tk)).copy()
+    keys = np.arange(k_len)[None, :] < np.asarray(real_keys)[:, None]
+    return np.broadcast_to(keys[:, None, :], (batch, q_len, k_len)).copy()
 
 
-def _fully_masked_row():
-    mask = _padding(2, 3, 4, [4, 2])
-    mask[1, 2, :] = False                     # query 2 of example 1 may look at nothing
+def blind_query_mask():
+    """A padding mask where query 2 of example 1 may look at no key at all."""
+    mask = padding_mask(batch=2, q_len=3, k_len=4, real_keys=[4, 2])
+    mask[1, 2, :] = False
     return mask
 
 
 ATTENTION_CASES = {
-    "self-2x4x3": lambda: (*_qkv(0, 2, 4, 4, 3, 3), None),
-    "padding-mask": lambda: (*_qkv(1, 2, 3, 5, 4, 4), _padding(2, 3, 5, [5, 3])),
-    "cross-Tq2-Tk5-dv6": lambda: (*_qkv(2, 3, 2, 5, 4, 6), None),
-    "batch1-causal": lambda: (*_qkv(3, 1, 5, 5, 2, 3), causal_mask(5, 5)),
-    "fully-masked-row": lambda: (*_qkv(4, 2, 3, 4, 3, 2), _fully_masked_row()),
-    "heads-axis-causal-cross": lambda: (*_qkv(5, (2, 3), 4, 6, 2, 5), causal_mask(4, 6)),
-    "large-scores": lambda: (*_qkv(6, 2, 3, 3, 4, 2, scale=30.0), None),
+    "self-2x4x3": lambda: attention_case(seed=0, batch=2, q_len=4, k_len=4, key_dim=3, value_dim=3),
+    "padding-mask": lambda: attention_case(seed=1, batch=2, q_len=3, k_len=5, key_dim=4, value_dim=4,
+                                           mask=padding_mask(batch=2, q_len=3, k_len=5, real_keys=[5, 3])),
+    "cross-Tq2-Tk5-dv6": lambda: attention_case(seed=2, batch=3, q_len=2, k_len=5, key_dim=4, value_dim=6),
+    "batch1-causal": lambda: attention_case(seed=3, batch=1, q_len=5, k_len=5, key_dim=2, value_dim=3,
+                                            mask=causal_mask(5, 5)),
+    "fully-masked-row": lambda: attention_case(seed=4, batch=2, q_len=3, k_len=4, key_dim=3, value_dim=2,
+                                               mask=blind_query_mask()),
+    "heads-axis-causal-cross": lambda: attention_case(seed=5, batch=(2, 3), q_len=4, k_len=6, key_dim=2,
+                                                      value_dim=5, mask=causal_mask(4, 6)),
+    "large-scores": lambda: attention_case(seed=6, batch=2, q_len=3, k_len=3, key_dim=4, value_dim=2,
+                                           score_scale=30.0),
 }
-
-
-def _cases(names, with_dout=False):
-    def make(name):
-        def inputs():
-            args = ATTENTION_CASES[name]()
-            if not with_dout:
-                return args
-            q, k, v, mask = args
-            dout = seeded(100 + list(ATTENTION_CASES).index(name)).standard_normal(
-                q.shape[:-1] + v.shape[-1:])
-            return dout, q, k, v, mask
-        return Case(name, inputs)
-    return [make(n) for n in names]
-
-
 VISIBLE = ["self-2x4x3", "padding-mask"]
 HIDDEN = ["cross-Tq2-Tk5-dv6", "batch1-causal", "fully-masked-row", "heads-axis-causal-cross",
           "large-scores"]
 
-register(Exercise(
+
+def backward_case(name):
+    """(dout, q, k, v, mask): an attention case with an upstream gradient of the output's shape."""
+    q, k, v, mask = ATTENTION_CASES[name]()
+    dout = seeded(100 + list(ATTENTION_CASES).index(name)).standard_normal(q.shape[:-1] + v.shape[-1:])
+    return dout, q, k, v, mask
+
+
+def _forward_cases(names):
+    return [Case(name, ATTENTION_CASES[name]) for name in names]
+
+
+def _backward_cases(names):
+    return [Case(name, lambda name=name: backward_case(name)) for name in names]
+
+
+ATTENTION_FORWARD = Exercise(
     id="attention_forward", notebook=NOTEBOOK, function="scaled_dot_product_attention",
-    reference=attention, visible=_cases(VISIBLE), hidden=_cases(HIDDEN), points=2,
+    reference=attention, visible=_forward_cases(VISIBLE), hidden=_forward_cases(HIDDEN), points=2,
     hint="scores = q @ swapaxes(k, -1, -2) / sqrt(d) (swapaxes, not .T, so that any number of "
          "batch axes works); where the mask is False, replace the score by -1e9 (np.where); "
          "subtract each row's max before np.exp; weights = e / e.sum(-1, keepdims=True); "
          "return (weights @ v, weights).",
-))
+)
 
-register(Exercise(
+ATTENTION_BACKWARD = Exercise(
     id="attention_backward", notebook=NOTEBOOK, function="scaled_dot_product_attention_backward",
-    reference=attention_backward, visible=_cases(VISIBLE, True), hidden=_cases(HIDDEN, True),
+    reference=attention_backward, visible=_backward_cases(VISIBLE), hidden=_backward_cases(HIDDEN),
     points=3,
     hint="Recompute the weights p. dv = p^T @ dout; dp = dout @ v^T; "
          "dscores = p * (dp - sum(p * dp, last axis)); set dscores to 0 where the mask is False; "
          "dq = dscores @ k / sqrt(d); dk = dscores^T @ q / sqrt(d). Return (dq, dk, dv).",
-))
+)
 
-register(Exercise(
+CAUSAL_MASK = Exercise(
     id="causal_mask", notebook=NOTEBOOK, function="causal_mask",
     reference=causal_mask,
     visible=[Case("4x4", lambda: (4, 4)), Case("1x1", lambda: (1, 1))],
@@ -139,36 +148,45 @@ register(Exercise(
     points=1,
     hint="Query i may see key j when j <= i: compare np.arange(q_len)[:, None] with "
          "np.arange(k_len)[None, :]. Counted from the first position also when q_len != k_len.",
-))
+)
 
 
-def _x(seed, shape):
-    return seeded(seed).standard_normal(shape)
+def heads_case(seed, shape, num_heads=None):
+    """(x,) or (x, num_heads) with x drawn from a standard normal."""
+    x = seeded(seed).standard_normal(shape)
+    return (x,) if num_heads is None else (x, num_heads)
 
 
-register(Exercise(
+SPLIT_HEADS = Exercise(
     id="split_heads", notebook=NOTEBOOK, function="split_heads",
     reference=split_heads,
-    visible=[Case("batch2-T3-heads2-d4", lambda: (_x(20, (2, 3, 8)), 2))],
-    hidden=[Case("batch1-T5-heads3-d2", lambda: (_x(21, (1, 5, 6)), 3)),
-            Case("T1-heads4-d3", lambda: (_x(22, (2, 1, 12)), 4)),
-            Case("one-head", lambda: (_x(23, (3, 4, 5)), 1)),
-            Case("heads3-d1", lambda: (_x(24, (2, 4, 3)), 3))],
+    visible=[Case("batch2-T3-heads2-d4", lambda: heads_case(seed=20, shape=(2, 3, 8), num_heads=2))],
+    hidden=[Case("batch1-T5-heads3-d2", lambda: heads_case(seed=21, shape=(1, 5, 6), num_heads=3)),
+            Case("T1-heads4-d3", lambda: heads_case(seed=22, shape=(2, 1, 12), num_heads=4)),
+            Case("one-head", lambda: heads_case(seed=23, shape=(3, 4, 5), num_heads=1)),
+            Case("heads3-d1", lambda: heads_case(seed=24, shape=(2, 4, 3), num_heads=3))],
     points=1,
     hint="x.reshape(batch, T, num_heads, width // num_heads), then move the heads axis before "
          "the positions: .transpose(0, 2, 1, 3). A reshape straight to (batch, heads, T, d) "
          "mixes positions into heads.",
-))
+)
 
-register(Exercise(
+MERGE_HEADS = Exercise(
     id="merge_heads", notebook=NOTEBOOK, function="merge_heads",
     reference=merge_heads,
-    visible=[Case("batch2-heads2-T3-d4", lambda: (_x(30, (2, 2, 3, 4)),))],
-    hidden=[Case("batch1-heads3-T5-d2", lambda: (_x(31, (1, 3, 5, 2)),)),
-            Case("heads4-T1-d3", lambda: (_x(32, (2, 4, 1, 3)),)),
-            Case("one-head", lambda: (_x(33, (3, 1, 4, 5)),)),
-            Case("heads3-d1", lambda: (_x(34, (2, 3, 4, 1)),))],
+    visible=[Case("batch2-heads2-T3-d4", lambda: heads_case(seed=30, shape=(2, 2, 3, 4)))],
+    hidden=[Case("batch1-heads3-T5-d2", lambda: heads_case(seed=31, shape=(1, 3, 5, 2))),
+            Case("heads4-T1-d3", lambda: heads_case(seed=32, shape=(2, 4, 1, 3))),
+            Case("one-head", lambda: heads_case(seed=33, shape=(3, 1, 4, 5))),
+            Case("heads3-d1", lambda: heads_case(seed=34, shape=(2, 3, 4, 1)))],
     points=1,
     hint="The inverse of split_heads: x.transpose(0, 2, 1, 3) to (batch, T, heads, d), then "
          "reshape to (batch, T, heads * d).",
-))
+)
+
+EXERCISES = [ATTENTION_FORWARD, ATTENTION_BACKWARD, CAUSAL_MASK, SPLIT_HEADS, MERGE_HEADS]
+
+# Registered on import for the catalog loader that discovers modules; a loader that reads
+# EXERCISES from a listed module registers them itself (registering twice changes nothing).
+for _exercise in EXERCISES:
+    register(_exercise)
