@@ -134,3 +134,55 @@ def test_padding_mask_from_embedding_mask_zero_reaches_attention_as_in_keras(dty
             assert np.max(np.abs(a - b)) <= TOLERANCES[dtype] * largest
             continue
         _check(f"d{name}", a, b, dtype)
+
+
+def test_embedding_masks_reach_luong_attention_as_in_keras(dtype):
+    """Attention([q, v]) on masked embeddings: Keras passes mask=[q_mask, v_mask]; so does the kit."""
+    tf, keras, _ = modules()
+    q_ids = np.array([[3, 1, 0], [2, 0, 0]])
+    v_ids = np.array([[4, 4, 2, 0], [6, 1, 0, 0]])
+    qi, vi = kit.models.Input((3,), dtype="int64"), kit.models.Input((4,), dtype="int64")
+    emb = L.Embedding(10, 4, mask_zero=True, dtype=dtype)
+    out = L.Attention(use_scale=True, dtype=dtype)([emb(qi), emb(vi)])
+    model = kit.models.Model([qi, vi], out)
+    kqi, kvi = keras.Input((3,), dtype="int64"), keras.Input((4,), dtype="int64")
+    kemb = keras.layers.Embedding(10, 4, mask_zero=True, dtype=dtype)
+    twin = keras.Model([kqi, kvi], keras.layers.Attention(use_scale=True, dtype=dtype)([kemb(kqi), kemb(kvi)]))
+    twin.set_weights(model.get_weights())
+    dy = np.random.default_rng(3).standard_normal((2, 3, 4)).astype(dtype)
+    with tf.GradientTape() as tape:
+        y_tf = twin([tf.constant(q_ids), tf.constant(v_ids)])
+    grads_tf = tape.gradient(y_tf, twin.trainable_weights, output_gradients=tf.constant(dy))
+    _check("output", model([q_ids, v_ids]), y_tf, dtype)
+    model.backward(dy)
+    for name, a, b in zip(model.trainable_weight_names, model.grads, grads_tf):
+        _check(f"d{name}", a, np.asarray(tf.convert_to_tensor(b)), dtype)
+
+
+def test_sequential_stacks_the_single_input_members_of_the_family(dtype):
+    """Keras's Sequential takes one input per layer, so attention itself needs the functional API;
+    the projection, normalization and position layers stack, with Keras's parameter counts."""
+    tf, keras, _ = modules()
+    model = kit.models.Sequential([
+        kit.models.Input((T, D), dtype=dtype),
+        L.EinsumDense("abc,cd->abd", (T, 6), bias_axes="d", activation="tanh", dtype=dtype,
+                      bias_initializer="random_normal"),
+        L.RMSNormalization(dtype=dtype), L.UnitNormalization(dtype=dtype)])
+    twin = keras.Sequential([keras.Input((T, D), dtype=dtype),
+                             keras.layers.EinsumDense("abc,cd->abd", (T, 6), bias_axes="d",
+                                                      activation="tanh", dtype=dtype),
+                             keras.layers.RMSNormalization(dtype=dtype),
+                             keras.layers.UnitNormalization(dtype=dtype)])
+    assert model.count_params() == twin.count_params() == D * 6 + 6 + 6
+    twin.set_weights(model.get_weights())
+    x = np.random.default_rng(4).standard_normal((2, T, D)).astype(dtype)
+    dy = np.random.default_rng(5).standard_normal((2, T, 6)).astype(dtype)
+    xt = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(xt)
+        y_tf = twin(xt)
+    grads_tf = tape.gradient(y_tf, [xt] + twin.trainable_weights, output_gradients=tf.constant(dy))
+    _check("output", model(x), y_tf, dtype)
+    _check("dx", model.backward(dy), grads_tf[0], dtype)
+    for name, a, b in zip(model.trainable_weight_names, model.grads, grads_tf[1:]):
+        _check(f"d{name}", a, b, dtype)

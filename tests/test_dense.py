@@ -157,7 +157,7 @@ def test_regularizer_penalty_and_gradient_match_keras():
 def test_build_alone_marks_the_layer_built_as_keras_does():
     class NoFlag(kit.layers.Layer):
         def build(self, input_shape):
-            self.w = self.add_weight("w", (input_shape[-1],), "ones")
+            self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones", name="w")
 
     layer = NoFlag()
     layer.build((None, 3))

@@ -38,7 +38,7 @@ def test_repeated_ids_accumulate_their_gradients():
     expected[2] = dy[0, 0] + dy[0, 2] + dy[1, 0]       # id 2 appears three times
     expected[0] = dy[0, 1] + dy[1, 2]
     expected[1] = dy[1, 1]                              # id 3 never appears: its row stays zero
-    np.testing.assert_array_equal(grads["embeddings"], expected)
+    np.testing.assert_array_equal(grads[0], expected)
 
 
 def test_one_hot_matmul_twins_equal_the_lookup():
@@ -48,7 +48,7 @@ def test_one_hot_matmul_twins_equal_the_lookup():
     np.testing.assert_allclose(embedding_forward_one_hot(ids, table), embedding_forward(ids, table)[0],
                                rtol=1e-14)
     _, grads = embedding_backward(dy, embedding_forward(ids, table)[1])
-    np.testing.assert_allclose(embedding_backward_one_hot(dy, ids, 6), grads["embeddings"], rtol=1e-12)
+    np.testing.assert_allclose(embedding_backward_one_hot(dy, ids, 6), grads[0], rtol=1e-12)
 
 
 @pytest.mark.parametrize("bad", [7, -1], ids=["too-large", "negative"])

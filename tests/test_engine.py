@@ -12,7 +12,7 @@ class WrongBackwardDense(kit.layers.Dense):
 
     def backward_call(self, dy):
         dx, grads = super().backward_call(dy)
-        grads["bias"] = dy[0]
+        grads[1] = dy[0]                        # [dkernel, dbias]
         return dx, grads
 
 

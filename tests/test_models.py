@@ -232,7 +232,7 @@ class _MaskMaker(L.Layer):
         return np.any(inputs != 0, axis=-1)
 
     def backward_call(self, dy):
-        return dy, {}
+        return dy, []
 
 
 class _MaskReader(L.Layer):
@@ -244,7 +244,7 @@ class _MaskReader(L.Layer):
         return inputs
 
     def backward_call(self, dy):
-        return dy, {}
+        return dy, []
 
 
 def test_sequential_passes_masks_along():

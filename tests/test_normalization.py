@@ -123,7 +123,7 @@ def test_tf1_fused_kernel_updates_the_moving_variance_with_the_unbiased_variance
     x = make_input((4, 3, 3, 2), "float32", seed=2)
     layer = kit.layers.BatchNormalization(momentum=0.5)
     layer.build(x.shape)
-    init = {name: w.copy() for name, w, _, _ in layer._weights}
+    init = {w.name: w.value.copy() for w in layer.weight_records}
     with tf.Graph().as_default() as graph:
         ph = v1.placeholder(tf.float32, x.shape)
         y = batch_normalization_tf1(layer, ph, True, lambda n: v1.constant_initializer(init[n]),

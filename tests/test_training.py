@@ -108,6 +108,38 @@ def test_crossentropy_after_an_activation_uses_the_logits_like_keras(loss, units
         assert _rel(w, kw) <= PARITY
 
 
+LOGIT_LAYERS = {
+    "Conv1DTranspose": lambda: L.Conv1DTranspose(3, 2, activation="softmax", kernel_initializer="random_normal"),
+    "SeparableConv1D": lambda: L.SeparableConv1D(3, 2, padding="same", activation="softmax",
+                                                 depthwise_initializer="random_normal",
+                                                 pointwise_initializer="random_normal"),
+    "DepthwiseConv1D": lambda: L.DepthwiseConv1D(2, padding="same", activation="softmax",
+                                                 depthwise_initializer="random_normal"),
+    "Activation": lambda: L.Activation("softmax"),
+}
+
+
+@pytest.mark.parametrize("make_last", LOGIT_LAYERS.values(), ids=LOGIT_LAYERS.keys())
+def test_every_layer_ending_in_softmax_gives_the_loss_its_logits(make_last):
+    """Any layer whose call ends with its activation exposes pre_activation, so the fusion finds it."""
+    g = np.random.default_rng(2)
+    x = (8 * g.standard_normal((24, 5, 1))).astype("float32")
+    make = lambda: Sequential([Input((5, 1)), L.Conv1D(3, 1, kernel_initializer="random_normal"),
+                               make_last()])
+    model, keras_model = _twins(make, lambda m: m.optimizers.SGD(learning_rate=0.5),
+                                loss="categorical_crossentropy", metrics=())
+    for w in model.weights:
+        w *= 20                                  # saturate: probabilities hit the 1e-7 clip
+    keras_model.set_weights(model.get_weights())
+    steps = model.predict(x[:1]).shape[1]
+    y = np.eye(3, dtype="float32")[g.integers(0, 3, (24, steps))]
+    h = model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    kh = keras_model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    assert _rel(h.history["loss"], kh.history["loss"]) <= PARITY
+    for w, kw in zip(model.get_weights(), keras_model.get_weights()):
+        assert _rel(w, kw) <= PARITY
+
+
 def test_evaluate_predict_and_train_on_batch_match_keras():
     x, y = _digits(96, flatten=True)
     model, keras_model = _twins(_mlp, OPTIMIZERS["sgd-momentum"])

@@ -100,13 +100,6 @@ class Report:
                 f"<th>max abs</th><th>max rel</th><th>verdict</th></tr>{''.join(cells)}</table>{notes}")
 
 
-def _ensure_built(layer, x):
-    if not layer.built:
-        shapes = [tuple(a.shape) for a in x] if isinstance(x, (list, tuple)) else tuple(x.shape)
-        layer.build(shapes)
-        layer.built = True
-
-
 def run_kit(layer, x, dy, training=False):
     y = layer(x, training=training)
     dx = layer.backward(dy)
@@ -114,7 +107,7 @@ def run_kit(layer, x, dy, training=False):
         "output": [np.asarray(o) for o in as_list(y)],
         "dx": [None if d is None else np.asarray(d) for d in as_list(dx)],
         "grads": dict(zip(layer.trainable_weight_names, layer.grads)),
-        "weights_after": {name: w for name, w, _, _ in layer._weights},
+        "weights_after": {w.name: w.value for w in layer.weight_records},
     }
 
 
@@ -164,10 +157,10 @@ def compare(layer, x, dy=None, training=False, apis=APIS, seed=0, case_name="cus
     x = [layer.convert_input(a) if np.issubdtype(np.asarray(a).dtype, np.floating) else np.asarray(a)
          for a in x] if isinstance(x, (list, tuple)) else (
         layer.convert_input(x) if np.issubdtype(np.asarray(x).dtype, np.floating) else np.asarray(x))
-    _ensure_built(layer, x)
+    layer._maybe_build(x)
     keras_order = layer.get_weights()
-    by_name = {name: w.copy() for name, w, _, _ in layer._weights}
-    non_trainable = [name for name, _, trainable, _ in layer._weights if not trainable]
+    by_name = {w.name: w.value.copy() for w in layer.weight_records}
+    non_trainable = [w.name for w in layer.weight_records if not w.trainable]
     if dy is None:
         g = np.random.default_rng(seed + 1)
         shapes = [np.shape(o) for o in as_list(layer(x, training=False if training else training))]

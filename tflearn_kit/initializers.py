@@ -137,8 +137,12 @@ class VarianceScaling(_Random):
         super().__init__(seed)
         self.scale, self.mode, self.distribution = scale, mode, distribution
 
+    def fans(self, shape):
+        """(fan_in, fan_out) for ``shape``; EinsumDense overrides it with the axes its equation names."""
+        return compute_fans(shape)
+
     def __call__(self, shape, dtype="float32"):
-        fan_in, fan_out = compute_fans(shape)
+        fan_in, fan_out = self.fans(shape)
         fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
         scale = self.scale / max(1.0, fan)
         generator = rng(self.seed)

@@ -325,11 +325,11 @@ def conv_forward(x, kernel, bias=None, geom=None):
 
 
 def conv_backward(dy, cache):
-    """dy: (N, *out, F) -> dx: (N, *in, C), grads {kernel: (*k, C/g, F), bias: (F,)}"""
+    """dy: (N, *out, F) -> dx: (N, *in, C), [dkernel (*k, C/g, F), dbias (F,)]"""
     cols, kernel, geom, channels, has_bias = cache
-    grads = {"kernel": kernel_grad(cols, dy, kernel.shape, geom)}
+    grads = [kernel_grad(cols, dy, kernel.shape, geom)]
     if has_bias:
-        grads["bias"] = _bias_grad(dy)
+        grads.append(_bias_grad(dy))
     return input_grad(dy, kernel, geom, channels), grads
 
 
@@ -372,14 +372,14 @@ def conv_transpose_forward(x, kernel, bias=None, geom=None):
 def conv_transpose_backward(dy, cache):
     """dx = A dy (the convolution's forward), dkernel = the convolution's kernel gradient.
 
-    dy: (N, *out, F) -> dx: (N, *in, C), grads {kernel: (*k, F, C), bias: (F,)}
+    dy: (N, *out, F) -> dx: (N, *in, C), [dkernel (*k, F, C), dbias (F,)]
     """
     x, kernel, geom, has_bias = cache
     cols = im2col(dy, geom)                      # gathered once, used by both matmuls
     dx = apply_kernel(cols, kernel, geom, dy.shape[0])
-    grads = {"kernel": kernel_grad(cols, x, kernel.shape, geom)}
+    grads = [kernel_grad(cols, x, kernel.shape, geom)]
     if has_bias:
-        grads["bias"] = _bias_grad(dy)
+        grads.append(_bias_grad(dy))
     return dx, grads
 
 
@@ -397,11 +397,10 @@ def depthwise_forward(x, kernel, bias=None, geom=None):
 
 
 def depthwise_backward(dy, cache):
-    """dy: (N, *out, C*m) -> dx: (N, *in, C), grads {kernel: (*k, C, m), bias: (C*m,)}"""
+    """dy: (N, *out, C*m) -> dx: (N, *in, C), [dkernel (*k, C, m), dbias (C*m,)]"""
     conv_cache, kernel_shape = cache
-    dx, grads = conv_backward(dy, conv_cache)
-    grads["kernel"] = grads["kernel"].reshape(kernel_shape)
-    return dx, grads
+    dx, (dkernel, *dbias) = conv_backward(dy, conv_cache)
+    return dx, [dkernel.reshape(kernel_shape), *dbias]
 
 
 def separable_forward(x, depthwise_kernel, pointwise_kernel, bias=None, geom=None):
@@ -417,14 +416,11 @@ def separable_forward(x, depthwise_kernel, pointwise_kernel, bias=None, geom=Non
 
 
 def separable_backward(dy, cache):
-    """dy: (N, *out, F) -> dx, grads {depthwise_kernel, pointwise_kernel, bias}"""
+    """dy: (N, *out, F) -> dx, [ddepthwise_kernel, dpointwise_kernel, dbias]"""
     depth_cache, point_cache = cache
-    dz, point_grads = conv_backward(dy, point_cache)
-    dx, depth_grads = depthwise_backward(dz, depth_cache)
-    grads = {"depthwise_kernel": depth_grads["kernel"], "pointwise_kernel": point_grads["kernel"]}
-    if "bias" in point_grads:
-        grads["bias"] = point_grads["bias"]
-    return dx, grads
+    dz, (dpointwise, *dbias) = conv_backward(dy, point_cache)
+    dx, (ddepthwise,) = depthwise_backward(dz, depth_cache)     # the depthwise step has no bias
+    return dx, [ddepthwise, dpointwise, *dbias]
 
 
 # ---- the naive loop, for reading --------------------------------------------------------

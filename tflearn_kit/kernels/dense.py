@@ -14,14 +14,14 @@ def dense_forward(x, kernel, bias=None):
 
 
 def dense_backward(dy, cache):
-    """dy: (batch, ..., units) -> dx: (batch, ..., in), grads {kernel: (in, units), bias: (units,)}"""
+    """dy: (batch, ..., units) -> dx: (batch, ..., in), [dkernel (in, units), dbias (units,)]"""
     x, kernel, has_bias = cache
     rows_x = x.reshape(-1, x.shape[-1])        # every leading axis is a batch axis
     rows_dy = dy.reshape(-1, dy.shape[-1])
     dx = dy @ kernel.T
-    grads = {"kernel": rows_x.T @ rows_dy}
+    grads = [rows_x.T @ rows_dy]
     if has_bias:
-        grads["bias"] = rows_dy.sum(axis=0)    # the bias is shared by every row
+        grads.append(rows_dy.sum(axis=0))      # the bias is shared by every row
     return dx, grads
 
 

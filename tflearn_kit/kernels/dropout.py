@@ -31,4 +31,4 @@ def dropout_forward(x, rate, keep_mask):
 def dropout_backward(dy, cache):
     """dy -> dx: the gradient flows through the kept elements only, with the same scale."""
     keep_mask, scale = cache
-    return np.where(keep_mask, dy * scale, dy.dtype.type(0)), {}
+    return np.where(keep_mask, dy * scale, dy.dtype.type(0)), []

@@ -18,7 +18,7 @@ def embedding_forward(ids, embeddings):
 
 
 def embedding_backward(dy, cache):
-    """dy: (batch, ..., output_dim) -> dx None (ids have no gradient), grads {embeddings: (input_dim, output_dim)}"""
+    """dy: (batch, ..., output_dim) -> dx None (ids have no gradient), [dembeddings (input_dim, output_dim)]"""
     ids, (input_dim, output_dim) = cache
     dtable = np.zeros(input_dim * output_dim, dtype=dy.dtype)
     # np.add.at, not dtable[ids] += dy: with fancy indexing a repeated id would be
@@ -27,7 +27,7 @@ def embedding_backward(dy, cache):
     # same sum, and NumPy's 1-D add.at is several times faster than its row form.
     flat_index = ids.reshape(-1, 1) * output_dim + np.arange(output_dim)
     np.add.at(dtable, flat_index.reshape(-1), dy.reshape(-1))
-    return None, {"embeddings": dtable.reshape(input_dim, output_dim)}
+    return None, [dtable.reshape(input_dim, output_dim)]
 
 
 def one_hot(ids, depth, dtype="float64"):

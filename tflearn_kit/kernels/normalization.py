@@ -109,7 +109,7 @@ def normalize_forward(x, axes, gamma=None, beta=None, epsilon=1e-3, mean=None, v
 
 
 def normalize_backward(dy, cache, param_axes):
-    """dy: like x -> dx: like x, grads {gamma, beta} summed over every axis not in ``param_axes``.
+    """dy: like x -> dx: like x, [dgamma, dbeta] summed over every axis not in ``param_axes``.
 
     ``param_axes``: the axes gamma and beta span (the channel axis for batch norm,
     the normalized axes for layer norm); the result has their broadcast shape.
@@ -118,11 +118,11 @@ def normalize_backward(dy, cache, param_axes):
     summed = tuple(a for a in range(dy.ndim) if a not in param_axes)
     sum_dy = reduce_sum(dy, summed)
     sum_dy_x_hat = reduce_sum(dy, summed, times=x_hat)
-    grads = {}
+    grads = []                     # one per parameter present, gamma first as the layers create them
     if gamma is not None:
-        grads["gamma"] = sum_dy_x_hat
+        grads.append(sum_dy_x_hat)
     if has_beta:
-        grads["beta"] = sum_dy
+        grads.append(sum_dy)
     if not from_batch:
         return dy * (inv_std if gamma is None else inv_std * gamma), grads
     if summed == axes:

@@ -124,7 +124,7 @@ def max_pool_backward(dy, cache):
         on_every_core(fill, batch_halves(dy.shape[0]), xp.size)   # the images are independent
     else:
         dxp = _max_pool_backward_taps(dy, xp, taps, strides, outs, y)
-    return _crop(dxp, pads), {}
+    return _crop(dxp, pads), []
 
 
 def _max_pool_backward_taps(dy, xp, taps, strides, outs, y):
@@ -248,7 +248,7 @@ def avg_pool_backward(dy, cache):
             dxp[_tap(tap, strides, outs)] = share
         else:
             dxp[_tap(tap, strides, outs)] += share
-    return _crop(dxp, pads), {}
+    return _crop(dxp, pads), []
 
 
 def max_pool2d_loops(x, pool_size, strides, padding="valid"):
@@ -307,6 +307,6 @@ def global_pool_backward(dy, cache):
     dy = dy.reshape(y.shape)
     if mode == "max":
         hits = (x == y).astype(x.dtype)
-        return hits * (dy / hits.sum(axis=tuple(range(1, x.ndim - 1)), keepdims=True)), {}
+        return hits * (dy / hits.sum(axis=tuple(range(1, x.ndim - 1)), keepdims=True)), []
     count = math.prod(x.shape[1:-1])
-    return np.broadcast_to(dy / x.dtype.type(count), x.shape).copy(), {}
+    return np.broadcast_to(dy / x.dtype.type(count), x.shape).copy(), []

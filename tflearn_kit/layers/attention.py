@@ -12,6 +12,7 @@ when one was; ``layer.grads`` holds one gradient per trainable weight in
 ``trainable_weights`` order. With ``return_attention_scores=True`` the output is
 ``(output, scores)`` and ``dy`` may be ``[d_output, d_scores]``.
 """
+import copy
 import string
 
 import numpy as np
@@ -23,16 +24,6 @@ from ..kernels.attention import (causal_mask, einsum_dense_backward, einsum_dens
                                  scaled_dot_product_attention_forward)
 from ..kernels.dropout import dropout_mask
 from .base import Layer
-
-
-def _grads_out(layer, grads):
-    """The kernels give a list in trainable_weights order; the base layer takes what the contract says."""
-    return dict(zip(layer._creation_names(), grads))
-
-
-class _KitLayer(Layer):
-    def _creation_names(self):
-        return [name for name, _, trainable, _ in self._weights if trainable]
 
 
 # ---- EinsumDense --------------------------------------------------------------------------
@@ -90,7 +81,21 @@ def _einsum_shapes(layer, equation, bias_axes, input_shape, partial_output_shape
     return tuple(kernel_shape), None if bias_shape is None else tuple(bias_shape), tuple(output_shape)
 
 
-class EinsumDense(_KitLayer):
+def _einsum_initializer(initializer, kernel_spec, input_spec):
+    """Keras's EinsumDense rule: a variance-scaling kernel counts fan_in over the kernel axes the
+    input shares and fan_out over the others, so a (d_model, heads, key_dim) projection has
+    fan_in d_model and fan_out heads * key_dim (not the convolution rule for a 3-D shape)."""
+    if not isinstance(initializer, initializers.VarianceScaling):
+        return initializer
+    in_axes = [i for i, c in enumerate(kernel_spec) if c in input_spec]
+    out_axes = [i for i, c in enumerate(kernel_spec) if c not in input_spec]
+    clone = copy.copy(initializer)
+    clone.fans = lambda shape: (float(np.prod([shape[i] for i in in_axes])),
+                                float(np.prod([shape[i] for i in out_axes])))
+    return clone
+
+
+class EinsumDense(Layer):
     """A dense layer written as an einsum. See tf.keras.layers.EinsumDense.
 
     Args:
@@ -126,8 +131,11 @@ class EinsumDense(_KitLayer):
     def build(self, input_shape):
         kernel_shape, bias_shape, self.full_output_shape = _einsum_shapes(
             self, self.equation, self.bias_axes, tuple(input_shape), self.partial_output_shape)
+        inputs, _ = self.equation.replace(" ", "").split("->")
+        x_spec, k_spec = inputs.split(",")
         self.kernel = self.add_weight(name="kernel", shape=kernel_shape,
-                                      initializer=self.kernel_initializer,
+                                      initializer=_einsum_initializer(self.kernel_initializer,
+                                                                      k_spec, x_spec),
                                       regularizer=self.kernel_regularizer)
         self.bias = None
         if bias_shape is not None:
@@ -140,17 +148,12 @@ class EinsumDense(_KitLayer):
         if inputs.ndim != self.input_rank:
             raise ValueError(f"Layer '{self.name}' (EinsumDense) expected an input of rank "
                              f"{self.input_rank} for {self.equation!r}, but got shape {inputs.shape}.")
-        z, einsum_cache = einsum_dense_forward(inputs, self.kernel, self.equation, self.bias)
-        y, act_cache = self.activation.forward(z)
-        self._cache = (einsum_cache, act_cache)
-        return y
+        z, self._cache = einsum_dense_forward(inputs, self.kernel, self.equation, self.bias)
+        return self.apply_activation(z)
 
     def backward_call(self, dy):
-        einsum_cache, act_cache = self._cache
-        dz = self.activation.backward(dy, act_cache)
-        dx, grads = einsum_dense_backward(dz, einsum_cache,
-                                          None if self.bias is None else self.bias.shape)
-        return dx, _grads_out(self, grads)
+        dz = self.activation_backward(dy)
+        return einsum_dense_backward(dz, self._cache, None if self.bias is None else self.bias.shape)
 
     def compute_output_shape(self, input_shape):
         return _einsum_shapes(self, self.equation, self.bias_axes, tuple(input_shape),
@@ -180,7 +183,7 @@ def _projection_equation(free, bound, out):
     return f"{f}{b},{b}{o}->{f}{o}", o
 
 
-class _MultiHeadBase(_KitLayer):
+class _MultiHeadBase(Layer):
     """What MultiHeadAttention and GroupQueryAttention share: the call, the masks, the backward."""
 
     supports_masking = True
@@ -313,7 +316,7 @@ class _MultiHeadBase(_KitLayer):
         grads = self._grads_in_order({"query": d_wq, "key": d_wk, "value": d_wv,
                                       "attention_output": d_wo})
         dx = [dq_in, dv_in, dk_in] if key_given else [dq_in, dv_in + dk_in]
-        return dx, _grads_out(self, grads)
+        return dx, grads
 
     @staticmethod
     def _attention_backward_with_scores(d_out_h, attn_cache, d_p):
@@ -444,8 +447,10 @@ class MultiHeadAttention(_MultiHeadBase):
         for which, (free, bound, kernel_shape) in specs.items():
             equation, bias_letters = _projection_equation(free, bound, len(kernel_shape) - bound)
             self._equations[which] = equation
+            x_spec, k_spec = equation.split("->")[0].split(",")
             kernel = self.add_weight(name=f"{which}/kernel", shape=kernel_shape,
-                                     initializer=self.kernel_initializer,
+                                     initializer=_einsum_initializer(self.kernel_initializer,
+                                                                     k_spec, x_spec),
                                      regularizer=self.kernel_regularizer)
             bias = None
             if self.use_bias:
@@ -543,7 +548,7 @@ class GroupQueryAttention(MultiHeadAttention):
 
 # ---- Luong (dot) and Bahdanau (additive) attention -------------------------------------------
 
-class Attention(_KitLayer):
+class Attention(Layer):
     """Dot-product (Luong) attention without projections. See tf.keras.layers.Attention.
 
     Args:
@@ -588,8 +593,11 @@ class Attention(_KitLayer):
 
     def __call__(self, inputs, training=None, mask=None, return_attention_scores=False,
                  use_causal_mask=False, keep_mask=None):
-        if not isinstance(inputs, (list, tuple)):
-            self._check_inputs(inputs)
+        if not isinstance(inputs, (list, tuple)) or len(inputs) not in (2, 3):
+            got = (f"a single array of shape {np.shape(inputs)}" if not isinstance(inputs, (list, tuple))
+                   else f"a list of {len(inputs)}")
+            raise ValueError(f"Layer '{self.name}' ({type(self).__name__}) expected a list "
+                             f"[query, value] or [query, value, key], but got {got}.")
         kwargs = {k: v for k, v in dict(return_attention_scores=return_attention_scores,
                                         use_causal_mask=use_causal_mask,
                                         keep_mask=keep_mask).items() if v is not None and v is not False}
@@ -614,7 +622,8 @@ class Attention(_KitLayer):
             dq = (ds * s) @ k
             dk = np.swapaxes(ds * s, -1, -2) @ q
             if self.scale is not None:
-                grads.append(np.sum(ds * raw).reshape(()))
+                # one number from every score: its terms cancel, so add them in float64
+                grads.append(np.sum(ds * raw, dtype=np.float64).astype(ds.dtype).reshape(()))
             return dq, dk, grads
         t, s = saved
         dt = (ds * self.concat_score_weight)[..., None] * (1 - t * t)
@@ -670,7 +679,7 @@ class Attention(_KitLayer):
         ds = masked_softmax_backward(dp, p)
         dq, dk, grads = self._scores_backward(ds, q, k, saved)
         dx = [dq, dv, dk] if key_given else [dq, dv + dk]
-        return dx, _grads_out(self, grads)
+        return dx, grads
 
     def compute_mask(self, inputs, mask=None):
         return None if not mask or mask[0] is None else np.asarray(mask[0], bool)

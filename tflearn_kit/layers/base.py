@@ -3,9 +3,11 @@
 Keras's life cycle is kept as it is: ``__init__`` stores the configuration,
 ``build(input_shape)`` creates the weights with ``add_weight`` the first time the
 layer sees an input, and ``call(inputs, training)`` computes the output. What
-Keras leaves to automatic differentiation is written out: ``backward(dy)``
-returns dx for the most recent call and leaves one gradient per trainable weight
-in ``layer.grads``, in ``trainable_weights`` order.
+Keras leaves to automatic differentiation is written out: a layer's
+``backward_call(dy)`` returns ``(dx, grads)``, grads a list with one gradient per
+trainable weight in creation order, and ``backward(dy)`` returns dx and leaves
+those gradients (regularizers' included) in ``layer.grads``, in
+``trainable_weights`` order.
 
 Weights are plain ndarrays. ``set_weights`` and the optimizers write into them in
 place, so ``layer.kernel`` and ``layer.weights[0]`` stay the same array.
@@ -13,6 +15,7 @@ place, so ``layer.kernel`` and ``layer.weights[0]`` stay the same array.
 import inspect
 import re
 from collections import defaultdict
+from typing import Callable, NamedTuple, Optional
 
 import numpy as np
 
@@ -84,6 +87,20 @@ class InputSpec:
             )
 
 
+class Weight(NamedTuple):
+    """One weight as ``add_weight`` recorded it; ``layer.weight_records`` lists them.
+
+    ``value`` is the ndarray itself (``layer.kernel is record.value``), so writing
+    into it changes the layer. Keras keeps the same facts on its Variable
+    (``.name``, ``.trainable``, ``.regularizer``, ``.constraint``).
+    """
+    name: str
+    value: np.ndarray
+    trainable: bool
+    regularizer: Optional[Callable] = None
+    constraint: Optional[Callable] = None
+
+
 class Layer:
     """Base class of every kit layer. See keras.layers.Layer.
 
@@ -123,25 +140,43 @@ class Layer:
         self.activity_regularizer = regularizers.get(activity_regularizer)
         self.built = False
         self.input_spec = None
-        self._weights = []          # (name, array, trainable, regularizer) in creation order
+        self._weights = []          # Weight records, in creation order
         self._cache = None          # what backward needs from the most recent call
+        self._activation_cache = None   # (z, the activation's cache): see apply_activation
+        self._skip_activation = False
         self._activity_loss = None
         self.grads = []
 
     # ---- weights -----------------------------------------------------------------------
 
-    def add_weight(self, name, shape, initializer="glorot_uniform", regularizer=None,
-                   trainable=True, dtype=None):
-        """Create, record and return a weight (an ndarray of ``shape``).
+    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True,
+                   regularizer=None, constraint=None, name=None):
+        """Create, record and return a weight: an ndarray of ``shape``.
 
-        Note the order: the kit takes ``name`` first, as Keras 2 did; Keras 3 takes
-        ``shape`` first. Keyword arguments work the same in both.
+        Keras 3's signature and order (``keras.layers.Layer.add_weight``); pass
+        ``name`` as a keyword, as Keras requires. ``initializer`` None is
+        glorot_uniform, as Keras picks for a float weight. ``regularizer`` adds a
+        penalty to ``losses`` and its gradient to ``grads``; ``constraint`` (a
+        function of the array) is applied after every optimizer step in ``fit``.
         """
-        shape = tuple(int(d) for d in shape)
-        value = initializers.get(initializer)(shape, dtype or self.dtype)
-        value = np.require(value, dtype=dtype or self.dtype, requirements="C")   # keeps a 0-d scale 0-d
-        self._weights.append((name, value, bool(trainable), regularizers.get(regularizer)))
+        if isinstance(shape, str):
+            raise ValueError(
+                f"Layer '{self.name}': add_weight takes the shape first, as Keras 3 does; got "
+                f"add_weight({shape!r}, ...). Use add_weight(shape=..., name={shape!r}).")
+        shape = tuple(int(d) for d in (shape or ()))
+        dtype = np.dtype(dtype or self.dtype).name
+        value = initializers.get(initializer or "glorot_uniform")(shape, dtype)
+        value = np.require(value, dtype=dtype, requirements="C")   # a 0-d scale stays 0-d
+        if name is None:
+            name = "variable" if not self._weights else f"variable_{len(self._weights)}"
+        self._weights.append(Weight(name, value, bool(trainable), regularizers.get(regularizer),
+                                    constraint))
         return value
+
+    @property
+    def weight_records(self):
+        """Every weight as a :class:`Weight` record, in creation order."""
+        return list(self._weights)
 
     @property
     def trainable(self):
@@ -155,13 +190,13 @@ class Layer:
     def trainable_weights(self):
         if not self._trainable:
             return []
-        return [w for _, w, t, _ in self._weights if t]
+        return [w.value for w in self._weights if w.trainable]
 
     @property
     def non_trainable_weights(self):
         if not self._trainable:
-            return [w for _, w, _, _ in self._weights]
-        return [w for _, w, t, _ in self._weights if not t]
+            return [w.value for w in self._weights]
+        return [w.value for w in self._weights if not w.trainable]
 
     @property
     def weights(self):
@@ -171,12 +206,12 @@ class Layer:
     @property
     def weight_names(self):
         """Names in ``weights`` order, such as ['dense/kernel', 'dense/bias']."""
-        by_id = {id(w): n for n, w, _, _ in self._weights}
+        by_id = {id(w.value): w.name for w in self._weights}
         return [f"{self.name}/{by_id[id(w)]}" for w in self.weights]
 
     @property
     def trainable_weight_names(self):
-        by_id = {id(w): n for n, w, _, _ in self._weights}
+        by_id = {id(w.value): w.name for w in self._weights}
         return [by_id[id(w)] for w in self.trainable_weights]
 
     def get_weights(self):
@@ -206,7 +241,7 @@ class Layer:
                 f"Layer '{self.name}' has not been built yet: call it on an input or call "
                 "build(input_shape) before count_params()."
             )
-        return int(sum(w.size for _, w, _, _ in self._weights))
+        return int(sum(w.value.size for w in self._weights))
 
     # ---- the call ----------------------------------------------------------------------
 
@@ -218,7 +253,12 @@ class Layer:
         raise NotImplementedError(f"{type(self).__name__}.call")
 
     def backward_call(self, dy):
-        """Return (dx, {weight name: gradient}) for the most recent call. Override."""
+        """Return (dx, grads) for the most recent call. Override.
+
+        dx: dL/d(input), a list (one per input) for a layer called on a list.
+        grads: a list, one dL/dw per weight created with ``trainable=True``, in creation
+        order (the order of ``trainable_weights``); [] for a layer without weights.
+        """
         raise NotImplementedError(f"{type(self).__name__} has no backward pass.")
 
     def compute_output_shape(self, input_shape):
@@ -238,6 +278,20 @@ class Layer:
             return [tuple(x.shape) for x in inputs]
         return tuple(inputs.shape)
 
+    def _maybe_build(self, inputs):
+        """Check ``inputs`` (arrays or symbolic tensors) against ``input_spec``, building first if needed.
+
+        The spec is checked before build (a wrong rank fails with a clear message, not
+        inside build) and again after it (build fixes sizes such as the channels).
+        """
+        single = not isinstance(inputs, (list, tuple))
+        if not self.built:
+            if single and self.input_spec is not None:
+                self.input_spec.check(self, inputs.shape)
+            self.build(self._shapes(inputs))
+        if single and self.input_spec is not None:
+            self.input_spec.check(self, inputs.shape)
+
     def __call__(self, inputs, training=None, mask=None, **kwargs):
         first = inputs[0] if isinstance(inputs, (list, tuple)) and inputs else inputs
         if hasattr(first, "_kit_symbolic_call"):   # models.Input: record the call, compute nothing
@@ -246,13 +300,7 @@ class Layer:
             inputs = [self.convert_input(x) for x in inputs]
         else:
             inputs = self.convert_input(inputs)
-        if not self.built:
-            if self.input_spec is not None and not isinstance(inputs, list):
-                self.input_spec.check(self, inputs.shape)
-            self.build(self._shapes(inputs))
-            self.built = True
-        if self.input_spec is not None and not isinstance(inputs, list):
-            self.input_spec.check(self, inputs.shape)
+        self._maybe_build(inputs)
         params = inspect.signature(self.call).parameters
         if "training" in params:
             kwargs["training"] = training
@@ -265,14 +313,19 @@ class Layer:
             self._activity_loss = self.activity_regularizer(outputs) / outputs.shape[0]
         return outputs
 
-    def backward(self, dy):
+    def backward(self, dy, from_pre_activation=False):
         """Gradient of a loss with respect to the most recent call's input.
 
         ``dy`` is dL/d(output). Returns dL/d(input) and stores dL/dw for every
         trainable weight in ``self.grads`` (regularization gradients included).
+        With ``from_pre_activation=True``, ``dy`` is dL/d(``pre_activation``) and the
+        layer's final activation is skipped (a model fusing softmax with its loss).
         """
         if self._cache is None:
             raise RuntimeError(f"Layer '{self.name}': call the layer before backward().")
+        if from_pre_activation and self.pre_activation is None:
+            raise ValueError(f"Layer '{self.name}' ({type(self).__name__}) ends with no activation, "
+                             "so it has no pre_activation to take a gradient from.")
         if isinstance(dy, (list, tuple)):
             dy = [np.asarray(d, dtype=self.dtype) for d in dy]
         else:
@@ -280,24 +333,58 @@ class Layer:
         if self.activity_regularizer is not None:
             out = self._activity_output
             dy = dy + self.activity_regularizer.grad(out) / out.shape[0]
-        dx, grads = self.backward_call(dy)
-        self.grads = []
-        if self._trainable:
-            for name, w, trainable, regularizer in self._weights:
-                if not trainable:
-                    continue
-                g = grads.get(name)
-                g = np.zeros_like(w) if g is None else g.astype(w.dtype, copy=False)
-                if regularizer is not None:
-                    g = g + regularizer.grad(w)
-                self.grads.append(g)
+        self._skip_activation = from_pre_activation
+        try:
+            dx, grads = self.backward_call(dy)
+        finally:
+            self._skip_activation = False
+        self.grads = self._with_penalties(grads) if self._trainable else []
         return dx
+
+    def _with_penalties(self, grads):
+        """backward_call's gradients, checked against the trainable weights, plus each regularizer's."""
+        records = [w for w in self._weights if w.trainable]
+        if isinstance(grads, dict) or len(grads) != len(records):
+            raise ValueError(
+                f"Layer '{self.name}' ({type(self).__name__}): backward_call must return (dx, a list "
+                f"with one gradient per trainable weight {[w.name for w in records]}, in creation "
+                f"order); got {type(grads).__name__} of length {len(grads)}.")
+        out = []
+        for w, g in zip(records, grads):
+            g = np.zeros_like(w.value) if g is None else g.astype(w.value.dtype, copy=False)
+            if w.regularizer is not None:
+                g = g + w.regularizer.grad(w.value)
+            out.append(g)
+        return out
+
+    # ---- a final activation --------------------------------------------------------------
+    # A layer whose call ends with ``self.activation`` (Dense, the convolutions,
+    # Activation) returns ``self.apply_activation(z)`` from call and starts
+    # backward_call with ``dz = self.activation_backward(dy)``. Then ``pre_activation``
+    # holds z, and a model can fuse a softmax or sigmoid with its cross-entropy.
+
+    def apply_activation(self, z):
+        """y = self.activation(z), the last step of ``call``; keeps z as ``pre_activation``."""
+        y, act_cache = self.activation.forward(z)
+        self._activation_cache = (z, act_cache)
+        return y
+
+    def activation_backward(self, dy):
+        """dL/dy -> dL/dz through the final activation (the identity under from_pre_activation)."""
+        if self._skip_activation:
+            return dy
+        return self.activation.backward(dy, self._activation_cache[1])
+
+    @property
+    def pre_activation(self):
+        """The final activation's input in the most recent call; None for a layer without one."""
+        return None if self._activation_cache is None else self._activation_cache[0]
 
     @property
     def losses(self):
         """Regularization penalties in Keras 3's order: the activity penalty, then one per regularized weight."""
         out = [] if self._activity_loss is None else [self._activity_loss]
-        out += [reg(w) for _, w, _, reg in self._weights if reg is not None]
+        out += [w.regularizer(w.value) for w in self._weights if w.regularizer is not None]
         return out
 
     # ---- configuration -----------------------------------------------------------------

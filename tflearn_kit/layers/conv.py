@@ -103,11 +103,16 @@ class _Spatial(Layer):
     # ---- activation, applied in the layer's own data_format (softmax's axis depends on it) --
 
     def _activate(self, z_last):
-        y, self._act_cache = self.activation.forward(self._from_last(z_last))
-        return y
+        return self.apply_activation(self._from_last(z_last))
 
     def _deactivate(self, dy):
-        return self._to_last(self.activation.backward(dy, self._act_cache))
+        return self._to_last(self.activation_backward(dy))
+
+    def _add_bias(self, size):
+        if not self.use_bias:
+            return None
+        return self.add_weight(shape=(size,), initializer=self.bias_initializer,
+                               regularizer=self.bias_regularizer, name="bias")
 
     def get_config(self):
         return {
@@ -169,10 +174,10 @@ class _Conv(_Spatial):
                              f"{channels} channels (input shape {tuple(input_shape)}) and "
                              f"groups={self.groups}.")
         self._out_spatial(input_shape, self.groups)
-        self.kernel = self.add_weight("kernel", (*self.kernel_size, channels // self.groups, self.filters),
-                                      self.kernel_initializer, self.kernel_regularizer)
-        self.bias = (self.add_weight("bias", (self.filters,), self.bias_initializer,
-                                     self.bias_regularizer) if self.use_bias else None)
+        self.kernel = self.add_weight(shape=(*self.kernel_size, channels // self.groups, self.filters),
+                                      initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer, name="kernel")
+        self.bias = self._add_bias(self.filters)
         self._set_input_spec(channels)
 
     def call(self, inputs):
@@ -266,10 +271,10 @@ class _ConvTranspose(_Spatial):
     def build(self, input_shape):
         channels = self._input_channels(input_shape)
         self._transpose_out_spatial(input_shape)
-        self.kernel = self.add_weight("kernel", (*self.kernel_size, self.filters, channels),
-                                      self.kernel_initializer, self.kernel_regularizer)
-        self.bias = (self.add_weight("bias", (self.filters,), self.bias_initializer,
-                                     self.bias_regularizer) if self.use_bias else None)
+        self.kernel = self.add_weight(shape=(*self.kernel_size, self.filters, channels),
+                                      initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer, name="kernel")
+        self.bias = self._add_bias(self.filters)
         self._set_input_spec(channels)
 
     def call(self, inputs):
@@ -356,10 +361,10 @@ class _DepthwiseConv(_Spatial):
     def build(self, input_shape):
         channels = self._input_channels(input_shape)
         self._out_spatial(input_shape, channels)
-        self.kernel = self.add_weight("kernel", (*self.kernel_size, channels, self.depth_multiplier),
-                                      self.depthwise_initializer, self.depthwise_regularizer)
-        self.bias = (self.add_weight("bias", (channels * self.depth_multiplier,), self.bias_initializer,
-                                     self.bias_regularizer) if self.use_bias else None)
+        self.kernel = self.add_weight(shape=(*self.kernel_size, channels, self.depth_multiplier),
+                                      initializer=self.depthwise_initializer,
+                                      regularizer=self.depthwise_regularizer, name="kernel")
+        self.bias = self._add_bias(channels * self.depth_multiplier)
         self._set_input_spec(channels)
 
     def call(self, inputs):
@@ -439,13 +444,15 @@ class _SeparableConv(_Spatial):
         channels = self._input_channels(input_shape)
         self._out_spatial(input_shape, channels)
         m = self.depth_multiplier
-        self.depthwise_kernel = self.add_weight("depthwise_kernel", (*self.kernel_size, channels, m),
-                                                self.depthwise_initializer, self.depthwise_regularizer)
-        self.pointwise_kernel = self.add_weight("pointwise_kernel",
-                                                (1,) * self.rank + (channels * m, self.filters),
-                                                self.pointwise_initializer, self.pointwise_regularizer)
-        self.bias = (self.add_weight("bias", (self.filters,), self.bias_initializer,
-                                     self.bias_regularizer) if self.use_bias else None)
+        self.depthwise_kernel = self.add_weight(shape=(*self.kernel_size, channels, m),
+                                                initializer=self.depthwise_initializer,
+                                                regularizer=self.depthwise_regularizer,
+                                                name="depthwise_kernel")
+        self.pointwise_kernel = self.add_weight(shape=(1,) * self.rank + (channels * m, self.filters),
+                                                initializer=self.pointwise_initializer,
+                                                regularizer=self.pointwise_regularizer,
+                                                name="pointwise_kernel")
+        self.bias = self._add_bias(self.filters)
         self._set_input_spec(channels)
 
     def call(self, inputs):

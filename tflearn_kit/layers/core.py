@@ -35,22 +35,20 @@ class Dense(Layer):
 
     def build(self, input_shape):
         n_in = input_shape[-1]
-        self.kernel = self.add_weight("kernel", (n_in, self.units), self.kernel_initializer,
-                                      self.kernel_regularizer)
-        self.bias = (self.add_weight("bias", (self.units,), self.bias_initializer,
-                                     self.bias_regularizer) if self.use_bias else None)
+        self.kernel = self.add_weight(shape=(n_in, self.units), initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer, name="kernel")
+        self.bias = (self.add_weight(shape=(self.units,), initializer=self.bias_initializer,
+                                     regularizer=self.bias_regularizer, name="bias")
+                     if self.use_bias else None)
         self.input_spec = InputSpec(min_ndim=2, axes={-1: n_in})
 
     def call(self, inputs):
-        z, dense_cache = dense_forward(inputs, self.kernel, self.bias)
-        y, act_cache = self.activation.forward(z)
-        self._cache = (dense_cache, act_cache)
-        return y
+        z, self._cache = dense_forward(inputs, self.kernel, self.bias)
+        return self.apply_activation(z)
 
     def backward_call(self, dy):
-        dense_cache, act_cache = self._cache
-        dz = self.activation.backward(dy, act_cache)
-        return dense_backward(dz, dense_cache)
+        dz = self.activation_backward(dy)
+        return dense_backward(dz, self._cache)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)
@@ -81,11 +79,11 @@ class Activation(Layer):
         self.activation = activations.get(activation)
 
     def call(self, inputs):
-        y, self._cache = self.activation.forward(inputs)
-        return y
+        self._cache = True              # backward needs only the activation's own cache
+        return self.apply_activation(inputs)
 
     def backward_call(self, dy):
-        return self.activation.backward(dy, self._cache), {}
+        return self.activation_backward(dy), []
 
     def get_config(self):
         return {**super().get_config(), "activation": activations.serialize(self.activation)}

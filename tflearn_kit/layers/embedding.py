@@ -40,8 +40,9 @@ class Embedding(Layer):
         self.mask_zero = bool(mask_zero)
 
     def build(self, input_shape):
-        self.embeddings = self.add_weight("embeddings", (self.input_dim, self.output_dim),
-                                          self.embeddings_initializer, self.embeddings_regularizer)
+        self.embeddings = self.add_weight(shape=(self.input_dim, self.output_dim),
+                                          initializer=self.embeddings_initializer,
+                                          regularizer=self.embeddings_regularizer, name="embeddings")
 
     def convert_input(self, x):
         """Ids stay integers (the base layer would cast them to float); floats are truncated, as Keras casts them."""
@@ -128,7 +129,7 @@ class PositionEmbedding(Layer):
         # every example reads the same rows: their gradients add up; rows past T get none
         dtable = np.zeros_like(self.embeddings)
         dtable[:shape[-2]] = dy.reshape((-1,) + shape[-2:]).sum(axis=0)
-        return np.zeros(shape, dy.dtype), {"embeddings": dtable}
+        return np.zeros(shape, dy.dtype), [dtable]
 
     def get_config(self):
         return {**super().get_config(), "sequence_length": self.sequence_length,

@@ -52,7 +52,7 @@ class Add(_Merge):
         return out
 
     def backward_call(self, dy):
-        return [dy] * self._cache, {}          # d(sum)/d(each input) is the identity
+        return [dy] * self._cache, []          # d(sum)/d(each input) is the identity
 
 
 class Subtract(_Merge):
@@ -69,7 +69,7 @@ class Subtract(_Merge):
         return inputs[0] - inputs[1]
 
     def backward_call(self, dy):
-        return [dy, -dy], {}
+        return [dy, -dy], []
 
 
 class Multiply(_Merge):
@@ -91,7 +91,7 @@ class Multiply(_Merge):
                 if j != i:
                     others *= x          # the product of every other input, without dividing by x_i
             dxs.append(others)
-        return dxs, {}
+        return dxs, []
 
 
 class Average(_Merge):
@@ -102,7 +102,7 @@ class Average(_Merge):
         return sum(inputs[1:], inputs[0].copy()) / len(inputs)
 
     def backward_call(self, dy):
-        return [dy / self._cache] * self._cache, {}
+        return [dy / self._cache] * self._cache, []
 
 
 class Concatenate(_Merge):
@@ -132,7 +132,7 @@ class Concatenate(_Merge):
         return np.concatenate(inputs, axis=self.axis)
 
     def backward_call(self, dy):
-        return np.split(dy, self._cache, axis=self.axis), {}     # each input gets its own slice
+        return np.split(dy, self._cache, axis=self.axis), []     # each input gets its own slice
 
     def compute_output_shape(self, input_shape):
         out = list(input_shape[0])

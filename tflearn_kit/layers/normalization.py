@@ -59,14 +59,16 @@ class BatchNormalization(Layer):
             raise ValueError(f"Layer '{self.name}' (BatchNormalization): axis {self.axis} is out "
                              f"of range for an input of rank {len(input_shape)}.")
         shape = (input_shape[self.axis],)
-        self.gamma = self.add_weight("gamma", shape, self.gamma_initializer,
-                                     self.gamma_regularizer) if self.scale else None
-        self.beta = self.add_weight("beta", shape, self.beta_initializer,
-                                    self.beta_regularizer) if self.center else None
-        self.moving_mean = self.add_weight("moving_mean", shape, self.moving_mean_initializer,
-                                           trainable=False)
-        self.moving_variance = self.add_weight("moving_variance", shape,
-                                               self.moving_variance_initializer, trainable=False)
+        self.gamma = self.add_weight(shape=shape, initializer=self.gamma_initializer,
+                                     regularizer=self.gamma_regularizer,
+                                     name="gamma") if self.scale else None
+        self.beta = self.add_weight(shape=shape, initializer=self.beta_initializer,
+                                    regularizer=self.beta_regularizer,
+                                    name="beta") if self.center else None
+        self.moving_mean = self.add_weight(shape=shape, initializer=self.moving_mean_initializer,
+                                           trainable=False, name="moving_mean")
+        self.moving_variance = self.add_weight(shape=shape, initializer=self.moving_variance_initializer,
+                                               trainable=False, name="moving_variance")
         self.input_spec = InputSpec(ndim=len(input_shape), axes={self.axis: shape[0]})
 
     def call(self, inputs, training=None):
@@ -96,7 +98,7 @@ class BatchNormalization(Layer):
     def backward_call(self, dy):
         cache, channel = self._cache
         dx, grads = normalize_backward(dy, cache, param_axes=(channel,))
-        return dx, {name: g.reshape(-1) for name, g in grads.items()}
+        return dx, [g.reshape(-1) for g in grads]
 
     def get_config(self):
         return {
@@ -150,10 +152,12 @@ class LayerNormalization(Layer):
     def build(self, input_shape):
         axes = self._axes(len(input_shape))
         shape = tuple(input_shape[a] for a in axes)
-        self.gamma = self.add_weight("gamma", shape, self.gamma_initializer,
-                                     self.gamma_regularizer) if self.scale else None
-        self.beta = self.add_weight("beta", shape, self.beta_initializer,
-                                    self.beta_regularizer) if self.center else None
+        self.gamma = self.add_weight(shape=shape, initializer=self.gamma_initializer,
+                                     regularizer=self.gamma_regularizer,
+                                     name="gamma") if self.scale else None
+        self.beta = self.add_weight(shape=shape, initializer=self.beta_initializer,
+                                    regularizer=self.beta_regularizer,
+                                    name="beta") if self.center else None
         self.input_spec = InputSpec(ndim=len(input_shape),
                                     axes={a: input_shape[a] for a in axes})
 
@@ -171,7 +175,7 @@ class LayerNormalization(Layer):
         cache, axes = self._cache
         dx, grads = normalize_backward(dy, cache, param_axes=axes)
         shape = tuple(dy.shape[a] for a in axes)
-        return dx, {name: g.reshape(shape) for name, g in grads.items()}
+        return dx, [g.reshape(shape) for g in grads]
 
     def get_config(self):
         return {
@@ -221,7 +225,7 @@ class RMSNormalization(Layer):
 
     def backward_call(self, dy):
         dx, (dscale,) = rms_normalization_backward(dy, self._cache)
-        return dx, {"scale": dscale.reshape(self.scale.shape)}
+        return dx, [dscale.reshape(self.scale.shape)]
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon}
@@ -245,8 +249,7 @@ class UnitNormalization(Layer):
         return y
 
     def backward_call(self, dy):
-        dx, _ = unit_normalization_backward(dy, self._cache)
-        return dx, {}
+        return unit_normalization_backward(dy, self._cache)
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}

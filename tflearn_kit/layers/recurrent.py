@@ -74,11 +74,14 @@ class _RNN(Layer):
 
     def build(self, input_shape):
         n_in, width = input_shape[-1], self.gates * self.units
-        self.kernel = self.add_weight("kernel", (n_in, width), self.kernel_initializer,
-                                      self.kernel_regularizer)
-        self.recurrent_kernel = self.add_weight("recurrent_kernel", (self.units, width),
-                                                self.recurrent_initializer, self.recurrent_regularizer)
-        self.bias = (self.add_weight("bias", self.bias_shape(), self.bias_init(), self.bias_regularizer)
+        self.kernel = self.add_weight(shape=(n_in, width), initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer, name="kernel")
+        self.recurrent_kernel = self.add_weight(shape=(self.units, width),
+                                                initializer=self.recurrent_initializer,
+                                                regularizer=self.recurrent_regularizer,
+                                                name="recurrent_kernel")
+        self.bias = (self.add_weight(shape=self.bias_shape(), initializer=self.bias_init(),
+                                     regularizer=self.bias_regularizer, name="bias")
                      if self.use_bias else None)
         self.input_spec = InputSpec(ndim=3, axes={-1: n_in})
 
@@ -145,9 +148,9 @@ class _RNN(Layer):
             g[...] = 0
         dx, d_initial, loop_grads = K.rnn_backward(d_outputs, d_states, cache, self._step_backward)
         self.initial_state_grads = d_initial
-        grads = {"kernel": loop_grads["kernel"], "recurrent_kernel": self._step_grads["recurrent_kernel"]}
+        grads = [loop_grads["kernel"], self._step_grads["recurrent_kernel"]]
         if self.use_bias:
-            grads["bias"] = self.bias_grad(loop_grads, self._step_grads)
+            grads.append(self.bias_grad(loop_grads, self._step_grads))
         return dx, grads
 
     def compute_mask(self, inputs, mask=None):

@@ -39,7 +39,7 @@ class Flatten(Layer):
         dx = dy.reshape(moved_shape)
         if self.data_format == "channels_first" and len(input_shape) > 2:
             dx = np.moveaxis(dx, -1, 1)
-        return dx, {}
+        return dx, []
 
     def compute_output_shape(self, input_shape):
         rest = input_shape[1:]
@@ -75,7 +75,7 @@ class Reshape(Layer):
         return inputs.reshape((inputs.shape[0],) + self.target_shape)
 
     def backward_call(self, dy):
-        return dy.reshape(self._cache), {}
+        return dy.reshape(self._cache), []
 
     def compute_output_shape(self, input_shape):
         rest = input_shape[1:]

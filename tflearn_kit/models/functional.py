@@ -106,15 +106,8 @@ def call_symbolic(layer, inputs, **kwargs):
     if not all(isinstance(t, KerasTensor) for t in tensors):
         raise ValueError(f"Layer '{layer.name}': cannot mix symbolic tensors (from Input) and "
                          "arrays in one call.")
-    shapes = [t.shape for t in tensors]
-    shape_arg = shapes if list_input else shapes[0]
-    if not list_input and layer.input_spec is not None:
-        layer.input_spec.check(layer, shape_arg)
-    if not layer.built:
-        layer.build(shape_arg)
-        layer.built = True
-    if not list_input and layer.input_spec is not None:
-        layer.input_spec.check(layer, shape_arg)
+    layer._maybe_build(inputs)
+    shape_arg = layer._shapes(inputs)
     out_shape = layer.compute_output_shape(shape_arg)
     out_shapes = out_shape if _is_shape_list(out_shape) else [out_shape]
     kwargs = {k: v for k, v in kwargs.items() if v is not None}
@@ -216,9 +209,19 @@ class Graph:
                 masks[id(t)] = getattr(node.layer, "output_mask", None)
         return [values[id(t)] for t in self.outputs]
 
-    def backward(self, douts):
-        """dL/d(outputs) -> dL/d(inputs); layer grads summed over the layer's calls."""
+    def output_pre_activation(self):
+        """The first output's pre_activation, from the call that made it (a layer may be shared)."""
+        node = self.outputs[0].node
+        _restore_state(node.layer, node.saved)
+        return node.layer.pre_activation
+
+    def backward(self, douts, from_pre_activation=False):
+        """dL/d(outputs) -> dL/d(inputs); layer grads summed over the layer's calls.
+
+        With ``from_pre_activation``, ``douts[0]`` is dL/d(the first output's pre_activation).
+        """
         grads = {id(t): d for t, d in zip(self.outputs, douts)}
+        fused_node = self.outputs[0].node if from_pre_activation else None
         layer_grads = {}
         for node in reversed(self.nodes):
             if node.is_input:
@@ -232,7 +235,7 @@ class Graph:
                 dys = [d if d is not None else _zeros_like_output(node, i) for i, d in enumerate(dys)]
                 dx = layer.backward(dys)
             else:
-                dx = layer.backward(dys[0])
+                dx = layer.backward(dys[0], from_pre_activation=node is fused_node)
             if layer.grads:
                 previous = layer_grads.get(id(layer))
                 layer_grads[id(layer)] = (list(layer.grads) if previous is None
@@ -251,11 +254,11 @@ class Graph:
 
 
 def _save_state(layer):
-    return (layer._cache, getattr(layer, "_activity_output", None))
+    return (layer._cache, layer._activation_cache, getattr(layer, "_activity_output", None))
 
 
 def _restore_state(layer, saved):
-    layer._cache, activity = saved
+    layer._cache, layer._activation_cache, activity = saved
     if activity is not None:
         layer._activity_output = activity
 

@@ -12,7 +12,6 @@ Three ways to make one, as in Keras:
 for each batch, forward (``training=True``), loss + regularization, backward,
 one optimizer step, metrics; at each epoch's end, validation and callbacks.
 """
-import contextlib
 import math
 
 import numpy as np
@@ -21,15 +20,9 @@ from .. import callbacks as callbacks_module
 from .. import losses as losses_module
 from .. import metrics as metrics_module
 from .. import optimizers as optimizers_module
-from ..activations import Activation
 from ..layers.base import Layer, unique_name
 from ..seeding import rng
 from .functional import Graph, Input, KerasTensor, call_symbolic
-
-# Layers whose activation is the last thing they compute, so that the activation's input
-# is the logits of a softmax / sigmoid output (see _logits_of).
-_ACTIVATION_LAST = {"Dense", "Activation", "Softmax", "Conv1D", "Conv2D", "Conv3D",
-                    "SeparableConv2D", "DepthwiseConv2D", "Conv2DTranspose", "EinsumDense"}
 
 
 def _as_list(x):
@@ -130,6 +123,17 @@ class Model(Layer):
         return [w for layer in self.layers for w in layer.non_trainable_weights]
 
     @property
+    def weight_records(self):
+        """Every layer's :class:`~tflearn_kit.layers.base.Weight` records, layer by layer."""
+        return [w for layer in self.layers for w in layer.weight_records]
+
+    def _apply_constraints(self):
+        """As Keras's optimizer does after each step: project every constrained weight, in place."""
+        for w in self.weight_records:
+            if w.constraint is not None:
+                w.value[...] = w.constraint(w.value)
+
+    @property
     def weights(self):
         """Keras's order for a model: layer by layer, each layer's trainable weights then the others."""
         return [w for layer in self.layers for w in layer.weights]
@@ -183,7 +187,6 @@ class Model(Layer):
     def build(self, input_shape):
         """Trace a subclass's ``call`` on symbolic inputs of ``input_shape`` (batch axis included)."""
         if self._graph is not None:
-            self.built = True
             return
         shapes = input_shape if isinstance(input_shape, list) else [input_shape]
         inputs = [Input(tuple(s)[1:], dtype=self.dtype) for s in shapes]
@@ -195,7 +198,6 @@ class Model(Layer):
         self._graph = Graph(inputs, _as_list(outputs))
         self._multi_input = isinstance(input_shape, list)
         self._multi_output = isinstance(outputs, (list, tuple))
-        self.built = True
 
     def _ensure_built(self, xs):
         if self._graph is None:
@@ -214,13 +216,13 @@ class Model(Layer):
     def _forward(self, xs, training):
         return self._graph.forward(xs, training=training)
 
-    def _backward(self, douts):
-        return self._graph.backward(douts)
+    def backward(self, dy, from_pre_activation=False):
+        """dL/d(outputs) -> dL/d(inputs); ``self.grads`` aligned with ``trainable_weights``.
 
-    def backward(self, dy):
-        """dL/d(outputs) -> dL/d(inputs); ``self.grads`` aligned with ``trainable_weights``."""
+        With ``from_pre_activation``, ``dy`` is dL/d(the output layer's pre_activation).
+        """
         douts = _as_list(dy) if self._multi_output else [dy]
-        dxs = self._backward(douts)
+        dxs = self._graph.backward(douts, from_pre_activation)
         self.grads = [g for layer in self.layers if layer.trainable_weights for g in layer.grads] \
             if self.trainable else []
         return dxs if self._multi_input else dxs[0]
@@ -277,14 +279,11 @@ class Model(Layer):
         if self._multi_output:
             return None
         layer = self._output_layer()
-        activation = getattr(layer, "activation", None)
-        if type(layer).__name__ not in _ACTIVATION_LAST or not isinstance(activation, Activation):
+        z = self._graph.output_pre_activation()    # None unless the layer ends with its activation
+        if z is None:
             return None
-        twin = self.loss.logits_twin(activation.name)
-        if twin is None:
-            return None
-        z = _find_pre_activation(layer._cache, y_pred)
-        return None if z is None else (twin, z, layer)
+        twin = self.loss.logits_twin(layer.activation.name)
+        return None if twin is None else (twin, z, layer)
 
     def compute_loss(self, y, y_pred):
         """(total loss, dL/dy_pred or None, logits info): the compiled loss plus every penalty."""
@@ -310,9 +309,9 @@ class Model(Layer):
         y_pred = self(x, training=True)
         loss, fused = self.compute_loss(y, y_pred)
         dy = self._loss_gradient(y, y_pred, fused)
-        with _bypass_activation(fused[2] if fused else None):
-            self.backward(dy)
+        self.backward(dy, from_pre_activation=fused is not None)
         self.optimizer.apply(self.grads, self.trainable_weights)
+        self._apply_constraints()
         self._make_metrics(y, y_pred)
         for m in self.compiled_metrics:
             m.update_state(y, y_pred)
@@ -479,30 +478,3 @@ class Model(Layer):
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r}, {len(self.layers)} layers>"
-
-
-def _find_pre_activation(cache, y, depth=0):
-    """In a layer's cache, the (x, y) pair of the activation whose output is ``y``: return x."""
-    if depth > 3 or not isinstance(cache, (tuple, list)):
-        return None
-    if len(cache) == 2 and cache[1] is y and isinstance(cache[0], np.ndarray):
-        return cache[0]
-    for item in cache:
-        found = _find_pre_activation(item, y, depth + 1)
-        if found is not None:
-            return found
-    return None
-
-
-@contextlib.contextmanager
-def _bypass_activation(layer):
-    """Run ``layer``'s backward without its activation: the gradient given is already dL/dz."""
-    if layer is None:
-        yield
-        return
-    saved = layer.activation
-    layer.activation = Activation("linear")
-    try:
-        yield
-    finally:
-        layer.activation = saved

@@ -59,7 +59,6 @@ class Sequential(Model):
             x = layer(x)
         self._graph = Graph([self._input], [x])
         self._dtype_from([self._input])
-        self.built = True
 
     def _ensure_built(self, xs):
         if self._graph is None:

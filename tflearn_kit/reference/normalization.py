@@ -65,7 +65,7 @@ def moving_statistics_after_steps(layer, batches, apis=("tf.keras", "tf.layers")
     TF1 training code had to (``tf.control_dependencies(update_ops)``).
     """
     tf, _, _ = modules()
-    by_name = {name: w.copy() for name, w, _, _ in layer._weights}
+    by_name = {w.name: w.value.copy() for w in layer.weight_records}
     result = {}
     if "tf.keras" in apis:
         twin = keras_twin(layer, batches[0].shape, layer.get_weights())

@@ -39,8 +39,8 @@ register(Exercise(
 
 
 def _dense_backward_ref(dy, x, kernel):
-    dx, grads = dense_backward(dy, (x, kernel, True))
-    return dx, grads["kernel"], grads["bias"]
+    dx, (dkernel, dbias) = dense_backward(dy, (x, kernel, True))
+    return dx, dkernel, dbias
 
 
 register(Exercise(

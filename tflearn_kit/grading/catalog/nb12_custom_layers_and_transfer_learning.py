@@ -49,7 +49,7 @@ register(Exercise(
         Case("batch1-1ch", lambda: _prelu_args(3, (1, 6, 1))),
     ],
     points=3,
-    hint="build: self.alpha = self.add_weight('alpha', (input_shape[-1],), 'zeros'). "
+    hint="build: self.alpha = self.add_weight(shape=(input_shape[-1],), initializer='zeros', name='alpha'). "
          "call: y = max(x, 0) + alpha * min(x, 0). backward: dx = dy * (1 where x > 0, else alpha); "
-         "dalpha sums dy * min(x, 0) over every axis but the last. Return (dx, {'alpha': dalpha}).",
+         "dalpha sums dy * min(x, 0) over every axis but the last. Return (dx, [dalpha]).",
 ))
