@@ -19,4 +19,5 @@ MODULES = [
     "nb10_models_and_training",
     "nb11_tf1_to_tf2_migration",
     "nb12_custom_layers_and_transfer_learning",
+    "nb13_attention_and_transformers",
 ]
