@@ -16,6 +16,8 @@ from .pooling import (AveragePooling1D, AveragePooling2D, AveragePooling3D, Glob
 from .regularization import Dropout, SpatialDropout1D, SpatialDropout2D
 from .recurrent import GRU, LSTM, SimpleRNN
 from .reshaping import Flatten, Reshape
+from .rnn import RNN, GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
+from .wrappers import Bidirectional, TimeDistributed
 
 __all__ = ["InputSpec", "Layer", "Activation", "Dense", "LeakyReLU", "ReLU", "Softmax"]
 __all__ += ["BatchNormalization", "LayerNormalization", "AveragePooling1D", "AveragePooling2D",
@@ -27,3 +29,4 @@ __all__ += ["Embedding", "GRU", "LSTM", "SimpleRNN"]
 __all__ += ["Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose",
             "DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D"]
 __all__ += ["Add", "Average", "Concatenate", "Multiply", "Subtract"]
+__all__ += ["RNN", "GRUCell", "LSTMCell", "SimpleRNNCell", "StackedRNNCells", "Bidirectional", "TimeDistributed"]
