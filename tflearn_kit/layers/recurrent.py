@@ -241,6 +241,7 @@ class _RNN(Layer):
             "return_sequences": self.return_sequences,
             "return_state": self.return_state,
             "go_backwards": self.go_backwards,
+            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
             "kernel_constraint": self.kernel_constraint,
             "recurrent_constraint": self.recurrent_constraint,
             "bias_constraint": self.bias_constraint,

@@ -155,8 +155,9 @@ class Bidirectional(Layer):
         return [output_mask] * 2 if n_out == 2 else output_mask
 
     def compute_output_shape(self, input_shape):
-        f = _as_list(self.forward_layer.compute_output_shape(input_shape))
-        b = _as_list(self.backward_layer.compute_output_shape(input_shape))
+        f = self.forward_layer.compute_output_shape(input_shape)
+        b = self.backward_layer.compute_output_shape(input_shape)
+        f, b = (f if isinstance(f, list) else [f]), (b if isinstance(b, list) else [b])
         out, out_b = f[0], b[0]
         if self.merge_mode == "concat":
             outputs = [out[:-1] + (out[-1] + out_b[-1],)]
