@@ -46,9 +46,9 @@ def run_kit(layer, x, mask=None, initial_state=None, training=None, seed=7, **ca
     return y, dys, dx
 
 
-def run_keras(layer, x, dys, mask=None, initial_state=None, training=False, patch=None):
+def run_keras(layer, x, dys, mask=None, initial_state=None, training=False, patch=None, twin=None):
     import tensorflow as tf
-    twin = keras_layer(layer)
+    twin = twin or keras_layer(layer)
     twin.build(x.shape)
     twin.set_weights(layer.get_weights())
     if patch:

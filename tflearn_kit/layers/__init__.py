@@ -18,6 +18,7 @@ from .recurrent import GRU, LSTM, SimpleRNN
 from .reshaping import Flatten, Reshape
 from .rnn import RNN, GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 from .wrappers import Bidirectional, TimeDistributed
+from .convlstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 
 __all__ = ["InputSpec", "Layer", "Activation", "Dense", "LeakyReLU", "ReLU", "Softmax"]
 __all__ += ["BatchNormalization", "LayerNormalization", "AveragePooling1D", "AveragePooling2D",
@@ -30,3 +31,4 @@ __all__ += ["Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose", 
             "DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D"]
 __all__ += ["Add", "Average", "Concatenate", "Multiply", "Subtract"]
 __all__ += ["RNN", "GRUCell", "LSTMCell", "SimpleRNNCell", "StackedRNNCells", "Bidirectional", "TimeDistributed"]
+__all__ += ["ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"]
