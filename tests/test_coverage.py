@@ -17,7 +17,9 @@ COURSE_LAYERS = [
     "AveragePooling3D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D",
     "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D",
     "Flatten", "Reshape", "BatchNormalization", "LayerNormalization", "Dropout",
-    "Embedding", "SimpleRNN", "LSTM", "GRU", "Sequential", "Model",
+    "Embedding", "SimpleRNN", "LSTM", "GRU", "RNN", "SimpleRNNCell", "LSTMCell", "GRUCell",
+    "StackedRNNCells", "Bidirectional", "TimeDistributed", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D",
+    "Sequential", "Model",
 ]
 
 # What tf.compat.v1.layers really had (tf_keras's legacy module is checked below too).

@@ -29,11 +29,15 @@ def serialize_layer(layer):
     return {"class_name": type(layer).__name__, "config": layer.get_config()}
 
 
-def deserialize_layer(config):
+def deserialize_layer(config, dtype=None):
+    """A layer from {'class_name', 'config'}; a config without a dtype takes the wrapper's."""
     from .. import layers
     if not isinstance(config, dict):
         return config
-    return getattr(layers, config["class_name"]).from_config(config["config"])
+    inner = dict(config["config"])
+    if dtype is not None:
+        inner.setdefault("dtype", dtype)
+    return getattr(layers, config["class_name"]).from_config(inner)
 
 
 class _Cell(Layer):
@@ -343,7 +347,7 @@ class StackedRNNCells(Layer):
 
     def __init__(self, cells, **kwargs):
         super().__init__(**kwargs)
-        self.cells = [deserialize_layer(c) for c in cells]
+        self.cells = [deserialize_layer(c, self.dtype) for c in cells]
         if not self.cells:
             raise ValueError("StackedRNNCells: cells must be a non-empty list of cells.")
 
@@ -446,7 +450,7 @@ class RNN(Layer):
         super().__init__(**kwargs)
         if isinstance(cell, (list, tuple)):
             cell = StackedRNNCells(list(cell), dtype=kwargs.get("dtype", "float32"))
-        cell = deserialize_layer(cell)
+        cell = deserialize_layer(cell, self.dtype)
         if not hasattr(cell, "step") or not hasattr(cell, "state_size"):
             raise ValueError(f"RNN: cell must be a kit cell with step() and state_size; got {cell!r}.")
         self.cell = cell

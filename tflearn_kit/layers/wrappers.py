@@ -49,8 +49,8 @@ class Bidirectional(Layer):
 
     def __init__(self, layer, merge_mode="concat", weights=None, backward_layer=None, **kwargs):
         super().__init__(**kwargs)
-        layer = deserialize_layer(layer)
-        backward_layer = deserialize_layer(backward_layer)
+        layer = deserialize_layer(layer, self.dtype)
+        backward_layer = deserialize_layer(backward_layer, self.dtype)
         if merge_mode not in MERGE_MODES:
             raise ValueError(f"Bidirectional: merge_mode must be one of {MERGE_MODES}; got {merge_mode!r}.")
         if not hasattr(layer, "return_sequences") or not hasattr(layer, "go_backwards"):
@@ -193,7 +193,7 @@ class TimeDistributed(Layer):
 
     def __init__(self, layer, **kwargs):
         super().__init__(**kwargs)
-        layer = deserialize_layer(layer)
+        layer = deserialize_layer(layer, self.dtype)
         if not isinstance(layer, Layer):
             raise ValueError(f"TimeDistributed: layer must be a kit Layer; got {layer!r}.")
         self.layer = layer

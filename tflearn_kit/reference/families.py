@@ -1,7 +1,8 @@
 """Every family's twins, collected: a new family adds its module to ``FAMILIES``."""
 from . import conv, core, merging, normalization, pooling, recurrent, regularization, reshaping
+from . import rnn
 
-FAMILIES = (core, conv, normalization, pooling, regularization, reshaping, recurrent, merging)
+FAMILIES = (core, conv, normalization, pooling, regularization, reshaping, recurrent, merging, rnn)
 
 REGISTRY = {t.layer: t for family in FAMILIES for t in family.TWINS}
 """Kit layer name -> its :class:`~tflearn_kit.reference.registry.Twin`."""

@@ -19,13 +19,15 @@ weights in order (kernel, recurrent_kernel, bias, kernel_1, ...).
 """
 from types import SimpleNamespace
 
+from .activations import tf1_activation
 from .recurrent import _tf1_cell, _tf1_layouts
-from .runners import keras_config
+from .registry import Case, twin
 from .tf import modules
 
 
 def keras_layer(kit_layer):
     """The tf.keras layer (not built) with the kit layer's configuration, nested layers included."""
+    from .runners import keras_config       # runners imports the registry, which imports this module
     _, keras, _ = modules()
     name = type(kit_layer).__name__
     if name == "StackedRNNCells":
@@ -174,7 +176,81 @@ def time_distributed_tf1(layer, x, training, init):
     inner = layer.layer
     if type(inner).__name__ != "Dense":
         raise NotImplementedError("TF1 reshaped steps into the batch by hand for layers other than dense")
-    from .runners import tf1_activation
     return legacy.dense(x, inner.units, activation=tf1_activation(inner.activation),
                         use_bias=inner.use_bias, kernel_initializer=init("kernel"),
                         bias_initializer=init("bias") if inner.use_bias else None)
+
+
+# ---- the registered twins and cases ---------------------------------------------------------------
+
+SEQ = (2, 5, 3)          # (batch, steps, in)
+B = {"bias_initializer": "random_normal"}
+
+
+def _cell(name, **config):
+    return {"class_name": name, "config": {**config, **B}}
+
+
+def _layer(name, **config):
+    return {"class_name": name, "config": {**config, **B}}
+
+
+CONVLSTM_NOTE = "tf.contrib.rnn.ConvLSTMCell with dynamic_rnn (tf.contrib is gone from TF 2)"
+
+# a cell is one step: its cases run it inside RNN (tflearn-kit compare RNN); the tests call it alone
+CELL_TWINS = [
+    twin("SimpleRNNCell", keras=keras_layer, tf1_note="tf.compat.v1.nn.rnn_cell.BasicRNNCell"),
+    twin("LSTMCell", keras=keras_layer, tf1_note="tf.compat.v1.nn.rnn_cell.LSTMCell"),
+    twin("GRUCell", keras=keras_layer, tf1_note="tf.compat.v1.nn.rnn_cell.GRUCell (reset_after=False)"),
+    twin("StackedRNNCells", keras=keras_layer, tf1_note="tf.compat.v1.nn.rnn_cell.MultiRNNCell"),
+]
+
+TWINS = CELL_TWINS + [
+    twin("RNN", tf1=rnn_tf1, keras=keras_layer,
+         tf1_name="tf.compat.v1.nn.dynamic_rnn over a tf.compat.v1.nn.rnn_cell cell",
+         cases=[
+             Case("SimpleRNNCell-relu-sequences", {"cell": _cell("SimpleRNNCell", units=3, activation="relu"),
+                                                   "return_sequences": True}, SEQ),
+             Case("LSTMCell-sequences-state", {"cell": _cell("LSTMCell", units=3),
+                                               "return_sequences": True, "return_state": True}, SEQ),
+             Case("GRUCell-reset-before-backwards", {"cell": _cell("GRUCell", units=3, reset_after=False),
+                                                     "go_backwards": True}, SEQ),
+             Case("GRUCell-reset-after-state", {"cell": _cell("GRUCell", units=2), "return_state": True},
+                  SEQ),
+             Case("stacked-LSTM-GRU-state", {"cell": [_cell("LSTMCell", units=3),
+                                                      _cell("GRUCell", units=2, reset_after=False)],
+                                             "return_sequences": True, "return_state": True}, SEQ),
+         ]),
+    twin("Bidirectional", tf1=bidirectional_tf1, keras=keras_layer,
+         tf1_name="tf.compat.v1.nn.bidirectional_dynamic_rnn",
+         cases=[
+             Case("LSTM-concat-sequences-state", {"layer": _layer("LSTM", units=3, return_sequences=True,
+                                                                  return_state=True)}, SEQ),
+             Case("GRU-sum-last", {"layer": _layer("GRU", units=3, reset_after=False),
+                                   "merge_mode": "sum"}, SEQ),
+             Case("SimpleRNN-mul-sequences", {"layer": _layer("SimpleRNN", units=2, return_sequences=True),
+                                              "merge_mode": "mul"}, SEQ),
+             Case("LSTM-ave-last", {"layer": _layer("LSTM", units=2), "merge_mode": "ave"}, SEQ),
+             Case("GRU-none-sequences-state", {"layer": _layer("GRU", units=2, return_sequences=True,
+                                                               return_state=True, reset_after=False),
+                                               "merge_mode": None}, SEQ),
+             Case("LSTM-backward-layer-GRU", {"layer": _layer("LSTM", units=3, return_sequences=True),
+                                              "backward_layer": _layer("GRU", units=2, go_backwards=True,
+                                                                       return_sequences=True,
+                                                                       reset_after=False)}, SEQ),
+         ]),
+    twin("TimeDistributed", tf1=time_distributed_tf1, keras=keras_layer,
+         tf1_name="no wrapper: the layer's own TF1 call on the rank-3 input (tf.compat.v1.layers.dense "
+                  "works on the last axis); other layers folded the steps into the batch by hand",
+         cases=[
+             Case("Dense-relu", {"layer": _layer("Dense", units=4, activation="relu")}, SEQ),
+             Case("Conv2D-same", {"layer": _layer("Conv2D", filters=2, kernel_size=3, padding="same")},
+                  (2, 3, 5, 5, 2)),
+         ]),
+    *[twin(f"ConvLSTM{d}D", tf1_note=CONVLSTM_NOTE, keras=keras_layer, cases=[
+        Case("valid-last", {"filters": 2, "kernel_size": 2, **B}, (2, 4) + (4,) * d + (2,)),
+        Case("same-stride2-sequences-state", {"filters": 2, "kernel_size": 3, "strides": 2,
+                                              "padding": "same", "return_sequences": True,
+                                              "return_state": True, **B}, (2, 4) + (5,) * d + (1,)),
+    ]) for d in (1, 2, 3)],
+]

@@ -27,6 +27,18 @@ def dense(gradient):
     return gradient
 
 
+def unique_names(names):
+    """kernel, bias, kernel, bias -> kernel, bias, kernel_1, bias_1: a wrapper (Bidirectional,
+    stacked cells) holds several layers' weights of one name; kit, Keras and TF1 number them
+    in the same (weight) order."""
+    seen, out = {}, []
+    for name in names:
+        n = seen.get(name, 0)
+        seen[name] = n + 1
+        out.append(name if n == 0 else f"{name}_{n}")
+    return out
+
+
 def weight_name(variable):
     """'dense/kernel:0' or a Keras 3 variable named 'kernel' -> 'kernel'."""
     name = getattr(variable, "name", str(variable))
@@ -74,7 +86,7 @@ def run_keras(kit_layer, x, dy, training=False, weights=None):
         for t in watched:
             tape.watch(t)
         y = layer(xs if isinstance(x, (list, tuple)) else xs[0], training=training)
-    ys = as_list(y)
+    ys = tf.nest.flatten(y)       # a stack of cells returns its states nested per cell
     variables = list(layer.trainable_weights)
     grads = tape.gradient(ys, watched + variables,
                           output_gradients=[tf.constant(d) for d in as_list(dy)])
@@ -83,9 +95,11 @@ def run_keras(kit_layer, x, dy, training=False, weights=None):
     return {
         "output": [np.asarray(t) for t in ys],
         "dx": [None if d is None else np.asarray(d) for d in dxs],
-        "grads": {weight_name(v): (np.zeros(v.shape) if g is None else np.asarray(dense(g)))
-                  for v, g in zip(variables, grads[len(watched):])},
-        "weights_after": {weight_name(v): np.asarray(v) for v in layer.weights},
+        "grads": {name: (np.zeros(v.shape) if g is None else np.asarray(dense(g)))
+                  for name, v, g in zip(unique_names(weight_name(v) for v in variables), variables,
+                                        grads[len(watched):])},
+        "weights_after": dict(zip(unique_names(weight_name(v) for v in layer.weights),
+                                  (np.asarray(v) for v in layer.weights))),
         "layer": layer,
     }
 
@@ -125,11 +139,11 @@ def run_tf1(kit_layer, x, dy, training=False, weights=None):
             sess.run(v1.global_variables_initializer())
             out_v, grad_v, _ = sess.run([outs, grads, update_ops], feed)
             after = sess.run(v1.global_variables())
-            names = [weight_name(v) for v in v1.global_variables()]
+            names = unique_names(weight_name(v) for v in v1.global_variables())
     dx_iter = iter(grad_v[:len(watched)])
     return {
         "output": list(out_v),
         "dx": [(next(dx_iter) if is_float(a) else None) for a in xs],
-        "grads": {weight_name(v): g for v, g in zip(variables, grad_v[len(watched):])},
+        "grads": dict(zip(unique_names(weight_name(v) for v in variables), grad_v[len(watched):])),
         "weights_after": dict(zip(names, after)),
     }
