@@ -240,8 +240,9 @@ TWINS = CELL_TWINS + [
                                                                        reset_after=False)}, SEQ),
          ]),
     twin("TimeDistributed", tf1=time_distributed_tf1, keras=keras_layer,
-         tf1_name="no wrapper: the layer's own TF1 call on the rank-3 input (tf.compat.v1.layers.dense "
-                  "works on the last axis); other layers folded the steps into the batch by hand",
+         tf1_name="the wrapped layer on the rank-3 input (tf.compat.v1.layers.dense)",
+         tf1_note="the layer's own call on the rank-3 input (tf.compat.v1.layers.dense works on the "
+                  "last axis); other layers folded the steps into the batch by hand",
          cases=[
              Case("Dense-relu", {"layer": _layer("Dense", units=4, activation="relu")}, SEQ),
              Case("Conv2D-same", {"layer": _layer("Conv2D", filters=2, kernel_size=3, padding="same")},
