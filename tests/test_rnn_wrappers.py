@@ -289,15 +289,24 @@ def _share_masks(kit_cell_or_layer):
 
     def patch(twin):
         cell = twin.cell
-        dp, rdp = kit_cell_or_layer.dropout_mask, kit_cell_or_layer.recurrent_dropout_mask
-        cell.get_dropout_mask = lambda step_input: None if dp is None else tf.constant(dp)
-        cell.get_recurrent_dropout_mask = lambda step_input: None if rdp is None else tf.constant(rdp)
+        def const(m):       # one mask, or one per gate (Keras's implementation 1)
+            return None if m is None else (
+                [tf.constant(a) for a in m] if isinstance(m, list) else tf.constant(m))
+        dp, rdp = const(kit_cell_or_layer.dropout_mask), const(kit_cell_or_layer.recurrent_dropout_mask)
+        cell.get_dropout_mask = lambda step_input: dp
+        cell.get_recurrent_dropout_mask = lambda step_input: rdp
     return patch
 
 
 DROPOUT = {
     "SimpleRNN-both": ("SimpleRNN", {"units": 3, "dropout": 0.3, "recurrent_dropout": 0.4,
                                      "return_sequences": True}),
+    "LSTM-both-per-gate-state": ("LSTM", {"units": 3, "dropout": 0.3, "recurrent_dropout": 0.4,
+                                          "return_state": True, "return_sequences": True}),
+    "GRU-recurrent-per-gate-backwards": ("GRU", {"units": 3, "dropout": 0.2, "recurrent_dropout": 0.4,
+                                                 "go_backwards": True}),
+    "GRU-reset-before-recurrent-per-gate": ("GRU", {"units": 2, "recurrent_dropout": 0.5,
+                                                    "reset_after": False, "return_state": True}),
     "LSTM-dropout-state": ("LSTM", {"units": 3, "dropout": 0.4, "return_state": True}),
     "GRU-dropout-sequences": ("GRU", {"units": 3, "dropout": 0.3, "return_sequences": True}),
     "GRU-reset-before-dropout": ("GRU", {"units": 2, "dropout": 0.5, "reset_after": False}),
@@ -311,7 +320,7 @@ def test_dropout_matches_keras_on_the_kits_masks(case, dtype):
     layer = getattr(L, name)(**config, **B, dtype=dtype)
     x = make_input(SEQ, dtype, seed=12)
     y, dys, dx = run_kit(layer, x, mask=MASK, training=True)
-    assert layer.dropout_mask is not None and (layer.dropout_mask == 0).any()
+    assert layer.dropout_mask is not None or layer.recurrent_dropout_mask is not None
     ky, kdx, kgrads, _ = run_keras(layer, x, dys, mask=MASK, training=True, patch=_share_masks(layer))
     for i, (a, b) in enumerate(zip(y, ky)):
         assert_close(a, b, dtype, f"output[{i}]")
@@ -322,14 +331,30 @@ def test_dropout_matches_keras_on_the_kits_masks(case, dtype):
     assert np.array_equal(as_list(layer(x))[0], as_list(layer(x))[0])
 
 
-def test_cell_dropout_matches_keras_on_the_kits_masks(dtype):
+PER_GATE = {
+    "SimpleRNNCell-both": lambda d: L.SimpleRNNCell(3, dropout=0.3, recurrent_dropout=0.3, **d),
+    "LSTMCell-both-per-gate": lambda d: L.LSTMCell(3, dropout=0.3, recurrent_dropout=0.4, **d),
+    "LSTMCell-recurrent-only": lambda d: L.LSTMCell(2, recurrent_dropout=0.5, **d),
+    "GRUCell-reset-after-both": lambda d: L.GRUCell(3, dropout=0.3, recurrent_dropout=0.4, **d),
+    "GRUCell-reset-before-both": lambda d: L.GRUCell(3, dropout=0.4, recurrent_dropout=0.3,
+                                                     reset_after=False, **d),
+}
+
+
+@pytest.mark.parametrize("case", PER_GATE.values(), ids=PER_GATE.keys())
+def test_cell_dropout_matches_keras_on_the_kits_masks(case, dtype):
+    """With recurrent_dropout, Keras's LSTMCell/GRUCell draw one mask per gate for the input and
+    one per gate for the state (implementation 1): the kit draws the same number, Keras uses them."""
     kit.set_seed(13)
-    cell = L.SimpleRNNCell(3, dropout=0.3, recurrent_dropout=0.3, dtype=dtype, **B)
-    layer = L.RNN(cell, return_sequences=True, dtype=dtype)
+    cell = case({"dtype": dtype, **B})
+    layer = L.RNN(cell, return_sequences=True, return_state=True, dtype=dtype)
     x = make_input(SEQ, dtype, seed=14)
-    y, dys, dx = run_kit(layer, x, training=True)
-    ky, kdx, kgrads, _ = run_keras(layer, x, dys, training=True, patch=_share_masks(cell))
-    assert_close(y[0], ky[0], dtype, "output")
+    y, dys, dx = run_kit(layer, x, mask=MASK, training=True)
+    masks = cell.recurrent_dropout_mask
+    assert len(masks) == cell.gates if cell.gates > 1 else masks.shape == (SEQ[0], cell.units)
+    ky, kdx, kgrads, _ = run_keras(layer, x, dys, mask=MASK, training=True, patch=_share_masks(cell))
+    for i, (a, b) in enumerate(zip(y, ky)):
+        assert_close(a, b, dtype, f"output[{i}]")
     assert_close(dx, kdx, dtype, "dx")
     for n, a, b in zip(layer.weight_names, layer.grads, kgrads):
         assert_close(a, b, dtype, f"d{n}")
@@ -488,3 +513,22 @@ def test_cell_alone_is_one_keras_step(dtype):
         assert_close(a, b.numpy(), dtype, "state")
     dx, d_states = cell.backward([np.ones_like(out), [np.zeros_like(s) for s in states]])
     assert dx.shape == x.shape and len(d_states) == 2 and len(cell.grads) == 3
+
+
+@pytest.mark.parametrize("make", [
+    lambda: L.LSTM(2, dropout=0.3, recurrent_dropout=0.4, return_sequences=True, dtype="float64", **B),
+    lambda: L.GRU(2, dropout=0.3, recurrent_dropout=0.4, return_state=True, dtype="float64", **B),
+    lambda: L.GRU(2, recurrent_dropout=0.4, reset_after=False, return_sequences=True, dtype="float64", **B),
+], ids=["LSTM", "GRU-reset-after", "GRU-reset-before"])
+def test_per_gate_dropout_gradient_check_on_fixed_masks(make):
+    layer = make()
+    x = make_input((2, 5, 3), "float64", seed=23)
+    kit.set_seed(24)
+    layer(x, training=True)
+    masks = (layer.dropout_mask, layer.recurrent_dropout_mask)
+    call = layer.call
+    layer.call = lambda inputs, **kw: call(inputs, **{**kw, "dropout_mask": masks[0],
+                                                      "recurrent_dropout_mask": masks[1]})
+    result = gradient_check(layer, x, training=True, max_entries=20)
+    assert result.ok, "\n" + result.to_text()
+    assert result.max_rel < 1e-6

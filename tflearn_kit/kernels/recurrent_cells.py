@@ -77,3 +77,122 @@ def cell_rnn_backward(d_outputs, d_final_states, cache, step_backward):
         dxs[t] = dx_t
         d_states = d_prev
     return np.stack(dxs, axis=1), d_states
+
+
+# ---- Keras's "implementation 1": one dropout mask per gate ----------------------------------------
+# With recurrent_dropout, Keras's LSTMCell and GRUCell draw one mask per gate for the input and
+# one per gate for the state, so the fused matmul splits into one matmul per gate. The masks are
+# the multipliers Keras uses (0 or 1 / (1 - rate)); a None mask keeps its operand as it is.
+
+def gatewise_matmul(a, masks, w):
+    """concat over gates g of (a * masks[g]) @ w_g.   a: (B, n)   w: (n, G*u)   -> (B, G*u)"""
+    blocks = np.split(w, len(masks), axis=1)
+    return np.concatenate([(a if m is None else a * m) @ b for m, b in zip(masks, blocks)], axis=1)
+
+
+def gatewise_matmul_backward(dz, a, masks, w):
+    """dz: (B, G*u) -> da (B, n), dw (n, G*u)."""
+    da, dws = np.zeros_like(a), []
+    for m, d, b in zip(masks, np.split(dz, len(masks), axis=1), np.split(w, len(masks), axis=1)):
+        dws.append((a if m is None else a * m).T @ d)
+        g = d @ b.T
+        da += g if m is None else g * m
+    return da, np.concatenate(dws, axis=1)
+
+
+def lstm_gatewise_step(x_t, states, kernel, recurrent_kernel, bias, masks, recurrent_masks,
+                       activation, recurrent_activation):
+    """One LSTM step with a mask per gate.  x_t: (B, in)   states: [h, c]   -> [h_t, c_t], cache"""
+    h_prev, c_prev = states
+    z = gatewise_matmul(x_t, masks, kernel) + gatewise_matmul(h_prev, recurrent_masks, recurrent_kernel)
+    if bias is not None:
+        z = z + bias
+    z_i, z_f, z_c, z_o = np.split(z, 4, axis=1)
+    i, cache_i = recurrent_activation.forward(z_i)
+    f, cache_f = recurrent_activation.forward(z_f)
+    g, cache_g = activation.forward(z_c)
+    o, cache_o = recurrent_activation.forward(z_o)
+    c = f * c_prev + i * g
+    a_c, cache_ac = activation.forward(c)
+    h = o * a_c
+    return [h, c], (x_t, h_prev, c_prev, i, f, g, o, a_c, cache_i, cache_f, cache_g, cache_o, cache_ac)
+
+
+def lstm_gatewise_step_backward(d_states, cache, kernel, recurrent_kernel, masks, recurrent_masks,
+                                activation, recurrent_activation):
+    """[dh_t, dc_t] -> dx_t, [dh_{t-1}, dc_{t-1}], [dkernel, drecurrent_kernel, dbias]"""
+    dh, dc = d_states
+    x_t, h_prev, c_prev, i, f, g, o, a_c, cache_i, cache_f, cache_g, cache_o, cache_ac = cache
+    do = dh * a_c
+    dc = dc + activation.backward(dh * o, cache_ac)
+    dz = np.concatenate([
+        recurrent_activation.backward(dc * g, cache_i),
+        recurrent_activation.backward(dc * c_prev, cache_f),
+        activation.backward(dc * i, cache_g),
+        recurrent_activation.backward(do, cache_o),
+    ], axis=1)
+    dx, dkernel = gatewise_matmul_backward(dz, x_t, masks, kernel)
+    dh_prev, drecurrent = gatewise_matmul_backward(dz, h_prev, recurrent_masks, recurrent_kernel)
+    return dx, [dh_prev, dc * f], [dkernel, drecurrent, dz.sum(axis=0)]
+
+
+def gru_gatewise_step(x_t, states, kernel, recurrent_kernel, input_bias, recurrent_bias, masks,
+                      recurrent_masks, activation, recurrent_activation, reset_after=True):
+    """One GRU step with a mask per gate (gates z, r, h).   x_t: (B, in)   states: [h]"""
+    (h_prev,) = states
+    units = h_prev.shape[1]
+    xw = gatewise_matmul(x_t, masks, kernel)
+    if input_bias is not None:
+        xw = xw + input_bias
+    xw_z, xw_r, xw_h = np.split(xw, 3, axis=1)
+    m_z, m_r, m_h = [(lambda a, m=m: a if m is None else a * m) for m in recurrent_masks]
+    r_zr = gatewise_matmul(h_prev, recurrent_masks[:2], recurrent_kernel[:, :2 * units])
+    if recurrent_bias is not None:
+        r_zr = r_zr + recurrent_bias[:2 * units]
+    z, cache_z = recurrent_activation.forward(xw_z + r_zr[:, :units])
+    r, cache_r = recurrent_activation.forward(xw_r + r_zr[:, units:])
+    h_dropped = m_h(h_prev)
+    if reset_after:
+        inner_h = h_dropped @ recurrent_kernel[:, 2 * units:]
+        if recurrent_bias is not None:
+            inner_h = inner_h + recurrent_bias[2 * units:]
+        hh, cache_hh = activation.forward(xw_h + r * inner_h)
+    else:
+        inner_h = r * h_dropped        # the matmul's left operand, kept for its gradient
+        hh, cache_hh = activation.forward(xw_h + inner_h @ recurrent_kernel[:, 2 * units:])
+    h = z * h_prev + (1 - z) * hh
+    return [h], (x_t, h_prev, h_dropped, z, r, hh, inner_h, cache_z, cache_r, cache_hh)
+
+
+def gru_gatewise_step_backward(d_states, cache, kernel, recurrent_kernel, masks, recurrent_masks,
+                               activation, recurrent_activation, reset_after=True):
+    """[dh_t] -> dx_t, [dh_{t-1}], [dkernel, drecurrent_kernel, d input bias (3u,), d recurrent bias (3u,)]"""
+    (dh,) = d_states
+    x_t, h_prev, h_dropped, z, r, hh, inner_h, cache_z, cache_r, cache_hh = cache
+    units = h_prev.shape[1]
+    rk_h = recurrent_kernel[:, 2 * units:]
+    dz = recurrent_activation.backward(dh * (h_prev - hh), cache_z)
+    d_pre_h = activation.backward(dh * (1 - z), cache_hh)
+    dh_prev = dh * z
+    if reset_after:
+        dr = recurrent_activation.backward(d_pre_h * inner_h, cache_r)
+        d_inner_h = d_pre_h * r
+        d_rk_h = h_dropped.T @ d_inner_h
+        d_h_dropped = d_inner_h @ rk_h.T
+    else:
+        d_rh = d_pre_h @ rk_h.T
+        dr = recurrent_activation.backward(d_rh * h_dropped, cache_r)
+        d_inner_h = d_pre_h                 # the recurrent bias has no h block without reset_after
+        d_rk_h = inner_h.T @ d_pre_h
+        d_h_dropped = d_rh * r
+    m_h = recurrent_masks[2]
+    dh_prev = dh_prev + (d_h_dropped if m_h is None else d_h_dropped * m_h)
+    d_zr = np.concatenate([dz, dr], axis=1)
+    dh_zr, d_rk_zr = gatewise_matmul_backward(d_zr, h_prev, recurrent_masks[:2],
+                                              recurrent_kernel[:, :2 * units])
+    dh_prev = dh_prev + dh_zr
+    dxw = np.concatenate([dz, dr, d_pre_h], axis=1)
+    dx, dkernel = gatewise_matmul_backward(dxw, x_t, masks, kernel)
+    d_recurrent_bias = np.concatenate([dz, dr, d_inner_h], axis=1).sum(axis=0)
+    return dx, [dh_prev], [dkernel, np.concatenate([d_rk_zr, d_rk_h], axis=1), dxw.sum(axis=0),
+                           d_recurrent_bias]

@@ -27,8 +27,9 @@ class _RNN(Layer):
             return_sequences stays in that reversed order, as in Keras.
         kernel_constraint, recurrent_constraint, bias_constraint: applied after each step of fit.
         dropout: drop the input's features, one mask per call shared by every step (Keras's
-            rule); recurrent_dropout: the same for the previous state (SimpleRNN only here:
-            Keras's LSTM/GRU then draw one mask per gate). seed: for those masks.
+            rule); recurrent_dropout: the same for the previous state. With recurrent_dropout,
+            LSTM and GRU draw one mask per gate for the input and for the state, as Keras's
+            implementation 1 does, and run their cell's per-gate step. seed: for the masks.
         stateful: each call starts from the previous call's final states (reset_states()).
         unroll: accepted for Keras's sake; NumPy runs the same loop either way.
         zero_output_for_mask: masked steps output zeros instead of repeating the last output.
@@ -76,9 +77,6 @@ class _RNN(Layer):
         self.bias_constraint = bias_constraint
         self.dropout = _rate(name, "dropout", dropout)
         self.recurrent_dropout = _rate(name, "recurrent_dropout", recurrent_dropout)
-        if self.gates > 1 and self.recurrent_dropout > 0:
-            raise NotImplementedError(f"{name}: recurrent_dropout > 0 (Keras's per-gate masks) is not "
-                                      "in the kit yet; SimpleRNN has it.")
         self.seed = seed
         self._rng = seeding.rng(seed) if seed is not None else None
         self.stateful, self.unroll = bool(stateful), bool(unroll)
@@ -169,6 +167,9 @@ class _RNN(Layer):
     def call(self, inputs, mask=None, initial_state=None, training=None, dropout_mask=None,
              recurrent_dropout_mask=None):
         states = self._initial_states(inputs, initial_state)
+        if self.gates > 1 and self.recurrent_dropout > 0 and (training or recurrent_dropout_mask is not None):
+            return self._call_per_gate(inputs, states, mask, training, dropout_mask,
+                                       recurrent_dropout_mask)
         self._step_grads = {}
         step, self._step_backward = self.step_functions(self._step_grads)
         batch = inputs.shape[0]
@@ -195,7 +196,54 @@ class _RNN(Layer):
         output = outputs if self.return_sequences else outputs[:, -1]
         return [output, *final_states] if self.return_state else output
 
+    def _per_gate_cell(self):
+        """The layer's cell (LSTMCell or GRUCell) on this layer's own weight arrays."""
+        from . import rnn
+        config = {"units": self.units, "activation": self.activation, "use_bias": self.use_bias,
+                  "recurrent_activation": self.recurrent_activation, "dropout": self.dropout,
+                  "recurrent_dropout": self.recurrent_dropout, "dtype": self.dtype}
+        if isinstance(self, GRU):
+            cell = rnn.GRUCell(reset_after=self.reset_after, **config)
+        else:
+            cell = rnn.LSTMCell(**config)
+        cell.kernel, cell.recurrent_kernel, cell.bias = self.kernel, self.recurrent_kernel, self.bias
+        cell._rng, cell.built = self._rng, True
+        return cell
+
+    def _call_per_gate(self, inputs, states, mask, training, dropout_mask, recurrent_dropout_mask):
+        """Training with recurrent_dropout: Keras's implementation 1, the cell's per-gate step."""
+        from ..kernels.recurrent_cells import cell_rnn_forward
+        cell = self._per_gate_cell()
+        cell.start(inputs.shape[0], inputs.shape[2], training, dropout_mask, recurrent_dropout_mask)
+        self.dropout_mask, self.recurrent_dropout_mask = cell.dropout_mask, cell.recurrent_dropout_mask
+        outputs, final_states, cache = cell_rnn_forward(
+            inputs, states, cell.step, mask=self._mask(inputs, mask), go_backwards=self.go_backwards,
+            zero_output_for_mask=self.zero_output_for_mask)
+        if self.stateful:
+            self.states = [s.copy() for s in final_states]
+        self._cache = ("per_gate", cell, cache, outputs.shape)
+        output = outputs if self.return_sequences else outputs[:, -1]
+        return [output, *final_states] if self.return_state else output
+
+    def _backward_per_gate(self, dy):
+        from ..kernels.recurrent_cells import cell_rnn_backward
+        _, cell, cache, out_shape = self._cache
+        dys = list(dy) if self.return_state else [dy]
+        d_output = dys[0]
+        batch = out_shape[0]
+        d_states = [np.zeros((batch, self.units), self.dtype) if d is None else d
+                    for d in (dys[1:] or [None] * self.state_count)]
+        if self.return_sequences:
+            d_outputs = d_output
+        else:
+            d_outputs = np.zeros(out_shape, dtype=d_output.dtype)
+            d_outputs[:, -1] = d_output
+        dx, self.initial_state_grads = cell_rnn_backward(d_outputs, d_states, cache, cell.step_backward)
+        return dx, cell.step_grads()
+
     def backward_call(self, dy):
+        if self._cache[0] == "per_gate":
+            return self._backward_per_gate(dy)
         cache, out_shape, zero_mask = self._cache
         dys = list(dy) if self.return_state else [dy]
         d_output, d_states = dys[0], dys[1:] or [None] * self.state_count

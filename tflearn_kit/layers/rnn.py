@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import activations, initializers, regularizers, seeding
 from ..kernels import recurrent as K
+from ..kernels import recurrent_cells as KC
 from ..kernels.recurrent_cells import cell_rnn_backward, cell_rnn_forward
 from .base import InputSpec, Layer
 
@@ -78,10 +79,6 @@ class _Cell(Layer):
         self.bias_constraint = bias_constraint
         self.dropout = _check_rate(cls, "dropout", dropout)
         self.recurrent_dropout = _check_rate(cls, "recurrent_dropout", recurrent_dropout)
-        if self.gates > 1 and self.recurrent_dropout > 0:
-            # Keras then switches to implementation 1: one mask per gate for the input and the state
-            raise NotImplementedError(f"{cls}: recurrent_dropout > 0 (Keras's per-gate masks) is not "
-                                      "in the kit yet; SimpleRNNCell has it.")
         self.seed = seed
         self._rng = seeding.rng(seed) if seed is not None else None
         self.dropout_mask = self.recurrent_dropout_mask = None
@@ -126,7 +123,9 @@ class _Cell(Layer):
         """Before the first step of a call: zero the gradients, draw the dropout masks.
 
         A mask is the multiplier Keras's cell uses: 0 or 1 / (1 - rate), of shape (batch, in)
-        for the input and (batch, units) for the state; pass them to replay Keras's.
+        for the input and (batch, units) for the state; pass them to replay Keras's. With
+        recurrent_dropout, LSTMCell and GRUCell use one mask per gate (Keras's implementation 1):
+        each mask is then a list, one per gate.
         """
         self._step_grads = {"kernel": np.zeros_like(self.kernel),
                             "recurrent_kernel": np.zeros_like(self.recurrent_kernel)}
@@ -142,11 +141,32 @@ class _Cell(Layer):
             keep = (self._rng or seeding.rng()).random(shape) >= rate
             return np.where(keep, np.dtype(self.dtype).type(1.0 / (1.0 - rate)), 0).astype(self.dtype)
 
+        # Keras's LSTMCell/GRUCell switch to one mask per gate when recurrent_dropout is set
+        self._gatewise = self.gates > 1 and self.recurrent_dropout > 0 and bool(
+            training or recurrent_dropout_mask is not None)
+        if self._gatewise:
+            def draws(rate, shape, given):
+                if given is not None:
+                    return [np.asarray(m, dtype=self.dtype) for m in given]
+                if rate == 0:
+                    return None
+                return [draw(rate, shape, None) for _ in range(self.gates)]
+            self.dropout_mask = draws(self.dropout, (batch, n_in), dropout_mask)
+            self.recurrent_dropout_mask = draws(self.recurrent_dropout, (batch, self.units),
+                                                recurrent_dropout_mask)
+            return
         self.dropout_mask = draw(self.dropout, (batch, n_in), dropout_mask)
         self.recurrent_dropout_mask = draw(self.recurrent_dropout, (batch, self.units),
                                            recurrent_dropout_mask)
 
+    def _masks(self):
+        none = [None] * self.gates
+        return self.dropout_mask or none, self.recurrent_dropout_mask or none
+
     def step(self, x_t, states):
+        if self._gatewise:
+            new_states, cache = self.gatewise_step(x_t, states)
+            return new_states[0], new_states, cache
         if self.dropout_mask is not None:
             x_t = x_t * self.dropout_mask
         xw = x_t @ self.kernel
@@ -159,8 +179,15 @@ class _Cell(Layer):
         return new_states[0], new_states, (x_t, cache)
 
     def step_backward(self, d_output, d_states, cache):
-        x_t, kernel_cache = cache
         d_states = [d_states[0] + d_output] + list(d_states[1:])   # the output is the first state
+        if self._gatewise:
+            dx, d_prev, grads = self.gatewise_step_backward(d_states, cache)
+            for name, g in zip(("kernel", "recurrent_kernel"), grads):
+                self._step_grads[name] += g
+            if self.use_bias:
+                self.add_gatewise_bias_grads(grads[2:])
+            return dx, d_prev
+        x_t, kernel_cache = cache
         dxw, d_prev = self._kernel_step_backward(d_states, kernel_cache)
         if self.recurrent_dropout_mask is not None:
             d_prev = [d_prev[0] * self.recurrent_dropout_mask] + list(d_prev[1:])
@@ -269,6 +296,18 @@ class LSTMCell(_Cell):
             return K.lstm_step_backward(d_states, cache, self.recurrent_kernel, grads=grads, **acts)
         return step, back
 
+    def gatewise_step(self, x_t, states):
+        return KC.lstm_gatewise_step(x_t, states, self.kernel, self.recurrent_kernel, self.bias,
+                                     *self._masks(), self.activation, self.recurrent_activation)
+
+    def gatewise_step_backward(self, d_states, cache):
+        return KC.lstm_gatewise_step_backward(d_states, cache, self.kernel, self.recurrent_kernel,
+                                              *self._masks(), self.activation,
+                                              self.recurrent_activation)
+
+    def add_gatewise_bias_grads(self, grads):
+        self._step_grads["bias"] += grads[0]
+
     def get_config(self):
         return {**super().get_config(),
                 "recurrent_activation": activations.serialize(self.recurrent_activation),
@@ -322,6 +361,25 @@ class GRUCell(_Cell):
             return K.gru_step_backward(d_states, cache, self.recurrent_kernel, grads=kernel_grads,
                                        **acts)
         return step, back
+
+    def gatewise_step(self, x_t, states):
+        recurrent_bias = self.bias[1] if self.reset_after and self.use_bias else None
+        return KC.gru_gatewise_step(x_t, states, self.kernel, self.recurrent_kernel, self.input_bias(),
+                                    recurrent_bias, *self._masks(), self.activation,
+                                    self.recurrent_activation, self.reset_after)
+
+    def gatewise_step_backward(self, d_states, cache):
+        return KC.gru_gatewise_step_backward(d_states, cache, self.kernel, self.recurrent_kernel,
+                                             *self._masks(), self.activation,
+                                             self.recurrent_activation, self.reset_after)
+
+    def add_gatewise_bias_grads(self, grads):
+        d_input_bias, d_recurrent_bias = grads
+        if self.reset_after:
+            self._step_grads["bias"][0] += d_input_bias
+            self._step_grads["bias"][1] += d_recurrent_bias
+        else:
+            self._step_grads["bias"] += d_input_bias
 
     def get_config(self):
         return {**super().get_config(),
