@@ -145,3 +145,50 @@ def test_convlstm_bad_input_names_the_layer_and_shapes():
         L.ConvLSTM1D(2, 3, padding="full")
     with pytest.raises(ValueError, match=r"'tiny' .* smaller than the kernel"):
         L.ConvLSTM1D(2, 5, name="tiny")(np.zeros((1, 2, 3, 1)))
+
+
+@pytest.mark.parametrize("case, config", [
+    ("1D-same-stride2-sequences-state", {"dropout": 0.3, "recurrent_dropout": 0.4}),
+    ("2D-valid-last", {"recurrent_dropout": 0.5}),
+], ids=["1D-both", "2D-recurrent"])
+def test_convlstm_dropout_matches_keras_on_the_kits_masks(case, config, dtype):
+    """Keras's ConvLSTM cell draws four masks per dropout (one per gate); Keras is given the kit's."""
+    import tensorflow as tf
+    import tflearn_kit as kit
+    name, base, shape = CASES[case]
+    kit.set_seed(5)
+    layer = getattr(L, name)(**base, **config, **B, dtype=dtype)
+    x = make_input(shape, dtype, seed=6)
+    y, dys, dx = run_kit(layer, x, MASK, None, True)
+    cell = layer.cell
+    assert len(cell.recurrent_dropout_mask) == 4
+
+    def patch(twin):
+        def const(m):
+            return None if m is None else [tf.constant(a) for a in m]
+        dp, rdp = const(cell.dropout_mask), const(cell.recurrent_dropout_mask)
+        twin.cell.get_dropout_mask = lambda step_input: dp
+        twin.cell.get_recurrent_dropout_mask = lambda step_input: rdp
+
+    ky, kdx, kgrads, _ = run_keras(layer, x, dys, MASK, None, True, patch)
+    for i, (a, b) in enumerate(zip(y, ky)):
+        assert_close(a, b, dtype, f"output[{i}]")
+    assert_close(dx, kdx, dtype, "dx")
+    for n, a, b in zip(layer.weight_names, layer.grads, kgrads):
+        assert_close(a, b, dtype, f"d{n}")
+
+
+def test_convlstm_dropout_gradient_check_on_fixed_masks():
+    import tflearn_kit as kit
+    layer = L.ConvLSTM1D(2, 3, padding="same", dropout=0.3, recurrent_dropout=0.4,
+                         return_sequences=True, dtype="float64", **B)
+    x = make_input((2, 3, 5, 2), "float64", seed=7)
+    kit.set_seed(8)
+    layer(x, training=True)
+    cell = layer.cell
+    masks = (cell.dropout_mask, cell.recurrent_dropout_mask)
+    start = cell.start
+    cell.start = lambda batch, n_in, training=None, **kw: start(batch, n_in, training, *masks)
+    result = gradient_check(layer, x, training=True, max_entries=15)
+    assert result.ok, "\n" + result.to_text()
+    assert result.max_rel < 1e-6

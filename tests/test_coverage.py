@@ -120,7 +120,7 @@ def test_registered_twins_agree_with_the_matrix(matrix):
     from tflearn_kit.reference import all_twins
     twins = all_twins()
     for r in matrix.rows:
-        if r["layer"] in ("Sequential", "Model"):
+        if r["layer"] in ("Sequential", "Model") + coverage.CELLS:   # cells: compared inside RNN
             continue
         twin = twins[r["layer"]]
         assert (r["tf.layers twin"], r["tf.keras twin"]) == (twin.tf1_column, twin.keras_name), r

@@ -98,10 +98,14 @@ ENTRIES = [
     Entry("LSTM", "09_embedding_and_recurrent"),
     Entry("GRU", "09_embedding_and_recurrent"),
     Entry("RNN", "09_embedding_and_recurrent"),
-    Entry("SimpleRNNCell", "09_embedding_and_recurrent"),
-    Entry("LSTMCell", "09_embedding_and_recurrent"),
-    Entry("GRUCell", "09_embedding_and_recurrent"),
-    Entry("StackedRNNCells", "09_embedding_and_recurrent"),
+    Entry("SimpleRNNCell", "09_embedding_and_recurrent", tf1="none: tf.nn.rnn_cell.BasicRNNCell",
+          keras="tf.keras.layers.SimpleRNNCell"),
+    Entry("LSTMCell", "09_embedding_and_recurrent", tf1="none: tf.nn.rnn_cell.LSTMCell",
+          keras="tf.keras.layers.LSTMCell"),
+    Entry("GRUCell", "09_embedding_and_recurrent", tf1="none: tf.nn.rnn_cell.GRUCell (reset_after=False)",
+          keras="tf.keras.layers.GRUCell"),
+    Entry("StackedRNNCells", "09_embedding_and_recurrent", tf1="none: tf.nn.rnn_cell.MultiRNNCell",
+          keras="tf.keras.layers.StackedRNNCells"),
     Entry("Bidirectional", "09_embedding_and_recurrent"),
     Entry("TimeDistributed", "09_embedding_and_recurrent"),
     Entry("ConvLSTM1D", "09_embedding_and_recurrent"),
@@ -113,6 +117,9 @@ ENTRIES = [
           tf1="none: a graph, variable_scope and a Session (or tf.estimator)", keras="tf.keras.Model"),
 ]
 """One entry per layer the course covers, in the order of the notebooks."""
+
+CELLS = ("SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells")
+"""One time step each: compared inside RNN's registered cases, so their twin columns are here."""
 
 
 def in_kit(entry):

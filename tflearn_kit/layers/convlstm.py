@@ -6,7 +6,7 @@ Channels last inside; a channels_first layer moves the channel axis at its bound
 """
 import numpy as np
 
-from .. import activations, initializers, regularizers
+from .. import activations, initializers, regularizers, seeding
 from ..kernels import conv as C
 from ..kernels.convlstm import convlstm_step, convlstm_step_backward
 from .base import InputSpec, Layer
@@ -36,9 +36,12 @@ class ConvLSTMCell(Layer):
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
                  bias_initializer="zeros", unit_forget_bias=True, kernel_regularizer=None,
                  recurrent_regularizer=None, bias_regularizer=None, kernel_constraint=None,
-                 recurrent_constraint=None, bias_constraint=None, **kwargs):
+                 recurrent_constraint=None, bias_constraint=None, dropout=0.0, recurrent_dropout=0.0,
+                 seed=None, **kwargs):
         super().__init__(**kwargs)
         self.rank, self.filters = rank, int(filters)
+        self.dropout, self.recurrent_dropout = dropout, recurrent_dropout
+        self._rng = seeding.rng(seed) if seed is not None else None
         self.kernel_size = kernel_size
         self.strides, self.dilation_rate, self.padding = strides, dilation_rate, padding
         self.activation = activations.get(activation)
@@ -84,15 +87,31 @@ class ConvLSTMCell(Layer):
     def state_shapes(self, batch):
         return [(batch,) + tuple(self.out_spatial) + (self.filters,)] * 2
 
-    def start(self, batch, n_in, training=None, **masks):
+    def start(self, batch, n_in, training=None, dropout_mask=None, recurrent_dropout_mask=None):
+        """Zero the gradients; in training draw Keras's four masks per dropout (one per gate)."""
         self._grads = [np.zeros_like(self.kernel), np.zeros_like(self.recurrent_kernel)]
         if self.use_bias:
             self._grads.append(np.zeros_like(self.bias))
 
+        def draw(rate, shape, given):
+            if given is not None:
+                return [np.asarray(m, self.dtype) for m in given]
+            if not training or rate == 0:
+                return None
+            rng = self._rng or seeding.rng()
+            scale = np.dtype(self.dtype).type(1.0 / (1.0 - rate))
+            return [np.where(rng.random(shape) >= rate, scale, 0).astype(self.dtype) for _ in range(4)]
+
+        self.dropout_mask = draw(self.dropout, (batch,) + self.x_geom.in_spatial + (self.kernel.shape[-2],),
+                                 dropout_mask)
+        self.recurrent_dropout_mask = draw(self.recurrent_dropout, self.state_shapes(batch)[0],
+                                           recurrent_dropout_mask)
+
     def step(self, x_t, states):
         new_states, cache = convlstm_step(x_t, states, self.kernel, self.recurrent_kernel, self.bias,
                                           self.x_geom, self.h_geom, self.activation,
-                                          self.recurrent_activation)
+                                          self.recurrent_activation, self.dropout_mask,
+                                          self.recurrent_dropout_mask)
         return new_states[0], new_states, cache
 
     def step_backward(self, d_output, d_states, cache):
@@ -112,8 +131,8 @@ class _ConvLSTM(RNN):
     Args (Keras's): filters, kernel_size, strides, padding ("valid"/"same"), data_format
     ("channels_last" or "channels_first"), dilation_rate, activation, recurrent_activation,
     use_bias, kernel/recurrent/bias initializers, unit_forget_bias, regularizers, constraints,
-    dropout/recurrent_dropout/seed (0 only: Keras draws one mask per gate, not in the kit
-    yet), return_sequences, return_state, go_backwards, stateful, unroll, zero_output_for_mask.
+    dropout/recurrent_dropout/seed (in training, four masks each, one per gate, as Keras draws
+    them; channels last, like the arrays the cell sees), return_sequences, return_state, go_backwards, stateful, unroll, zero_output_for_mask.
 
     Input shape: (batch, steps, *spatial, channels) or (batch, steps, channels, *spatial)
     Output shape: (batch, [steps,] *out_spatial, filters) or channels first; states [h, c]
@@ -141,9 +160,9 @@ class _ConvLSTM(RNN):
         if data_format not in ("channels_last", "channels_first"):
             raise ValueError(f"{who}: data_format must be 'channels_last' or 'channels_first'; "
                              f"got {data_format!r}.")
-        if dropout or recurrent_dropout:
-            raise NotImplementedError(f"{who}: dropout and recurrent_dropout (Keras draws one mask "
-                                      "per gate) are not in the kit yet.")
+        for what, rate in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
+            if not 0.0 <= rate < 1.0:
+                raise ValueError(f"{who}: {what} must be in [0, 1); got {rate!r}.")
         rank = self.rank
         cell = ConvLSTMCell(
             rank, filters, _tuple(kernel_size, rank, "kernel_size", who),
@@ -151,7 +170,8 @@ class _ConvLSTM(RNN):
             _tuple(dilation_rate, rank, "dilation_rate", who), activation, recurrent_activation,
             use_bias, kernel_initializer, recurrent_initializer, bias_initializer, unit_forget_bias,
             kernel_regularizer, recurrent_regularizer, bias_regularizer, kernel_constraint,
-            recurrent_constraint, bias_constraint, dtype=kwargs.get("dtype", "float32"),
+            recurrent_constraint, bias_constraint, dropout=dropout, recurrent_dropout=recurrent_dropout,
+            seed=seed, dtype=kwargs.get("dtype", "float32"),
             trainable=kwargs.get("trainable", True))
         super().__init__(cell, return_sequences=return_sequences, return_state=return_state,
                          go_backwards=go_backwards, stateful=stateful, unroll=unroll,

@@ -197,15 +197,9 @@ def _layer(name, **config):
 
 CONVLSTM_NOTE = "tf.contrib.rnn.ConvLSTMCell with dynamic_rnn (tf.contrib is gone from TF 2)"
 
-# a cell is one step: its cases run it inside RNN (tflearn-kit compare RNN); the tests call it alone
-CELL_TWINS = [
-    twin("SimpleRNNCell", keras=keras_layer, tf1_note="tf.compat.v1.nn.rnn_cell.BasicRNNCell"),
-    twin("LSTMCell", keras=keras_layer, tf1_note="tf.compat.v1.nn.rnn_cell.LSTMCell"),
-    twin("GRUCell", keras=keras_layer, tf1_note="tf.compat.v1.nn.rnn_cell.GRUCell (reset_after=False)"),
-    twin("StackedRNNCells", keras=keras_layer, tf1_note="tf.compat.v1.nn.rnn_cell.MultiRNNCell"),
-]
-
-TWINS = CELL_TWINS + [
+# A cell is one step, not a layer on a sequence: it is compared inside RNN (the cases below,
+# `tflearn-kit compare RNN`), and the coverage table names its TF1 cell (coverage.CELLS).
+TWINS = [
     twin("RNN", tf1=rnn_tf1, keras=keras_layer,
          tf1_name="tf.compat.v1.nn.dynamic_rnn over a tf.compat.v1.nn.rnn_cell cell",
          cases=[
@@ -223,6 +217,7 @@ TWINS = CELL_TWINS + [
          ]),
     twin("Bidirectional", tf1=bidirectional_tf1, keras=keras_layer,
          tf1_name="tf.compat.v1.nn.bidirectional_dynamic_rnn",
+         tf1_note="bidirectional_dynamic_rnn (tf.nn) over two cells",
          cases=[
              Case("LSTM-concat-sequences-state", {"layer": _layer("LSTM", units=3, return_sequences=True,
                                                                   return_state=True)}, SEQ),
