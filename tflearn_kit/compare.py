@@ -20,7 +20,7 @@ from .layers.base import as_list
 from .reference import families
 from .reference.normalization import batch_normalization_tf1
 from .reference.regularization import run_keras_dropout, run_tf1_dropout
-from .reference.runners import keras_twin, run_keras, run_tf1
+from .reference.runners import keras_twin, run_keras, run_tf1, unique_names
 from .reference.tf import modules
 from .tolerances import PARITY as TOLERANCES
 APIS = ("tf.keras", "tf.layers")
@@ -108,8 +108,9 @@ def run_kit(layer, x, dy, training=False):
     return {
         "output": [np.asarray(o) for o in as_list(y)],
         "dx": [None if d is None else np.asarray(d) for d in as_list(dx)],
-        "grads": dict(zip(layer.trainable_weight_names, layer.grads)),
-        "weights_after": {w.name: w.value for w in layer.weight_records},
+        "grads": dict(zip(unique_names(layer.trainable_weight_names), layer.grads)),
+        "weights_after": dict(zip(unique_names(w.name for w in layer.weight_records),
+                                  (w.value for w in layer.weight_records))),
     }
 
 
@@ -166,8 +167,9 @@ def compare(layer, x, dy=None, training=False, apis=APIS, seed=0, case_name="cus
         layer.convert_input(x) if np.issubdtype(np.asarray(x).dtype, np.floating) else np.asarray(x))
     layer._maybe_build(x)
     keras_order = layer.get_weights()
-    by_name = {w.name: w.value.copy() for w in layer.weight_records}
-    non_trainable = [w.name for w in layer.weight_records if not w.trainable]
+    names = unique_names(w.name for w in layer.weight_records)
+    by_name = {n: w.value.copy() for n, w in zip(names, layer.weight_records)}
+    non_trainable = [n for n, w in zip(names, layer.weight_records) if not w.trainable]
     if dy is None:
         g = np.random.default_rng(seed + 1)
         shapes = [np.shape(o) for o in as_list(layer(x, training=False if training else training))]

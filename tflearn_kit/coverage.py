@@ -100,6 +100,20 @@ ENTRIES = [
     Entry("SimpleRNN", "09_embedding_and_recurrent"),
     Entry("LSTM", "09_embedding_and_recurrent"),
     Entry("GRU", "09_embedding_and_recurrent"),
+    Entry("RNN", "09_embedding_and_recurrent"),
+    Entry("SimpleRNNCell", "09_embedding_and_recurrent", tf1="none: tf.nn.rnn_cell.BasicRNNCell",
+          keras="tf.keras.layers.SimpleRNNCell"),
+    Entry("LSTMCell", "09_embedding_and_recurrent", tf1="none: tf.nn.rnn_cell.LSTMCell",
+          keras="tf.keras.layers.LSTMCell"),
+    Entry("GRUCell", "09_embedding_and_recurrent", tf1="none: tf.nn.rnn_cell.GRUCell (reset_after=False)",
+          keras="tf.keras.layers.GRUCell"),
+    Entry("StackedRNNCells", "09_embedding_and_recurrent", tf1="none: tf.nn.rnn_cell.MultiRNNCell",
+          keras="tf.keras.layers.StackedRNNCells"),
+    Entry("Bidirectional", "09_embedding_and_recurrent"),
+    Entry("TimeDistributed", "09_embedding_and_recurrent"),
+    Entry("ConvLSTM1D", "09_embedding_and_recurrent"),
+    Entry("ConvLSTM2D", "09_embedding_and_recurrent"),
+    Entry("ConvLSTM3D", "09_embedding_and_recurrent"),
     Entry("Sequential", "10_models_and_training", module="models",
           tf1="none: a function stacking tf.layers calls, run in a Session", keras="tf.keras.Sequential"),
     Entry("Model", "10_models_and_training", module="models",
@@ -114,6 +128,9 @@ ENTRIES = [
     Entry("PositionEmbedding", "13_attention_and_transformers"),
 ]
 """One entry per layer the course covers, in the order of the notebooks."""
+
+CELLS = ("SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells")
+"""One time step each: compared inside RNN's registered cases, so their twin columns are here."""
 
 
 def in_kit(entry):

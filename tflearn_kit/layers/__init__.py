@@ -16,6 +16,9 @@ from .pooling import (AveragePooling1D, AveragePooling2D, AveragePooling3D, Glob
 from .regularization import Dropout, SpatialDropout1D, SpatialDropout2D
 from .recurrent import GRU, LSTM, SimpleRNN
 from .reshaping import Flatten, Reshape
+from .rnn import RNN, GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
+from .wrappers import Bidirectional, TimeDistributed
+from .convlstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 
 __all__ = ["InputSpec", "Layer", "Activation", "Dense", "LeakyReLU", "ReLU", "Softmax"]
 __all__ += ["BatchNormalization", "LayerNormalization", "AveragePooling1D", "AveragePooling2D",
@@ -34,3 +37,5 @@ __all__ += ["AdditiveAttention", "Attention", "EinsumDense", "GroupQueryAttentio
 from .embedding import PositionEmbedding
 from .normalization import RMSNormalization, UnitNormalization
 __all__ += ["PositionEmbedding", "RMSNormalization", "UnitNormalization"]
+__all__ += ["RNN", "GRUCell", "LSTMCell", "SimpleRNNCell", "StackedRNNCells", "Bidirectional", "TimeDistributed"]
+__all__ += ["ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"]

@@ -7,7 +7,7 @@ import functools
 
 import numpy as np
 
-from .. import activations, initializers, regularizers
+from .. import activations, initializers, regularizers, seeding
 from ..kernels import recurrent as K
 from .base import InputSpec, Layer
 
@@ -25,6 +25,14 @@ class _RNN(Layer):
         return_state: also return the final states: ``[output, *states]``.
         go_backwards: read the sequence last step first. The sequence returned with
             return_sequences stays in that reversed order, as in Keras.
+        kernel_constraint, recurrent_constraint, bias_constraint: applied after each step of fit.
+        dropout: drop the input's features, one mask per call shared by every step (Keras's
+            rule); recurrent_dropout: the same for the previous state. With recurrent_dropout,
+            LSTM and GRU draw one mask per gate for the input and for the state, as Keras's
+            implementation 1 does, and run their cell's per-gate step. seed: for the masks.
+        stateful: each call starts from the previous call's final states (reset_states()).
+        unroll: accepted for Keras's sake; NumPy runs the same loop either way.
+        zero_output_for_mask: masked steps output zeros instead of repeating the last output.
 
     Call arguments: ``layer(x, mask=None, initial_state=None)``; mask (batch, steps) of
     booleans (an Embedding(mask_zero=True) before the layer provides it): where False, the
@@ -44,7 +52,9 @@ class _RNN(Layer):
     def __init__(self, units, activation="tanh", use_bias=True, kernel_initializer="glorot_uniform",
                  recurrent_initializer="orthogonal", bias_initializer="zeros", kernel_regularizer=None,
                  recurrent_regularizer=None, bias_regularizer=None, return_sequences=False,
-                 return_state=False, go_backwards=False, **kwargs):
+                 return_state=False, go_backwards=False, kernel_constraint=None,
+                 recurrent_constraint=None, bias_constraint=None, dropout=0.0, recurrent_dropout=0.0,
+                 seed=None, stateful=False, unroll=False, zero_output_for_mask=False, **kwargs):
         super().__init__(**kwargs)
         name = type(self).__name__
         if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
@@ -63,6 +73,16 @@ class _RNN(Layer):
         self.go_backwards = bool(go_backwards)
         self.input_spec = InputSpec(ndim=3)
         self.initial_state_grads = None
+        self.kernel_constraint, self.recurrent_constraint = kernel_constraint, recurrent_constraint
+        self.bias_constraint = bias_constraint
+        self.dropout = _rate(name, "dropout", dropout)
+        self.recurrent_dropout = _rate(name, "recurrent_dropout", recurrent_dropout)
+        self.seed = seed
+        self._rng = seeding.rng(seed) if seed is not None else None
+        self.stateful, self.unroll = bool(stateful), bool(unroll)
+        self.zero_output_for_mask = bool(zero_output_for_mask)
+        self.states = None
+        self.dropout_mask = self.recurrent_dropout_mask = None
 
     # ---- weights ----------------------------------------------------------------------------
 
@@ -75,13 +95,16 @@ class _RNN(Layer):
     def build(self, input_shape):
         n_in, width = input_shape[-1], self.gates * self.units
         self.kernel = self.add_weight(shape=(n_in, width), initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer, name="kernel")
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint, name="kernel")
         self.recurrent_kernel = self.add_weight(shape=(self.units, width),
                                                 initializer=self.recurrent_initializer,
                                                 regularizer=self.recurrent_regularizer,
+                                                constraint=self.recurrent_constraint,
                                                 name="recurrent_kernel")
         self.bias = (self.add_weight(shape=self.bias_shape(), initializer=self.bias_init(),
-                                     regularizer=self.bias_regularizer, name="bias")
+                                     regularizer=self.bias_regularizer,
+                                     constraint=self.bias_constraint, name="bias")
                      if self.use_bias else None)
         self.input_spec = InputSpec(ndim=3, axes={-1: n_in})
 
@@ -99,8 +122,16 @@ class _RNN(Layer):
 
     # ---- the call ---------------------------------------------------------------------------
 
+    def reset_states(self, states=None):
+        """Stateful: start the next call from zeros (or from ``states``)."""
+        self.states = None if states is None else [np.asarray(s, self.dtype) for s in states]
+
+    reset_state = reset_states
+
     def _initial_states(self, inputs, initial_state):
         batch = inputs.shape[0]
+        if initial_state is None and self.stateful and self.states is not None:
+            initial_state = self.states
         if initial_state is None:
             return [np.zeros((batch, self.units), dtype=self.dtype) for _ in range(self.state_count)]
         states = [initial_state] if isinstance(initial_state, np.ndarray) else list(initial_state)
@@ -124,19 +155,96 @@ class _RNN(Layer):
             )
         return mask
 
-    def call(self, inputs, mask=None, initial_state=None):
+    def _draw(self, rate, shape, given, training):
+        """A dropout multiplier as Keras's cells use it: 0 or 1 / (1 - rate); None when off."""
+        if given is not None:
+            return np.asarray(given, dtype=self.dtype)
+        if not training or rate == 0:
+            return None
+        keep = (self._rng or seeding.rng()).random(shape) >= rate
+        return np.where(keep, np.dtype(self.dtype).type(1.0 / (1.0 - rate)), 0).astype(self.dtype)
+
+    def call(self, inputs, mask=None, initial_state=None, training=None, dropout_mask=None,
+             recurrent_dropout_mask=None):
         states = self._initial_states(inputs, initial_state)
+        if self.gates > 1 and self.recurrent_dropout > 0 and (training or recurrent_dropout_mask is not None):
+            return self._call_per_gate(inputs, states, mask, training, dropout_mask,
+                                       recurrent_dropout_mask)
         self._step_grads = {}
         step, self._step_backward = self.step_functions(self._step_grads)
+        batch = inputs.shape[0]
+        self.dropout_mask = self._draw(self.dropout, (batch, inputs.shape[2]), dropout_mask, training)
+        self.recurrent_dropout_mask = self._draw(self.recurrent_dropout, (batch, self.units),
+                                                 recurrent_dropout_mask, training)
+        if self.dropout_mask is not None:          # the same mask at every step
+            inputs = inputs * self.dropout_mask[:, None, :]
+        if self.recurrent_dropout_mask is not None:
+            step, self._step_backward = _recurrent_dropout(step, self._step_backward,
+                                                           self.recurrent_dropout_mask)
+        mask = self._mask(inputs, mask)
         outputs, final_states, cache = K.rnn_forward(
             inputs, states, self.kernel, self.input_bias(), step,
-            mask=self._mask(inputs, mask), go_backwards=self.go_backwards)
-        self._cache = (cache, outputs.shape)
+            mask=mask, go_backwards=self.go_backwards)
+        zero_mask = None
+        if self.zero_output_for_mask and mask is not None:
+            # outputs are in the order they were produced: reversed with go_backwards
+            zero_mask = (mask[:, ::-1] if self.go_backwards else mask)[:, :, None]
+            outputs = np.where(zero_mask, outputs, 0).astype(outputs.dtype)
+        if self.stateful:
+            self.states = [s.copy() for s in final_states]
+        self._cache = (cache, outputs.shape, zero_mask)
         output = outputs if self.return_sequences else outputs[:, -1]
         return [output, *final_states] if self.return_state else output
 
+    def _per_gate_cell(self):
+        """The layer's cell (LSTMCell or GRUCell) on this layer's own weight arrays."""
+        from . import rnn
+        config = {"units": self.units, "activation": self.activation, "use_bias": self.use_bias,
+                  "recurrent_activation": self.recurrent_activation, "dropout": self.dropout,
+                  "recurrent_dropout": self.recurrent_dropout, "dtype": self.dtype}
+        if isinstance(self, GRU):
+            cell = rnn.GRUCell(reset_after=self.reset_after, **config)
+        else:
+            cell = rnn.LSTMCell(**config)
+        cell.kernel, cell.recurrent_kernel, cell.bias = self.kernel, self.recurrent_kernel, self.bias
+        cell._rng, cell.built = self._rng, True
+        return cell
+
+    def _call_per_gate(self, inputs, states, mask, training, dropout_mask, recurrent_dropout_mask):
+        """Training with recurrent_dropout: Keras's implementation 1, the cell's per-gate step."""
+        from ..kernels.recurrent_cells import cell_rnn_forward
+        cell = self._per_gate_cell()
+        cell.start(inputs.shape[0], inputs.shape[2], training, dropout_mask, recurrent_dropout_mask)
+        self.dropout_mask, self.recurrent_dropout_mask = cell.dropout_mask, cell.recurrent_dropout_mask
+        outputs, final_states, cache = cell_rnn_forward(
+            inputs, states, cell.step, mask=self._mask(inputs, mask), go_backwards=self.go_backwards,
+            zero_output_for_mask=self.zero_output_for_mask)
+        if self.stateful:
+            self.states = [s.copy() for s in final_states]
+        self._cache = ("per_gate", cell, cache, outputs.shape)
+        output = outputs if self.return_sequences else outputs[:, -1]
+        return [output, *final_states] if self.return_state else output
+
+    def _backward_per_gate(self, dy):
+        from ..kernels.recurrent_cells import cell_rnn_backward
+        _, cell, cache, out_shape = self._cache
+        dys = list(dy) if self.return_state else [dy]
+        d_output = dys[0]
+        batch = out_shape[0]
+        d_states = [np.zeros((batch, self.units), self.dtype) if d is None else d
+                    for d in (dys[1:] or [None] * self.state_count)]
+        if self.return_sequences:
+            d_outputs = d_output
+        else:
+            d_outputs = np.zeros(out_shape, dtype=d_output.dtype)
+            d_outputs[:, -1] = d_output
+        dx, self.initial_state_grads = cell_rnn_backward(d_outputs, d_states, cache, cell.step_backward)
+        return dx, cell.step_grads()
+
     def backward_call(self, dy):
-        cache, out_shape = self._cache
+        if self._cache[0] == "per_gate":
+            return self._backward_per_gate(dy)
+        cache, out_shape, zero_mask = self._cache
         dys = list(dy) if self.return_state else [dy]
         d_output, d_states = dys[0], dys[1:] or [None] * self.state_count
         if self.return_sequences:
@@ -144,9 +252,13 @@ class _RNN(Layer):
         else:
             d_outputs = np.zeros(out_shape, dtype=d_output.dtype)
             d_outputs[:, -1] = d_output            # only the last step's output was used
+        if zero_mask is not None:
+            d_outputs = np.where(zero_mask, d_outputs, 0).astype(d_outputs.dtype)
         for g in self._step_grads.values():
             g[...] = 0
         dx, d_initial, loop_grads = K.rnn_backward(d_outputs, d_states, cache, self._step_backward)
+        if self.dropout_mask is not None:
+            dx = dx * self.dropout_mask[:, None, :]
         self.initial_state_grads = d_initial
         grads = [loop_grads["kernel"], self._step_grads["recurrent_kernel"]]
         if self.use_bias:
@@ -177,7 +289,34 @@ class _RNN(Layer):
             "return_sequences": self.return_sequences,
             "return_state": self.return_state,
             "go_backwards": self.go_backwards,
+            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+            "kernel_constraint": self.kernel_constraint,
+            "recurrent_constraint": self.recurrent_constraint,
+            "bias_constraint": self.bias_constraint,
+            "dropout": self.dropout,
+            "recurrent_dropout": self.recurrent_dropout,
+            "stateful": self.stateful,
+            "unroll": self.unroll,
+            "zero_output_for_mask": self.zero_output_for_mask,
+            **({} if type(self).__name__ == "SimpleRNN" else {"seed": self.seed}),
         }
+
+
+def _rate(layer, name, rate):
+    if not 0.0 <= rate < 1.0:
+        raise ValueError(f"{layer}: {name} must be in [0, 1); got {rate!r}.")
+    return float(rate)
+
+
+def _recurrent_dropout(step, step_backward, mask):
+    """SimpleRNN's step on the dropped previous state h * mask, and its gradient."""
+    def dropped_step(xw_t, states):
+        return step(xw_t, [states[0] * mask] + list(states[1:]))
+
+    def dropped_backward(d_states, cache):
+        dxw, d_prev = step_backward(d_states, cache)
+        return dxw, [d_prev[0] * mask] + list(d_prev[1:])
+    return dropped_step, dropped_backward
 
 
 class SimpleRNN(_RNN):

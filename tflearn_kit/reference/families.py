@@ -1,9 +1,9 @@
 """Every family's twins, collected: a new family adds its module to ``FAMILIES``."""
 from . import (attention, conv, core, merging, normalization, pooling, recurrent, regularization,
-               reshaping)
+               reshaping, rnn)
 
 FAMILIES = (core, conv, normalization, pooling, regularization, reshaping, recurrent, merging,
-            attention)
+            attention, rnn)
 
 REGISTRY = {t.layer: t for family in FAMILIES for t in family.TWINS}
 """Kit layer name -> its :class:`~tflearn_kit.reference.registry.Twin`."""

@@ -27,6 +27,18 @@ def dense(gradient):
     return gradient
 
 
+def unique_names(names):
+    """kernel, bias, kernel, bias -> kernel, bias, kernel_1, bias_1: a wrapper (Bidirectional,
+    stacked cells) holds several layers' weights of one name; kit, Keras and TF1 number them
+    in the same (weight) order."""
+    seen, out = {}, []
+    for name in names:
+        n = seen.get(name, 0)
+        seen[name] = n + 1
+        out.append(name if n == 0 else f"{name}_{n}")
+    return out
+
+
 def weight_name(variable):
     """'dense/kernel:0' or a Keras 3 variable named 'kernel' -> 'kernel'."""
     name = getattr(variable, "name", str(variable))
@@ -41,6 +53,17 @@ def weight_names(variables):
         return short
     paths = [getattr(v, "path", None) or getattr(v, "name", str(v)) for v in variables]
     return [p.split(":")[0].split("/", 1)[-1] for p in paths]
+
+
+def names_like_kit(variables, kit_layer):
+    """The twin's weight names as the kit spells them: paths below the layer where the kit
+    names its weights so (MultiHeadAttention's 'query/kernel'), otherwise short names
+    numbered in order (a Bidirectional's 'kernel', 'kernel_1')."""
+    kit_names = set(unique_names(w.name for w in kit_layer.weight_records))
+    paths = weight_names(variables)
+    if set(paths) <= kit_names:
+        return paths
+    return unique_names(weight_name(v) for v in variables)
 
 
 # ---- tf.keras ---------------------------------------------------------------------------
@@ -90,7 +113,7 @@ def run_keras(kit_layer, x, dy, training=False, weights=None):
             y = twin_of(kit_layer).keras_call(layer, xs, training)
         else:
             y = layer(xs if isinstance(x, (list, tuple)) else xs[0], training=training)
-    ys = as_list(y)
+    ys = tf.nest.flatten(y)       # a stack of cells returns its states nested per cell
     variables = list(layer.trainable_weights)
     grads = tape.gradient(ys, watched + variables,
                           output_gradients=[tf.constant(d) for d in as_list(dy)])
@@ -100,8 +123,10 @@ def run_keras(kit_layer, x, dy, training=False, weights=None):
         "output": [np.asarray(t) for t in ys],
         "dx": [None if d is None else np.asarray(d) for d in dxs],
         "grads": {n: (np.zeros(v.shape) if g is None else np.asarray(dense(g)))
-                  for n, v, g in zip(weight_names(variables), variables, grads[len(watched):])},
-        "weights_after": dict(zip(weight_names(layer.weights), (np.asarray(v) for v in layer.weights))),
+                  for n, v, g in zip(names_like_kit(variables, kit_layer), variables,
+                                     grads[len(watched):])},
+        "weights_after": dict(zip(names_like_kit(layer.weights, kit_layer),
+                                  (np.asarray(v) for v in layer.weights))),
         "layer": layer,
     }
 
@@ -150,11 +175,11 @@ def run_tf1(kit_layer, x, dy, training=False, weights=None):
             sess.run(v1.global_variables_initializer())
             out_v, grad_v, _ = sess.run([outs, grads, update_ops], feed)
             after = sess.run(v1.global_variables())
-            names = weight_names(v1.global_variables())
+            names = names_like_kit(v1.global_variables(), kit_layer)
     dx_iter = iter(grad_v[:len(watched)])
     return {
         "output": list(out_v),
         "dx": [(next(dx_iter) if is_float(a) else None) for a in xs],
-        "grads": dict(zip(weight_names(variables), grad_v[len(watched):])),
+        "grads": dict(zip(names_like_kit(variables, kit_layer), grad_v[len(watched):])),
         "weights_after": dict(zip(names, after)),
     }
