@@ -179,6 +179,11 @@ def compare(layer, x, dy=None, training=False, apis=APIS, seed=0, case_name="cus
             else:
                 rows += _diff_rows("tf.layers", kit, ref, tolerance, non_trainable)
                 notes.append(f"tf.layers twin: {twin.tf1_name}")
+    from .activations import DIFFERENCES
+    for attr in ("activation", "recurrent_activation"):
+        name = getattr(getattr(layer, attr, None), "name", None)
+        if name in DIFFERENCES:
+            notes.append(DIFFERENCES[name])
     return Report(type(layer).__name__, case_name, layer.dtype, rows, notes)
 
 

@@ -1,4 +1,6 @@
 """Dense and the activation layers."""
+import numpy as np
+
 from .. import activations, initializers, regularizers
 from ..kernels.dense import dense_backward, dense_forward
 from .base import InputSpec, Layer
@@ -85,19 +87,55 @@ class Activation(Layer):
     def backward_call(self, dy):
         return self.activation_backward(dy), []
 
+    def compute_output_shape(self, input_shape):
+        if self.activation.name == "glu":              # glu halves the axis it gates over
+            shape = list(input_shape)
+            axis = self.activation.kwargs.get("axis", -1)
+            shape[axis] = None if shape[axis] is None else shape[axis] // 2
+            return tuple(shape)
+        return tuple(input_shape)
+
     def get_config(self):
         return {**super().get_config(), "activation": activations.serialize(self.activation)}
 
 
 class Softmax(Activation):
-    """Softmax over ``axis``. See tf.keras.layers.Softmax.
+    """Softmax over ``axis`` (an int, or a list of axes normalized together). See tf.keras.layers.Softmax.
+
+    Call arguments: ``mask`` (optional), broadcastable to the input, True (or > 0.5)
+    where a value takes part: masked positions enter as -1e9, as Keras writes them,
+    and come out as 0 (even when a whole row is masked).
 
     Input shape: any      Output shape: the same
     """
 
     def __init__(self, axis=-1, **kwargs):
-        super().__init__(activations.Activation("softmax", axis=axis), **kwargs)
+        norm_axis = tuple(axis) if isinstance(axis, (list, tuple)) else axis
+        super().__init__(activations.Activation("softmax", axis=norm_axis), **kwargs)
         self.axis = axis
+
+    def call(self, inputs, mask=None):
+        self._mask = None
+        if mask is not None:
+            mask = np.asarray(mask)
+            if mask.ndim > inputs.ndim or any(
+                    m not in (1, i) for m, i in zip(mask.shape[::-1], inputs.shape[::-1])):
+                raise ValueError(
+                    f"Layer '{self.name}' (Softmax): the mask must broadcast to the input, each "
+                    f"axis 1 or the input's size; got input shape {inputs.shape}, mask shape "
+                    f"{mask.shape}.")
+            self._mask = mask if mask.dtype == bool else mask > 0.5
+            inputs = np.where(self._mask, inputs, inputs.dtype.type(-1e9))
+        y = super().call(inputs)
+        return y if self._mask is None else np.where(self._mask, y, 0).astype(y.dtype)
+
+    def backward_call(self, dy):
+        if self._mask is not None:
+            dy = np.where(self._mask, dy, 0).astype(dy.dtype)
+        dx, grads = super().backward_call(dy)
+        if self._mask is not None:
+            dx = np.where(self._mask, dx, 0).astype(dx.dtype)   # np.where passes nothing to masked x
+        return dx, grads
 
     def get_config(self):
         config = super().get_config()
@@ -106,15 +144,32 @@ class Softmax(Activation):
 
 
 class ReLU(Activation):
-    """max(x, 0). See tf.keras.layers.ReLU (without max_value / threshold)."""
+    """max(x, 0), or Keras's general form. See tf.keras.layers.ReLU.
 
-    def __init__(self, **kwargs):
-        super().__init__("relu", **kwargs)
+    Args:
+        max_value: the output is capped there (None: no cap); >= 0.
+        negative_slope: the slope below ``threshold``; >= 0.
+        threshold: values above it pass; below, ``negative_slope * (x - threshold)``.
+
+    Input shape: any      Output shape: the same
+    """
+
+    def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
+        for arg, value in (("max_value", max_value), ("negative_slope", negative_slope),
+                           ("threshold", threshold)):
+            if (value is None and arg != "max_value") or (value is not None and value < 0):
+                raise ValueError(f"ReLU: {arg} must be a number >= 0"
+                                 f"{' or None' if arg == 'max_value' else ''}; got {value!r}.")
+        options = {k: v for k, v in (("negative_slope", negative_slope), ("max_value", max_value),
+                                     ("threshold", threshold)) if v not in (None, 0, 0.0)}
+        super().__init__(activations.Activation("relu", **options), **kwargs)
+        self.max_value, self.negative_slope, self.threshold = max_value, negative_slope, threshold
 
     def get_config(self):
         config = super().get_config()
         config.pop("activation")
-        return config
+        return {**config, "max_value": self.max_value, "negative_slope": self.negative_slope,
+                "threshold": self.threshold}
 
 
 class LeakyReLU(Activation):

@@ -4,3 +4,4 @@ from . import conv  # noqa: F401
 from . import normalization, pooling, regularization, reshaping  # noqa: F401
 from . import recurrent  # noqa: F401
 from . import merging  # noqa: F401
+from . import activation  # noqa: F401
