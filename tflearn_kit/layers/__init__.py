@@ -5,7 +5,7 @@ One module per family; every public layer is importable from here.
 from .base import InputSpec, Layer
 from .core import Activation, Dense, LeakyReLU, ReLU, Softmax
 from .activation import ELU, PReLU
-from .merging import Add, Average, Concatenate, Multiply, Subtract
+from .merging import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
 from .conv import (Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose, Conv3D, Conv3DTranspose,
                    DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D, SeparableConv2D)
 from .embedding import Embedding
@@ -29,3 +29,4 @@ __all__ += ["Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose", 
             "DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D"]
 __all__ += ["Add", "Average", "Concatenate", "Multiply", "Subtract"]
 __all__ += ["ELU", "PReLU"]
+__all__ += ["Dot", "Maximum", "Minimum"]
