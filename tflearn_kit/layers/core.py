@@ -20,6 +20,8 @@ class Dense(Layer):
     Weights: kernel (in, units), bias (units,)
     """
 
+    supports_masking = True         # as Keras: a mask over the leading axes passes through
+
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  **kwargs):

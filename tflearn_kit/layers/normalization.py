@@ -1,6 +1,7 @@
 """BatchNormalization and LayerNormalization."""
-from .. import initializers, regularizers
-from ..kernels.normalization import moving_average, normalize_backward, normalize_forward
+from .. import constraints, initializers, regularizers
+from ..kernels.normalization import (moving_average, normalize_backward, normalize_forward,
+                                     rms_scale_backward, rms_scale_forward)
 from .base import InputSpec, Layer
 
 
@@ -119,15 +120,22 @@ class LayerNormalization(Layer):
 
     Args:
         axis: an int or a list of ints, the axes to normalize over (default the last).
-        epsilon, center, scale, beta/gamma initializers and regularizers: as in BatchNormalization.
+        epsilon, center, scale, beta/gamma initializers, regularizers and constraints: as in
+            BatchNormalization.
+        rms_scaling: x / sqrt(variance + epsilon) * gamma, with no centering and no beta
+            (Keras 3's definition: it divides by the standard deviation, not the RMS).
 
     Input shape: any      Output shape: the same
-    Weights: gamma, beta with the sizes of the normalized axes
+    Weights: gamma, beta. Their shape is Keras's: the sizes of the axes in the order
+    ``sorted(axis)`` gives as written (axis=[1, -1] on (b, 5, 1) gives (1, 5)), reshaped
+    onto the input's axes when applied, so ``set_weights(keras_layer.get_weights())`` works.
     """
 
-    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
-                 gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None,
-                 **kwargs):
+    supports_masking = True
+
+    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, rms_scaling=False,
+                 beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
+                 gamma_regularizer=None, beta_constraint=None, gamma_constraint=None, **kwargs):
         super().__init__(**kwargs)
         if not (isinstance(axis, int) or (isinstance(axis, (list, tuple))
                                           and all(isinstance(a, int) for a in axis))):
@@ -135,10 +143,13 @@ class LayerNormalization(Layer):
                              f"got {axis!r}.")
         self.axis = list(axis) if isinstance(axis, (list, tuple)) else axis
         self.epsilon, self.center, self.scale = float(epsilon), bool(center), bool(scale)
+        self.rms_scaling = bool(rms_scaling)
         self.beta_initializer = initializers.get(beta_initializer)
         self.gamma_initializer = initializers.get(gamma_initializer)
         self.beta_regularizer = regularizers.get(beta_regularizer)
         self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
 
     def _axes(self, ndim):
         axes = self.axis if isinstance(self.axis, list) else [self.axis]
@@ -148,39 +159,55 @@ class LayerNormalization(Layer):
         return tuple(sorted(a % ndim for a in axes))
 
     def build(self, input_shape):
-        axes = self._axes(len(input_shape))
-        shape = tuple(input_shape[a] for a in axes)
+        self._axes(len(input_shape))
+        # Keras sorts the axes as written (negatives first), so the weights follow that order
+        keras_axes = sorted(self.axis) if isinstance(self.axis, list) else [self.axis]
+        shape = tuple(input_shape[a] for a in keras_axes)
         self.gamma = self.add_weight(shape=shape, initializer=self.gamma_initializer,
                                      regularizer=self.gamma_regularizer,
-                                     name="gamma") if self.scale else None
+                                     constraint=self.gamma_constraint,
+                                     name="gamma") if self.scale or self.rms_scaling else None
         self.beta = self.add_weight(shape=shape, initializer=self.beta_initializer,
                                     regularizer=self.beta_regularizer,
-                                    name="beta") if self.center else None
+                                    constraint=self.beta_constraint,
+                                    name="beta") if self.center and not self.rms_scaling else None
+        axes = self._axes(len(input_shape))
         self.input_spec = InputSpec(ndim=len(input_shape),
                                     axes={a: input_shape[a] for a in axes})
 
     def call(self, inputs):
         axes = self._axes(inputs.ndim)
+        shape = [1] * inputs.ndim
+        for a in axes:
+            shape[a] = inputs.shape[a]
 
-        def b(p):
-            return None if p is None else _broadcast(p, inputs.ndim, axes)
+        def b(p):        # a reshape, as Keras does, not a transpose
+            return None if p is None else p.reshape(shape)
 
-        y, cache = normalize_forward(inputs, axes, b(self.gamma), b(self.beta), self.epsilon)
+        if self.rms_scaling:
+            y, cache = rms_scale_forward(inputs, axes, b(self.gamma), self.epsilon)
+        else:
+            y, cache = normalize_forward(inputs, axes, b(self.gamma), b(self.beta), self.epsilon)
         self._cache = (cache, axes)
         return y
 
     def backward_call(self, dy):
         cache, axes = self._cache
-        dx, grads = normalize_backward(dy, cache, param_axes=axes)
-        shape = tuple(dy.shape[a] for a in axes)
-        return dx, [g.reshape(shape) for g in grads]
+        if self.rms_scaling:
+            dx, grads = rms_scale_backward(dy, cache)
+        else:
+            dx, grads = normalize_backward(dy, cache, param_axes=axes)
+        params = [w for w in (self.gamma, self.beta) if w is not None]
+        return dx, [g.reshape(w.shape) for g, w in zip(grads, params)]
 
     def get_config(self):
         return {
             **super().get_config(), "axis": self.axis, "epsilon": self.epsilon,
-            "center": self.center, "scale": self.scale,
+            "center": self.center, "scale": self.scale, "rms_scaling": self.rms_scaling,
             "beta_initializer": initializers.serialize(self.beta_initializer),
             "gamma_initializer": initializers.serialize(self.gamma_initializer),
             "beta_regularizer": regularizers.serialize(self.beta_regularizer),
             "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
+            "beta_constraint": constraints.serialize(self.beta_constraint),
+            "gamma_constraint": constraints.serialize(self.gamma_constraint),
         }

@@ -186,6 +186,8 @@ class Graph:
                 continue
             args = [values[id(t)] for t in node.inputs]
             mask = None if node.list_input else masks.get(id(node.inputs[0]))
+            if mask is not None and not node.layer.accepts_mask():
+                mask = None         # as Keras 3: a layer that cannot use the mask ends it here
             y = node.layer(args if node.list_input else args[0], training=training, mask=mask,
                            **node.kwargs)
             node.saved = _save_state(node.layer)
