@@ -1,6 +1,7 @@
 """The convolution layers against tf.keras and tf.compat.v1.layers: output, dx and every weight gradient.
 
-The grid is representative, not a cartesian product: each case changes one or two
+The grid is the registry's (the named cases of ``tflearn_kit/reference/conv.py``, which
+``tflearn-kit compare`` runs too), representative, not a cartesian product: each case changes one or two
 of strides x padding x dilation x data_format x groups/depth_multiplier x odd
 sizes x batch of 1, and every layer sees each of them somewhere. Every case runs
 in float32 (1e-5) and float64 (1e-10), relative to scale.
@@ -18,138 +19,12 @@ import tflearn_kit as kit
 from tflearn_kit.compare import compare, make_input
 from tflearn_kit.gradcheck import gradient_check
 from tflearn_kit.kernels import conv as K
+from tflearn_kit.reference import all_twins
 
 from .conftest import TOLERANCES, assert_report_ok
 
 
-def case(config, shape, float64=True):
-    """float64=False: TensorFlow's CPU has no float64 kernel for it (see NO_FLOAT64), so float32 only."""
-    return dict(config=config, shape=shape, dtypes=("float32", "float64") if float64 else ("float32",))
-
-
-# TensorFlow's CPU kernels in float64 (Eigen; oneDNN covers only float32) run convolutions in
-# NHWC only ("The Conv2D op currently only supports the NHWC tensor format on the CPU") and
-# have no dilated Conv2DBackpropInput ("do not yet support dilation rates larger than 1"),
-# which is a dilated transpose's forward. Grouped convolutions go through XLA and are fine.
-NO_FLOAT64 = False
-
-
-CONV1D = {
-    "stride1-valid": case({"filters": 4, "kernel_size": 3}, (2, 9, 3)),
-    "stride2-same-odd": case({"filters": 5, "kernel_size": 4, "strides": 2, "padding": "same"}, (2, 11, 3)),
-    "stride3-valid-channels_first": case({"filters": 3, "kernel_size": 2, "strides": 3,
-                                          "data_format": "channels_first"}, (2, 3, 11), NO_FLOAT64),
-    "dilated3-causal": case({"filters": 3, "kernel_size": 3, "dilation_rate": 3, "padding": "causal"},
-                            (2, 13, 2)),
-    "stride2-causal-batch1": case({"filters": 2, "kernel_size": 3, "strides": 2, "padding": "causal"},
-                                  (1, 8, 3)),
-    "groups2-same-channels_first-relu": case({"filters": 4, "kernel_size": 3, "groups": 2, "padding": "same",
-                                              "data_format": "channels_first", "activation": "relu"},
-                                             (2, 4, 7)),
-}
-
-CONV2D = {
-    "stride1-valid": case({"filters": 4, "kernel_size": 3}, (2, 7, 6, 3)),
-    "stride2-same": case({"filters": 5, "kernel_size": 3, "strides": 2, "padding": "same"}, (2, 9, 8, 3)),
-    "stride2-same-channels_first": case({"filters": 5, "kernel_size": 3, "strides": 2, "padding": "same",
-                                         "data_format": "channels_first"}, (2, 3, 7, 8), NO_FLOAT64),
-    "stride2x1-valid-odd-k3x2": case({"filters": 3, "kernel_size": (3, 2), "strides": (2, 1)}, (2, 9, 7, 2)),
-    "dilated2-same": case({"filters": 3, "kernel_size": 3, "dilation_rate": 2, "padding": "same"},
-                          (2, 9, 7, 2)),
-    "dilated2x3-valid-channels_first": case({"filters": 2, "kernel_size": 2, "dilation_rate": (2, 3),
-                                             "data_format": "channels_first"}, (1, 3, 7, 8), NO_FLOAT64),
-    "groups3-valid": case({"filters": 6, "kernel_size": 2, "groups": 3}, (2, 5, 5, 6)),
-    "groups2-stride2-same-channels_first": case({"filters": 4, "kernel_size": 3, "strides": 2, "groups": 2,
-                                                 "padding": "same", "data_format": "channels_first"},
-                                                (2, 4, 7, 6)),
-    "k1x1-nobias-batch1": case({"filters": 5, "kernel_size": 1, "use_bias": False}, (1, 4, 3, 6)),
-    "k4-same-even-kernel-tanh": case({"filters": 3, "kernel_size": 4, "padding": "same", "activation": "tanh"},
-                                     (2, 6, 5, 2)),
-}
-
-CONV3D = {
-    "stride1-valid": case({"filters": 3, "kernel_size": (2, 3, 2)}, (2, 4, 5, 4, 2)),
-    "stride2-same-odd": case({"filters": 4, "kernel_size": 3, "strides": 2, "padding": "same"}, (1, 5, 6, 5, 3)),
-    "dilated2-same": case({"filters": 2, "kernel_size": 2, "dilation_rate": 2, "padding": "same"},
-                          (2, 5, 4, 5, 2)),
-    "groups2-valid": case({"filters": 4, "kernel_size": 2, "groups": 2}, (2, 3, 4, 3, 4)),
-}
-
-CONV1D_TRANSPOSE = {
-    "stride1-valid": case({"filters": 3, "kernel_size": 3}, (2, 6, 4)),
-    "stride2-same": case({"filters": 4, "kernel_size": 3, "strides": 2, "padding": "same"}, (2, 5, 3)),
-    "stride3-valid-k2-channels_first": case({"filters": 2, "kernel_size": 2, "strides": 3,
-                                             "data_format": "channels_first"}, (2, 3, 5), NO_FLOAT64),
-    "stride2-same-outpad0-batch1": case({"filters": 3, "kernel_size": 3, "strides": 2, "padding": "same",
-                                         "output_padding": 0}, (1, 5, 2)),
-    "dilated2-valid": case({"filters": 2, "kernel_size": 3, "dilation_rate": 2}, (2, 5, 3), NO_FLOAT64),
-}
-
-CONV2D_TRANSPOSE = {
-    "stride1-valid": case({"filters": 3, "kernel_size": 3}, (2, 4, 5, 2)),
-    "stride2-same": case({"filters": 4, "kernel_size": 3, "strides": 2, "padding": "same"}, (2, 4, 5, 3)),
-    "stride2-same-channels_first": case({"filters": 3, "kernel_size": 3, "strides": 2, "padding": "same",
-                                         "data_format": "channels_first"}, (2, 2, 4, 3), NO_FLOAT64),
-    "stride2x3-valid-odd-k3x2": case({"filters": 2, "kernel_size": (3, 2), "strides": (2, 3)}, (2, 3, 5, 2)),
-    "stride2-valid-outpad1": case({"filters": 2, "kernel_size": 3, "strides": 2, "output_padding": 1},
-                                  (1, 4, 3, 3)),
-    "stride3-same-outpad2-k4": case({"filters": 2, "kernel_size": 4, "strides": 3, "padding": "same",
-                                     "output_padding": 2}, (2, 3, 3, 2)),
-    "dilated2-same-relu": case({"filters": 3, "kernel_size": 3, "dilation_rate": 2, "padding": "same",
-                                "activation": "relu"}, (2, 5, 4, 2), NO_FLOAT64),
-}
-
-CONV3D_TRANSPOSE = {
-    "stride2-valid": case({"filters": 3, "kernel_size": 2, "strides": 2}, (2, 3, 2, 3, 2)),
-    "stride1-same": case({"filters": 2, "kernel_size": 3, "padding": "same"}, (1, 4, 3, 4, 3)),
-    "stride2-same-outpad1-odd": case({"filters": 2, "kernel_size": 3, "strides": 2, "padding": "same",
-                                      "output_padding": 1}, (2, 3, 2, 3, 2)),
-}
-
-SEPARABLE1D = {
-    "stride1-valid": case({"filters": 4, "kernel_size": 3}, (2, 9, 3)),
-    "stride2-same-dm2": case({"filters": 5, "kernel_size": 3, "strides": 2, "padding": "same",
-                              "depth_multiplier": 2}, (2, 10, 3)),
-    "dilated2-valid-channels_first-batch1": case({"filters": 3, "kernel_size": 3, "dilation_rate": 2,
-                                                  "data_format": "channels_first"}, (1, 2, 11), NO_FLOAT64),
-}
-
-SEPARABLE2D = {
-    "stride1-valid": case({"filters": 4, "kernel_size": 3}, (2, 7, 6, 3)),
-    "stride2-same-dm3-odd": case({"filters": 3, "kernel_size": (3, 2), "strides": 2, "padding": "same",
-                                  "depth_multiplier": 3}, (2, 7, 9, 2)),
-    "dilated2-same-dm2": case({"filters": 5, "kernel_size": 3, "dilation_rate": 2, "padding": "same",
-                               "depth_multiplier": 2}, (1, 8, 7, 2)),
-    "stride2-valid-channels_first-relu": case({"filters": 4, "kernel_size": 2, "strides": 2,
-                                               "data_format": "channels_first", "activation": "relu"},
-                                              (2, 3, 7, 6), NO_FLOAT64),
-}
-
-DEPTHWISE1D = {
-    "stride1-valid": case({"kernel_size": 3}, (2, 9, 3)),
-    "stride2-same-dm2": case({"kernel_size": 3, "strides": 2, "padding": "same", "depth_multiplier": 2},
-                             (2, 10, 3)),
-    "dilated2-valid-channels_first-batch1": case({"kernel_size": 3, "dilation_rate": 2,
-                                                  "data_format": "channels_first"}, (1, 3, 11)),
-}
-
-DEPTHWISE2D = {
-    "stride1-valid": case({"kernel_size": 3}, (2, 7, 6, 3)),
-    "stride2-same-dm2": case({"kernel_size": 3, "strides": 2, "padding": "same", "depth_multiplier": 2},
-                             (2, 8, 7, 3)),
-    "dilated2-same-channels_first": case({"kernel_size": 3, "dilation_rate": 2, "padding": "same",
-                                          "data_format": "channels_first"}, (2, 2, 7, 8)),
-    "stride2-dilated2-same-dm2-odd": case({"kernel_size": 3, "strides": 2, "dilation_rate": 2,
-                                           "padding": "same", "depth_multiplier": 2}, (1, 9, 7, 2)),
-}
-
 # tf.layers has no depthwise layer and no 1-D transpose: those compare with tf.keras only
-GRIDS = {
-    "Conv1D": CONV1D, "Conv2D": CONV2D, "Conv3D": CONV3D,
-    "Conv1DTranspose": CONV1D_TRANSPOSE, "Conv2DTranspose": CONV2D_TRANSPOSE,
-    "Conv3DTranspose": CONV3D_TRANSPOSE, "SeparableConv1D": SEPARABLE1D, "SeparableConv2D": SEPARABLE2D,
-    "DepthwiseConv1D": DEPTHWISE1D, "DepthwiseConv2D": DEPTHWISE2D,
-}
 HAS_TF_LAYERS = {"Conv1D", "Conv2D", "Conv3D", "Conv2DTranspose", "Conv3DTranspose",
                  "SeparableConv1D", "SeparableConv2D"}
 WEIGHTS = {"Conv": ["kernel", "bias"], "Sepa": ["depthwise_kernel", "pointwise_kernel", "bias"],
@@ -157,13 +32,13 @@ WEIGHTS = {"Conv": ["kernel", "bias"], "Sepa": ["depthwise_kernel", "pointwise_k
 RANDOM_BIAS = {"bias_initializer": "random_normal"}
 
 
-def check_both_apis(layer_name, spec, dtype):
-    layer = getattr(kit.layers, layer_name)(**spec["config"], **RANDOM_BIAS, dtype=dtype)
-    report = compare(layer, make_input(spec["shape"], dtype, seed=3))
+def check_both_apis(layer_name, case, dtype):
+    layer = getattr(kit.layers, layer_name)(**case.config, **RANDOM_BIAS, dtype=dtype)
+    report = compare(layer, make_input(case.input_shape, dtype, seed=3))
     apis = {r["api"] for r in report.rows}
     assert apis == {"tf.keras", "tf.layers"}
     expected = {f"d{w}" for w in WEIGHTS[layer_name[:4]]}
-    if not spec["config"].get("use_bias", True):
+    if not case.config.get("use_bias", True):
         expected.discard("dbias")
     for api in ("tf.keras", "tf.layers") if layer_name in HAS_TF_LAYERS else ("tf.keras",):
         quantities = {r["quantity"] for r in report.rows if r["api"] == api}
@@ -172,60 +47,61 @@ def check_both_apis(layer_name, spec, dtype):
 
 
 def grid(name):
-    """Every case of a layer in each dtype TensorFlow can run it in: ids like 'stride2-same-float32'."""
-    params = [pytest.param(spec, dtype, id=f"{case_id}-{dtype}")
-              for case_id, spec in GRIDS[name].items() for dtype in spec["dtypes"]]
-    return pytest.mark.parametrize("spec, dtype", params)
+    """Every registered case of a layer (reference/conv.py, the one list) in each dtype TensorFlow
+    can run it in: ids like 'Conv2D-stride2-same-float64'."""
+    params = [pytest.param(case, dtype, id=f"{name}-{case.name}-{dtype}")
+              for case in all_twins()[name].cases for dtype in case.dtypes]
+    return pytest.mark.parametrize("case, dtype", params)
 
 
 @grid("Conv1D")
-def test_conv1d_matches_both_apis(spec, dtype):
-    check_both_apis("Conv1D", spec, dtype)
+def test_conv1d_matches_both_apis(case, dtype):
+    check_both_apis("Conv1D", case, dtype)
 
 
 @grid("Conv2D")
-def test_conv2d_matches_both_apis(spec, dtype):
-    check_both_apis("Conv2D", spec, dtype)
+def test_conv2d_matches_both_apis(case, dtype):
+    check_both_apis("Conv2D", case, dtype)
 
 
 @grid("Conv3D")
-def test_conv3d_matches_both_apis(spec, dtype):
-    check_both_apis("Conv3D", spec, dtype)
+def test_conv3d_matches_both_apis(case, dtype):
+    check_both_apis("Conv3D", case, dtype)
 
 
 @grid("Conv1DTranspose")
-def test_conv1d_transpose_matches_keras(spec, dtype):
-    check_both_apis("Conv1DTranspose", spec, dtype)
+def test_conv1d_transpose_matches_keras(case, dtype):
+    check_both_apis("Conv1DTranspose", case, dtype)
 
 
 @grid("Conv2DTranspose")
-def test_conv2d_transpose_matches_both_apis(spec, dtype):
-    check_both_apis("Conv2DTranspose", spec, dtype)
+def test_conv2d_transpose_matches_both_apis(case, dtype):
+    check_both_apis("Conv2DTranspose", case, dtype)
 
 
 @grid("Conv3DTranspose")
-def test_conv3d_transpose_matches_both_apis(spec, dtype):
-    check_both_apis("Conv3DTranspose", spec, dtype)
+def test_conv3d_transpose_matches_both_apis(case, dtype):
+    check_both_apis("Conv3DTranspose", case, dtype)
 
 
 @grid("SeparableConv1D")
-def test_separable_conv1d_matches_both_apis(spec, dtype):
-    check_both_apis("SeparableConv1D", spec, dtype)
+def test_separable_conv1d_matches_both_apis(case, dtype):
+    check_both_apis("SeparableConv1D", case, dtype)
 
 
 @grid("SeparableConv2D")
-def test_separable_conv2d_matches_both_apis(spec, dtype):
-    check_both_apis("SeparableConv2D", spec, dtype)
+def test_separable_conv2d_matches_both_apis(case, dtype):
+    check_both_apis("SeparableConv2D", case, dtype)
 
 
 @grid("DepthwiseConv1D")
-def test_depthwise_conv1d_matches_keras(spec, dtype):
-    check_both_apis("DepthwiseConv1D", spec, dtype)
+def test_depthwise_conv1d_matches_keras(case, dtype):
+    check_both_apis("DepthwiseConv1D", case, dtype)
 
 
 @grid("DepthwiseConv2D")
-def test_depthwise_conv2d_matches_keras(spec, dtype):
-    check_both_apis("DepthwiseConv2D", spec, dtype)
+def test_depthwise_conv2d_matches_keras(case, dtype):
+    check_both_apis("DepthwiseConv2D", case, dtype)
 
 
 # ---- float64 gradient checks: one per layer, on a case with strides or dilation ---------
@@ -279,27 +155,6 @@ def test_naive_loop_equals_the_vectorized_kernel(spec):
     dkernel, dbias = grads
     for mine, theirs in [(dx, dx_l), (dkernel, dk_l), (dbias, db_l)]:
         np.testing.assert_allclose(mine, theirs, rtol=0, atol=TOLERANCES["float64"] * np.abs(theirs).max())
-
-
-SHIFTED = [(rank, k, d, padding) for rank in (1, 2, 3) for k in (1, 2, 3) for d in (1, 2)
-           for padding in ("valid", "same", "causal") if padding != "causal" or rank == 1]
-
-
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("rank, k, d, padding", SHIFTED,
-                         ids=[f"{r}d-k{k}-dil{d}-{p}" for r, k, d, p in SHIFTED])
-def test_shifted_input_gradient_equals_col2im(rank, k, d, padding, dtype):
-    """Stride 1 takes the shifted-matmul path to dx; it must give col2im's numbers, batch 1 included."""
-    g = np.random.default_rng(13)
-    geom = K.conv_geometry((7, 6, 5)[:rank], (k,) * rank, dilation=(d,) * rank, padding=padding)
-    for batch in (1, 3):
-        dy = g.standard_normal((batch, *geom.out_spatial, 5)).astype(dtype)
-        kernel = g.standard_normal((k,) * rank + (4, 5)).astype(dtype)
-        shifted = K.input_grad_shifted(dy, kernel, geom, 4)
-        reference = K.input_grad_col2im(dy, kernel, geom, 4)
-        assert shifted.dtype == np.dtype(dtype) and shifted.shape == (batch, *geom.in_spatial, 4)
-        np.testing.assert_allclose(shifted, reference, rtol=0,
-                                   atol=TOLERANCES[dtype] * np.abs(reference).max())
 
 
 @pytest.mark.parametrize("padding, output_padding", [("valid", None), ("same", None), ("valid", (1, 0)),

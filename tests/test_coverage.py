@@ -1,5 +1,6 @@
 """The coverage matrix: one row per layer of the course, computed from the kit as it is."""
 import re
+from pathlib import Path
 
 import pytest
 
@@ -66,7 +67,7 @@ def test_in_the_kit_follows_tflearn_kit_layers(matrix):
 
 
 def test_every_notebook_named_exists_or_is_marked_planned(matrix):
-    root = coverage.ROOT
+    root = coverage.project_root(Path(__file__).parent)
     for r in matrix.rows:
         name = r["notebook"].removesuffix(" (planned)")
         assert name in NOTEBOOKS, r
@@ -113,12 +114,27 @@ def test_every_keras_twin_exists_in_keras_3(matrix):
 
 
 def test_registered_twins_agree_with_the_matrix(matrix):
-    """Where the comparison engine has a tf.layers function for a layer, the matrix names one."""
+    """The matrix's twin columns are the registry's (one place names them), and every layer has one."""
     from tflearn_kit.reference import all_twins
     twins = all_twins()
     for r in matrix.rows:
-        if r["layer"] in TF1_LAYERS and r["layer"] in twins:
-            assert twins[r["layer"]].tf1 is not None, r["layer"]
+        if r["layer"] in ("Sequential", "Model"):
+            continue
+        twin = twins[r["layer"]]
+        assert (r["tf.layers twin"], r["tf.keras twin"]) == (twin.tf1_column, twin.keras_name), r
+        if r["layer"] in TF1_LAYERS:
+            assert twin.tf1 is not None, r["layer"]
+
+
+def test_the_course_folder_is_found_from_the_working_directory(tmp_path, monkeypatch):
+    (tmp_path / "solutions").mkdir()
+    (tmp_path / "solutions" / "03_convolutions.ipynb").write_text("{}")
+    (tmp_path / "deep" / "er").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "deep" / "er")
+    assert coverage.project_root() == tmp_path
+    assert coverage.coverage_matrix().row("Conv2D")["notebook"] == "03_convolutions"
+    monkeypatch.chdir("/")
+    assert coverage.project_root() is None
 
 
 def test_markdown_has_a_row_per_layer(matrix):

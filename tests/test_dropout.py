@@ -5,7 +5,7 @@ import pytest
 import tflearn_kit as kit
 from tflearn_kit.compare import compare, make_input
 from tflearn_kit.gradcheck import gradient_check
-from tflearn_kit.reference.regularization import compare_dropout_shared_mask
+from tflearn_kit.compare import compare_dropout_shared_mask
 
 from .conftest import assert_report_ok
 

@@ -24,10 +24,10 @@ class WrongForwardDense(kit.layers.Dense):
 @pytest.fixture
 def impostors(monkeypatch):
     """The twins are looked up by class name: let the impostors use Dense's."""
-    from tflearn_kit.reference import registry
-    twins = registry.all_twins()
-    monkeypatch.setitem(registry.REGISTRY, "WrongBackwardDense", twins["Dense"])
-    monkeypatch.setitem(registry.REGISTRY, "WrongForwardDense", twins["Dense"])
+    from tflearn_kit.reference import families
+    twins = families.all_twins()
+    monkeypatch.setitem(families.REGISTRY, "WrongBackwardDense", twins["Dense"])
+    monkeypatch.setitem(families.REGISTRY, "WrongForwardDense", twins["Dense"])
     import keras
     monkeypatch.setattr(keras.layers, "WrongBackwardDense", keras.layers.Dense, raising=False)
     monkeypatch.setattr(keras.layers, "WrongForwardDense", keras.layers.Dense, raising=False)
@@ -67,14 +67,14 @@ def test_error_measures():
 
 
 def test_matrix_reports_layers_without_tf_layers_twin():
-    from tflearn_kit.reference import registry
-    twin = registry.all_twins()["Dense"]
-    no_tf1 = registry.Twin("Dense", None, "tf.matmul on a tf.Variable", "", None, "", twin.cases[:1])
+    from tflearn_kit.reference import families, twin
+    dense = families.all_twins()["Dense"]
+    no_tf1 = twin("Dense", tf1_note="tf.matmul on a tf.Variable", cases=dense.cases[:1])
     try:
-        registry.REGISTRY["Dense"] = no_tf1
+        families.REGISTRY["Dense"] = no_tf1
         matrix = compare_all(["Dense"], dtypes=("float32",))
     finally:
-        registry.REGISTRY["Dense"] = twin
+        families.REGISTRY["Dense"] = dense
     text = matrix.to_text()
     assert "n/a" in text and "tf.matmul on a tf.Variable" in text and matrix.ok
 
@@ -88,8 +88,18 @@ def test_cli_compare_prints_the_matrix(capsys):
 
 
 def test_every_registered_layer_has_cases_and_a_kit_class():
-    from tflearn_kit.reference import registry
-    for name, twin in registry.all_twins().items():
+    from tflearn_kit.reference import all_twins
+    for name, twin in all_twins().items():
         assert hasattr(kit.layers, name), name
         assert twin.cases, f"{name} has no comparison cases"
         assert twin.tf1 is not None or twin.tf1_note, name
+
+
+def test_worst_weight_error_of_a_weightless_layer_with_several_inputs_is_none():
+    """Add has no weights: its dW column is empty, not a copy of its dx[0], dx[1] rows."""
+    xs = [make_input((2, 3), "float64", seed=s) for s in (1, 2)]
+    report = compare(kit.layers.Add(dtype="float64"), xs)
+    assert report.ok
+    assert report.worst("tf.keras", "dx") is not None
+    assert report.worst("tf.keras", "weights") is None
+    assert report.worst("tf.layers", "weights") is None

@@ -2,11 +2,11 @@
 
     floor 0  kernels                 pure functions on arrays; no state, nothing else of the kit
     floor 1  fast                    the kernels' fast paths (threads, tiled special cases), chosen by shape
-    floor 2  seeding tolerances      what every layer and model is made of
+    floor 2  seeding tolerances      what every layer and model is made of (constraints too)
              activations initializers regularizers losses metrics optimizers callbacks
     floor 3  layers                  the Layer contract and the layers
     floor 4  models gradcheck        layers composed and trained; the finite-difference check of a layer
-    floor 5  reference data          the TensorFlow twins (they read layers and models); datasets;
+    floor 5  reference data datasets the TensorFlow twins (they read layers and models); the data;
              tflearn_kit (the package's front door, ``import tflearn_kit as kit``)
     floor 6  compare bench coverage  kit against twins: numbers, speed, the curriculum map
     floor 7  grading                 exercises and the autograder
@@ -26,11 +26,11 @@ PACKAGE = Path(__file__).resolve().parents[1] / "tflearn_kit"
 FLOORS = [
     ["kernels"],
     ["fast"],
-    ["seeding", "tolerances", "activations", "initializers", "regularizers", "losses", "metrics",
+    ["seeding", "tolerances", "activations", "constraints", "initializers", "regularizers", "losses", "metrics",
      "optimizers", "callbacks"],
     ["layers"],
     ["models", "gradcheck"],
-    ["reference", "data", ""],          # "": the package's own __init__ (the front door)
+    ["reference", "data", "datasets", ""],    # "": the package's own __init__ (the front door)
     ["compare", "bench", "coverage"],
     ["grading"],
     ["cli"],
@@ -68,7 +68,7 @@ def kit_imports(name, path, is_package):
             targets = [f"{module}.{a.name}" if node.module is None else module for a in node.names]
         else:
             continue
-        for target in targets:
+        for target in dict.fromkeys(targets):     # once per statement
             if target == "tflearn_kit" or target.startswith("tflearn_kit."):
                 yield node.lineno, target
 
@@ -107,3 +107,17 @@ def test_the_parser_sees_each_form_of_import(tmp_path, source, expected):
     path = tmp_path / "probe.py"
     path.write_text(source)
     assert [t for _, t in kit_imports("tflearn_kit.layers.probe", path, False)] == [expected]
+
+
+def test_kernels_hold_no_state():
+    """kernels/ is pure functions: no thread pool, no ``global`` rebinding, no threading imports."""
+    found = []
+    for path in sorted((PACKAGE / "kernels").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Global):
+                found.append(f"{path.name}:{node.lineno}: global {', '.join(node.names)}")
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            found += [f"{path.name}:{node.lineno}: imports {n}" for n in names
+                      if n.split(".")[0] in ("threading", "concurrent", "multiprocessing")]
+    assert not found, found

@@ -5,7 +5,7 @@ import pytest
 import tflearn_kit as kit
 from tflearn_kit.compare import compare_case, make_input
 from tflearn_kit.gradcheck import gradient_check
-from tflearn_kit.reference import registry
+from tflearn_kit.reference import families as registry
 from tflearn_kit.reference.tf import modules
 
 from .conftest import assert_report_ok

@@ -10,7 +10,7 @@ import tflearn_kit as kit
 from tflearn_kit.compare import compare_case, make_input
 from tflearn_kit.gradcheck import gradient_check
 from tflearn_kit.models import Input, Model, Sequential
-from tflearn_kit.reference import all_twins
+from tflearn_kit.reference import all_twins, to_keras
 
 from .conftest import TOLERANCES, assert_report_ok
 
@@ -104,7 +104,7 @@ def test_model_matches_its_keras_twin(make, shapes, dtype):
     for w in model.weights:                       # nonzero biases, so every gradient is exercised
         w += np.asarray(np.random.default_rng(7).standard_normal(w.shape) * 0.1, dtype)
     y = model(xs if len(xs) > 1 else xs[0])
-    keras_model = model.to_keras()
+    keras_model = to_keras(model)
     dy = make_input(y.shape, dtype, seed=9)
     y_k, dxs_k, grads_k = _keras_forward_backward(keras_model, xs, dy)
     dxs = model.backward(dy)
@@ -122,7 +122,7 @@ def test_weight_order_and_count_params_are_keras(make, shapes):
     model = make("float32")
     model([make_input(s, seed=i) for i, s in enumerate(shapes)] if len(shapes) > 1
           else make_input(shapes[0]))
-    keras_model = model.to_keras()
+    keras_model = to_keras(model)
     assert [w.shape for w in model.get_weights()] == [tuple(w.shape) for w in keras_model.weights]
     assert model.count_params() == keras_model.count_params()
 
@@ -136,7 +136,7 @@ def test_summary_totals_equal_keras(make, shapes):
     model = make("float32")
     lines, keras_lines = [], []
     model.summary(print_fn=lines.append)
-    model.to_keras().summary(print_fn=lambda s, **kw: keras_lines.append(s))
+    to_keras(model).summary(print_fn=lambda s, **kw: keras_lines.append(s))
     text, keras_text = "\n".join(lines), "\n".join(keras_lines)
     assert _summary_totals(text) == _summary_totals(keras_text)
     assert _summary_totals(text)["Total params"] == model.count_params()
@@ -148,7 +148,7 @@ def test_summary_after_training_counts_the_optimizer_like_keras():
     import keras
     x, y = make_input((16, 6), seed=1), np.arange(16) % 3
     model = _mlp("float32")
-    keras_model = model.to_keras()
+    keras_model = to_keras(model)
     for m, opt in ((model, kit.optimizers.Adam()), (keras_model, keras.optimizers.Adam())):
         m.compile(optimizer=opt, loss="sparse_categorical_crossentropy")
         m.fit(x, y, epochs=1, batch_size=8, verbose=0, shuffle=False)
@@ -160,7 +160,7 @@ def test_summary_after_training_counts_the_optimizer_like_keras():
 
 def test_functional_layer_order_is_keras():
     model = _skip_two_inputs("float32")
-    keras_model = model.to_keras()
+    keras_model = to_keras(model)
     assert [type(l).__name__ for l in model.layers] == [type(l).__name__ for l in keras_model.layers]
 
 
@@ -262,7 +262,7 @@ def test_embedding_mask_reaches_the_lstm_like_keras():
                         L.Dense(2)])
     x = np.array([[1, 2, 3, 0, 0], [4, 5, 6, 7, 8]])
     y = model(x)
-    keras_model = model.to_keras()
+    keras_model = to_keras(model)
     with tf.GradientTape() as tape:
         y_k = keras_model(x)
     grads_k = tape.gradient(y_k, keras_model.trainable_weights)

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 import tflearn_kit as kit
-from tflearn_kit.compare import TOLERANCES, compare, errors, make_input
+from tflearn_kit.compare import TOLERANCES, compare, errors, make_input, moving_statistics_after_steps
 from tflearn_kit.gradcheck import gradient_check
-from tflearn_kit.kernels.normalization import moments, moving_average_tf1
-from tflearn_kit.reference.normalization import moving_statistics_after_steps
+from tflearn_kit.kernels.normalization import moments
+from tflearn_kit.reference.normalization import moving_average_tf1
 
 from .conftest import assert_report_ok
 

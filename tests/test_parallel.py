@@ -1,4 +1,4 @@
-"""Big inputs take the kernels' two-thread path (kernels/parallel.py): same numbers as TensorFlow.
+"""Big inputs take the fast kernels' two-thread path (fast/parallel.py): same numbers as TensorFlow.
 
 The parity grids use small arrays, which run in the calling thread; these cases are
 large enough (over parallel.MIN_SIZE elements) that the batch or the taps are split
@@ -10,7 +10,7 @@ import pytest
 
 import tflearn_kit as kit
 from tflearn_kit.compare import compare, make_input
-from tflearn_kit.kernels import parallel
+from tflearn_kit.fast import parallel
 
 from .conftest import assert_report_ok
 

@@ -4,6 +4,7 @@ import pytest
 
 import tflearn_kit as kit
 from tflearn_kit.compare import compare, make_input
+from tflearn_kit.fast import pooling as fast_pooling
 from tflearn_kit.gradcheck import gradient_check
 from tflearn_kit.kernels import pooling as K
 
@@ -166,19 +167,19 @@ TILED = {
 
 
 @pytest.mark.parametrize("case", TILED.values(), ids=TILED.keys())
-def test_max_pool_tiled_fast_path_equals_the_tap_by_tap_path(case, dtype):
-    """Windows that tile the input take a fast path in max_pool_backward; the general
-    tap-by-tap path must give the same dx, ties (first maximum wins) and NaNs included."""
+def test_max_pool_tiled_fast_path_equals_the_readable_taps_loop(case, dtype):
+    """Windows that tile the input take fast.pooling's one-pass backward; the readable
+    tap-by-tap loop must give the same dx, ties (first maximum wins) and NaNs included."""
     make, pool = case
     g = np.random.default_rng(4)
     x = make(g).astype(dtype)
     y, cache = K.max_pool_forward(x, pool, pool)
     dy = g.standard_normal(y.shape).astype(dtype)
-    _, xp, _, taps, strides, outs, y_cached = cache
-    assert K._tiles(xp.shape, pool, strides, outs)
-    general = K._max_pool_backward_taps(dy, xp, taps, strides, outs, y_cached)
-    np.testing.assert_array_equal(K._max_pool_backward_tiled(dy, xp, taps, y_cached), general)
-    np.testing.assert_array_equal(K.max_pool_backward(dy, cache)[0], general)
+    xp, geom, y_cached = cache
+    assert fast_pooling._tiles(xp.shape, geom)
+    readable = K.max_pool_backward(dy, cache)[0]
+    np.testing.assert_array_equal(fast_pooling.max_pool_backward_tiled(dy, xp, geom, y_cached), readable)
+    np.testing.assert_array_equal(fast_pooling.max_pool_backward(dy, cache)[0], readable)
 
 
 def test_average_pooling_same_divides_by_the_count_of_real_elements():

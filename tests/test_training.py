@@ -7,6 +7,7 @@ import pytest
 
 import tflearn_kit as kit
 from tflearn_kit.models import Input, Sequential
+from tflearn_kit.reference import to_keras
 
 L = kit.layers
 PARITY = 1e-4          # the issue's bar for several epochs of training; one step is float precision
@@ -42,7 +43,7 @@ def _twins(make, optimizer, loss="sparse_categorical_crossentropy", metrics=("ac
     import keras
     kit.set_seed(0)
     model = make()
-    keras_model = model.to_keras()            # the same architecture and the same initial weights
+    keras_model = to_keras(model)            # the same architecture and the same initial weights
     model.compile(optimizer=optimizer(kit), loss=loss, metrics=list(metrics))
     keras_model.compile(optimizer=optimizer(keras), loss=loss, metrics=list(metrics))
     return model, keras_model

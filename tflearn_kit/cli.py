@@ -70,23 +70,24 @@ def run_release(args):
 
 def add_bench(sub):
     p = sub.add_parser("bench", help="time kit layers against TensorFlow CPU on this machine")
-    p.add_argument("benchmarks", nargs="*", help="benchmark names (default: all)")
+    p.add_argument("benchmarks", nargs="*", help="benchmark names, or their first word (Conv2D: every Conv2D benchmark); default: all")
     p.add_argument("--repeat", type=int, default=7)
     p.add_argument("--list", action="store_true", help="list the benchmarks and exit")
     p.set_defaults(run=run_bench)
 
 
 def run_bench(args):
-    from .bench import engine, families  # noqa: F401
+    from . import bench
     if args.list:
-        for name in engine.REGISTRY:
+        for name in bench.REGISTRY:
             print(name)
         return 0
-    unknown = [n for n in args.benchmarks if n not in engine.REGISTRY]
-    if unknown:
-        print(f"tflearn-kit bench: unknown benchmarks {unknown}; see --list", file=sys.stderr)
+    try:
+        chosen = bench.select(args.benchmarks)
+    except ValueError:
+        print(f"tflearn-kit bench: unknown benchmarks in {args.benchmarks}; see --list", file=sys.stderr)
         return 2
-    engine.run(args.benchmarks or None, repeat=args.repeat)
+    bench.engine.run(chosen, repeat=args.repeat)
     return 0
 
 

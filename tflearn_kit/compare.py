@@ -9,16 +9,21 @@ The errors are measured as
 
 so ``max_rel`` is relative to the *scale* of the quantity, which does not blow up
 where an element happens to be near zero. The tolerances are stated once per
-dtype in ``TOLERANCES``: 1e-5 for float32 and 1e-10 for float64.
+dtype in ``tflearn_kit.tolerances.PARITY`` (``TOLERANCES`` here): 1e-5 for
+float32 and 1e-10 for float64.
 """
 import html
 
 import numpy as np
 
-from .reference import registry
-from .reference.runners import as_list, run_keras, run_tf1
-
-TOLERANCES = {"float32": 1e-5, "float64": 1e-10}
+from .activations import DIFFERENCES
+from .layers.base import as_list
+from .reference import families
+from .reference.normalization import batch_normalization_tf1
+from .reference.regularization import run_keras_dropout, run_tf1_dropout
+from .reference.runners import keras_twin, run_keras, run_tf1
+from .reference.tf import modules
+from .tolerances import PARITY as TOLERANCES
 APIS = ("tf.keras", "tf.layers")
 
 
@@ -58,11 +63,9 @@ class Report:
         return all(r["ok"] for r in self.rows)
 
     def worst(self, api, quantity=None):
-        """The largest max_rel for an api (and a quantity: 'output', 'dx' or 'weights')."""
-        chosen = [r for r in self.rows if r["api"] == api and r["max_rel"] is not None and (
-            quantity is None or r["quantity"] == quantity
-            or r["quantity"].startswith(f"{quantity}[")      # output[0], output[1]: several outputs
-            or (quantity == "weights" and r["quantity"].startswith("d") and r["quantity"] != "dx"))]
+        """The largest max_rel for an api (and a kind of row: 'output', 'dx', 'weights' or 'after')."""
+        chosen = [r for r in self.rows if r["api"] == api and r["max_rel"] is not None
+                  and (quantity is None or r["kind"] == quantity)]
         return max((r["max_rel"] for r in chosen), default=None)
 
     def to_text(self):
@@ -114,28 +117,33 @@ def run_kit(layer, x, dy, training=False):
 def _diff_rows(api, kit, ref, tolerance, compare_after):
     rows = []
 
-    def add(quantity, a, b):
+    def add(kind, quantity, a, b):
         max_abs, max_rel = errors(a, b)
-        rows.append({"api": api, "quantity": quantity, "max_abs": max_abs, "max_rel": max_rel,
-                     "ok": max_rel <= tolerance, "note": ""})
+        rows.append(_row(api, kind, quantity, max_abs, max_rel, max_rel <= tolerance))
 
     many = len(kit["output"]) > 1
     for i, (a, b) in enumerate(zip(kit["output"], ref["output"])):
-        add(f"output[{i}]" if many else "output", a, b)
+        add("output", f"output[{i}]" if many else "output", a, b)
     many = len(kit["dx"]) > 1
     for i, (a, b) in enumerate(zip(kit["dx"], ref["dx"])):
         if a is not None and b is not None:
-            add(f"dx[{i}]" if many else "dx", a, b)
+            add("dx", f"dx[{i}]" if many else "dx", a, b)
     for name, g in kit["grads"].items():
         if name not in ref["grads"]:
-            rows.append({"api": api, "quantity": f"d{name}", "max_abs": None, "max_rel": None,
-                         "ok": False, "note": f"TensorFlow has no weight named {name!r}"})
+            rows.append(_row(api, "weights", f"d{name}", None, None, False,
+                             f"TensorFlow has no weight named {name!r}"))
             continue
-        add(f"d{name}", g, ref["grads"][name])
+        add("weights", f"d{name}", g, ref["grads"][name])
     for name in compare_after:
         if name in ref["weights_after"]:
-            add(f"{name} after", kit["weights_after"][name], ref["weights_after"][name])
+            add("after", f"{name} after", kit["weights_after"][name], ref["weights_after"][name])
     return rows
+
+
+def _row(api, kind, quantity, max_abs, max_rel, ok, note=""):
+    """One line of a Report. ``kind`` ('output', 'dx', 'weights', 'after') is what ``worst`` groups by."""
+    return {"api": api, "kind": kind, "quantity": quantity, "max_abs": max_abs, "max_rel": max_rel,
+            "ok": ok, "note": note}
 
 
 def compare(layer, x, dy=None, training=False, apis=APIS, seed=0, case_name="custom"):
@@ -146,7 +154,7 @@ def compare(layer, x, dy=None, training=False, apis=APIS, seed=0, case_name="cus
     twins. Non-trainable weights (such as moving statistics) are compared after
     the call too.
     """
-    twin = registry.get(type(layer).__name__)
+    twin = families.get(type(layer).__name__)
     x = [layer.convert_input(a) if np.issubdtype(np.asarray(a).dtype, np.floating) else np.asarray(a)
          for a in x] if isinstance(x, (list, tuple)) else (
         layer.convert_input(x) if np.issubdtype(np.asarray(x).dtype, np.floating) else np.asarray(x))
@@ -168,18 +176,17 @@ def compare(layer, x, dy=None, training=False, apis=APIS, seed=0, case_name="cus
         rows += _diff_rows("tf.keras", kit, ref, tolerance, non_trainable)
     if "tf.layers" in apis:
         if twin.tf1 is None:
-            rows.append({"api": "tf.layers", "quantity": "(none)", "max_abs": None, "max_rel": None,
-                         "ok": True, "note": f"no tf.layers equivalent; TF1 code used {twin.tf1_note}"})
+            rows.append(_row("tf.layers", None, "(none)", None, None, True,
+                             f"no tf.layers equivalent; TF1 code used {twin.tf1_note}"))
         else:
             try:
                 ref = run_tf1(layer, x, dy, training, weights=by_name)
             except NotImplementedError as reason:    # a configuration TF1's op did not have
-                rows.append({"api": "tf.layers", "quantity": "(none)", "max_abs": None,
-                             "max_rel": None, "ok": True, "note": f"no TF1 equivalent: {reason}"})
+                rows.append(_row("tf.layers", None, "(none)", None, None, True,
+                                 f"no TF1 equivalent: {reason}"))
             else:
                 rows += _diff_rows("tf.layers", kit, ref, tolerance, non_trainable)
                 notes.append(f"tf.layers twin: {twin.tf1_name}")
-    from .activations import DIFFERENCES
     for attr in ("activation", "recurrent_activation"):
         name = getattr(getattr(layer, attr, None), "name", None)
         if name in DIFFERENCES:
@@ -254,7 +261,7 @@ class Matrix:
 
 def compare_all(layer_names=None, dtypes=("float32", "float64"), seed=0):
     """The matrix for the named layers (default: every layer with a registered twin)."""
-    twins = registry.all_twins()
+    twins = families.all_twins()
     names = layer_names or sorted(twins)
     unknown = [n for n in names if n not in twins]
     if unknown:
@@ -263,3 +270,75 @@ def compare_all(layer_names=None, dtypes=("float32", "float64"), seed=0):
                for name in names for case in twins[name].cases for dtype in dtypes
                if dtype in case.dtypes]
     return Matrix(reports)
+
+
+# ---- a strategy of its own: Dropout in training --------------------------------------------
+
+def compare_dropout_shared_mask(layer, x, dy=None, apis=("tf.keras", "tf.layers"), seed=0):
+    """Diff the kit's Dropout in training against TensorFlow's, on TensorFlow's own mask.
+
+    The generic engine cannot compare a random layer in training: the kit and
+    TensorFlow draw different masks. This runs TensorFlow's dropout first, reads its
+    keep mask from the output (an element was kept exactly where the output is
+    nonzero, so x must have no zeros), replays that mask in the kit
+    (``layer(x, training=True, keep_mask=mask)``) and diffs the output and dx.
+
+    Returns a :class:`~tflearn_kit.compare.Report` with an output and a dx row per
+    API, and a note per API with the fraction TensorFlow kept.
+    """
+    x = layer.convert_input(x)
+    if np.any(x == 0):
+        raise ValueError("compare_dropout_shared_mask: x must have no zeros, or the mask "
+                         "cannot be read from the output.")
+    if dy is None:
+        dy = np.random.default_rng(seed + 1).standard_normal(x.shape).astype(layer.dtype)
+    tolerance = TOLERANCES[layer.dtype]
+    runners = {"tf.keras": run_keras_dropout, "tf.layers": run_tf1_dropout}
+    rows, notes = [], []
+    for api in apis:
+        y_tf, dx_tf = runners[api](layer, x, dy)
+        mask = y_tf != 0                       # kept exactly where the output is nonzero
+        y = layer(x, training=True, keep_mask=mask)
+        dx = layer.backward(dy)
+        for quantity, a, b in (("output", y, y_tf), ("dx", dx, dx_tf)):
+            max_abs, max_rel = errors(a, b)
+            rows.append(_row(api, quantity, quantity, max_abs, max_rel, max_rel <= tolerance))
+        notes.append(f"{api}: kept {mask.mean():.3f} of the elements (rate {layer.rate})")
+    return Report("Dropout", "shared mask, training", layer.dtype, rows, notes)
+
+
+# ---- a strategy of its own: BatchNormalization's moving statistics over several steps ------
+
+def moving_statistics_after_steps(layer, batches, apis=("tf.keras", "tf.layers")):
+    """Run ``len(batches)`` training steps through each twin; return their moving statistics.
+
+    The twins start from the kit layer's current weights. Returns
+    {api: {"moving_mean": array, "moving_variance": array}}. The tf.layers twin runs in a
+    graph where each step evaluates the output *and* the UPDATE_OPS collection, as
+    TF1 training code had to (``tf.control_dependencies(update_ops)``).
+    """
+    tf, _, _ = modules()
+    by_name = {w.name: w.value.copy() for w in layer.weight_records}
+    result = {}
+    if "tf.keras" in apis:
+        twin = keras_twin(layer, batches[0].shape, layer.get_weights())
+        for x in batches:
+            twin(tf.constant(x), training=True)
+        result["tf.keras"] = {v.name.split("/")[-1].split(":")[0]: np.asarray(v)
+                              for v in twin.non_trainable_weights}
+    if "tf.layers" in apis:
+        v1 = tf.compat.v1
+        with tf.Graph().as_default() as graph:
+            x_ph = v1.placeholder(tf.as_dtype(batches[0].dtype), shape=batches[0].shape)
+            y = batch_normalization_tf1(layer, x_ph, True,
+                                        lambda name: v1.constant_initializer(by_name[name]))
+            update_ops = v1.get_collection(v1.GraphKeys.UPDATE_OPS)
+            stats = [v for v in v1.global_variables() if "moving" in v.name]
+            with v1.Session(graph=graph) as sess:
+                sess.run(v1.global_variables_initializer())
+                for x in batches:
+                    sess.run([y, update_ops], {x_ph: x})
+                values = sess.run(stats)
+        result["tf.layers"] = {v.name.split("/")[-1].split(":")[0]: a
+                               for v, a in zip(stats, values)}
+    return result

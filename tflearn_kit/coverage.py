@@ -7,11 +7,13 @@
 The "in the kit" column is computed, not written down: a layer is in the kit when
 ``tflearn_kit.layers`` (or ``tflearn_kit.models`` for the models) has a class of
 that name today. The notebook column says "planned" when neither ``solutions/``
-nor ``notebooks/`` holds that notebook yet. So the matrix grows by itself as the
+nor ``notebooks/`` of the course folder (found from the working directory, see
+``project_root``) holds that notebook yet. So the matrix grows by itself as the
 course does.
 
-The twin columns are what a learner would write in each API. tf.compat.v1.layers
-had only a handful of layers (dense, the convolutions, pooling,
+The twin columns are what a learner would write in each API, read from the
+comparison engine's registry (``reference/``), the one place that names them.
+tf.compat.v1.layers had only a handful of layers (dense, the convolutions, pooling,
 batch_normalization, dropout, flatten); for the others the column says what TF1
 code used instead, after "none:".
 """
@@ -20,7 +22,20 @@ import importlib
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from .reference.families import REGISTRY
+
+
+def project_root(start=None):
+    """The course's folder: the nearest of ``start`` (default: the working directory) and its
+    parents that holds ``solutions/`` or ``notebooks/``; None outside a checkout of the course.
+
+    Found from where the learner works, not from where the package is installed.
+    """
+    start = Path(start or Path.cwd()).resolve()
+    for folder in (start, *start.parents):
+        if (folder / "solutions").is_dir() or (folder / "notebooks").is_dir():
+            return folder
+    return None
 
 NOTEBOOKS = {
     "00_welcome": "How the course works; the three APIs side by side; this map",
@@ -46,78 +61,46 @@ NOTEBOOKS = {
 class Entry:
     layer: str
     notebook: str
-    tf1: str             # the tf.compat.v1.layers function, or "none: what TF1 code used"
-    keras: str
     module: str = "layers"   # where the kit keeps it: tflearn_kit.layers or tflearn_kit.models
+    tf1: str = None          # only for what has no registered twin (the models); layers take
+    keras: str = None        # both twin columns from reference/'s registry, the one source
 
 
 def _pooling_entries():
-    out = []
-    for kind, tf1_kind in (("Max", "max"), ("Average", "average")):
-        for d in (1, 2, 3):
-            out.append(Entry(f"{kind}Pooling{d}D", "06_pooling_and_flatten",
-                             f"tf.compat.v1.layers.{tf1_kind}_pooling{d}d",
-                             f"tf.keras.layers.{kind}Pooling{d}D"))
-    reduce = {"Max": "reduce_max", "Average": "reduce_mean"}
-    for kind in ("Max", "Average"):
-        for d in (1, 2, 3):
-            axes = ", ".join(str(a) for a in range(1, d + 1))
-            out.append(Entry(f"Global{kind}Pooling{d}D", "06_pooling_and_flatten",
-                             f"none: tf.{reduce[kind]}(x, axis=[{axes}])",
-                             f"tf.keras.layers.Global{kind}Pooling{d}D"))
-    return out
-
-
-def _keras(name):
-    return f"tf.keras.layers.{name}"
+    return [Entry(f"{kind}Pooling{d}D", "06_pooling_and_flatten")
+            for kind in ("Max", "Average", "GlobalMax", "GlobalAverage") for d in (1, 2, 3)]
 
 
 ENTRIES = [
-    Entry("Dense", "02_dense_and_activations", "tf.compat.v1.layers.dense", _keras("Dense")),
-    Entry("Activation", "02_dense_and_activations",
-          "none: tf.nn.<activation>, or activation= of a layer", _keras("Activation")),
-    Entry("Softmax", "02_dense_and_activations", "none: tf.nn.softmax", _keras("Softmax")),
-    Entry("ReLU", "02_dense_and_activations", "none: tf.nn.relu", _keras("ReLU")),
-    Entry("LeakyReLU", "02_dense_and_activations", "none: tf.nn.leaky_relu", _keras("LeakyReLU")),
-    Entry("Conv1D", "03_convolutions", "tf.compat.v1.layers.conv1d", _keras("Conv1D")),
-    Entry("Conv2D", "03_convolutions", "tf.compat.v1.layers.conv2d", _keras("Conv2D")),
-    Entry("Conv3D", "03_convolutions", "tf.compat.v1.layers.conv3d", _keras("Conv3D")),
-    Entry("Conv1DTranspose", "04_transposed_convolution", "none: tf.nn.conv1d_transpose",
-          _keras("Conv1DTranspose")),
-    Entry("Conv2DTranspose", "04_transposed_convolution", "tf.compat.v1.layers.conv2d_transpose",
-          _keras("Conv2DTranspose")),
-    Entry("Conv3DTranspose", "04_transposed_convolution", "tf.compat.v1.layers.conv3d_transpose",
-          _keras("Conv3DTranspose")),
-    Entry("SeparableConv1D", "05_separable_and_depthwise", "tf.compat.v1.layers.separable_conv1d",
-          _keras("SeparableConv1D")),
-    Entry("SeparableConv2D", "05_separable_and_depthwise", "tf.compat.v1.layers.separable_conv2d",
-          _keras("SeparableConv2D")),
-    Entry("DepthwiseConv1D", "05_separable_and_depthwise",
-          "none: tf.nn.depthwise_conv2d on an added axis", _keras("DepthwiseConv1D")),
-    Entry("DepthwiseConv2D", "05_separable_and_depthwise", "none: tf.nn.depthwise_conv2d",
-          _keras("DepthwiseConv2D")),
+    Entry("Dense", "02_dense_and_activations"),
+    Entry("Activation", "02_dense_and_activations"),
+    Entry("Softmax", "02_dense_and_activations"),
+    Entry("ReLU", "02_dense_and_activations"),
+    Entry("LeakyReLU", "02_dense_and_activations"),
+    Entry("Conv1D", "03_convolutions"),
+    Entry("Conv2D", "03_convolutions"),
+    Entry("Conv3D", "03_convolutions"),
+    Entry("Conv1DTranspose", "04_transposed_convolution"),
+    Entry("Conv2DTranspose", "04_transposed_convolution"),
+    Entry("Conv3DTranspose", "04_transposed_convolution"),
+    Entry("SeparableConv1D", "05_separable_and_depthwise"),
+    Entry("SeparableConv2D", "05_separable_and_depthwise"),
+    Entry("DepthwiseConv1D", "05_separable_and_depthwise"),
+    Entry("DepthwiseConv2D", "05_separable_and_depthwise"),
     *_pooling_entries(),
-    Entry("Flatten", "06_pooling_and_flatten", "tf.compat.v1.layers.flatten", _keras("Flatten")),
-    Entry("Reshape", "06_pooling_and_flatten", "none: tf.reshape", _keras("Reshape")),
-    Entry("BatchNormalization", "07_batch_normalization",
-          "tf.compat.v1.layers.batch_normalization", _keras("BatchNormalization")),
-    Entry("LayerNormalization", "07_batch_normalization", "none: tf.contrib.layers.layer_norm",
-          _keras("LayerNormalization")),
-    Entry("Dropout", "08_dropout_and_regularization", "tf.compat.v1.layers.dropout", _keras("Dropout")),
-    Entry("Embedding", "09_embedding_and_recurrent", "none: tf.nn.embedding_lookup",
-          _keras("Embedding")),
-    Entry("SimpleRNN", "09_embedding_and_recurrent",
-          "none: tf.nn.rnn_cell.BasicRNNCell + tf.nn.dynamic_rnn", _keras("SimpleRNN")),
-    Entry("LSTM", "09_embedding_and_recurrent", "none: tf.nn.rnn_cell.LSTMCell + tf.nn.dynamic_rnn",
-          _keras("LSTM")),
-    Entry("GRU", "09_embedding_and_recurrent", "none: tf.nn.rnn_cell.GRUCell + tf.nn.dynamic_rnn",
-          _keras("GRU")),
-    Entry("Sequential", "10_models_and_training",
-          "none: a function stacking tf.layers calls, run in a Session", "tf.keras.Sequential",
-          module="models"),
-    Entry("Model", "10_models_and_training",
-          "none: a graph, variable_scope and a Session (or tf.estimator)", "tf.keras.Model",
-          module="models"),
+    Entry("Flatten", "06_pooling_and_flatten"),
+    Entry("Reshape", "06_pooling_and_flatten"),
+    Entry("BatchNormalization", "07_batch_normalization"),
+    Entry("LayerNormalization", "07_batch_normalization"),
+    Entry("Dropout", "08_dropout_and_regularization"),
+    Entry("Embedding", "09_embedding_and_recurrent"),
+    Entry("SimpleRNN", "09_embedding_and_recurrent"),
+    Entry("LSTM", "09_embedding_and_recurrent"),
+    Entry("GRU", "09_embedding_and_recurrent"),
+    Entry("Sequential", "10_models_and_training", module="models",
+          tf1="none: a function stacking tf.layers calls, run in a Session", keras="tf.keras.Sequential"),
+    Entry("Model", "10_models_and_training", module="models",
+          tf1="none: a graph, variable_scope and a Session (or tf.estimator)", keras="tf.keras.Model"),
 ]
 """One entry per layer the course covers, in the order of the notebooks."""
 
@@ -131,12 +114,22 @@ def in_kit(entry):
     return isinstance(getattr(module, entry.layer, None), type)
 
 
-def notebook_exists(name, root=ROOT):
-    return any((root / folder / f"{name}.ipynb").exists() for folder in ("solutions", "notebooks"))
+def notebook_exists(name, root):
+    return root is not None and any((root / folder / f"{name}.ipynb").exists()
+                                    for folder in ("solutions", "notebooks"))
 
 
-def notebook_status(name, root=ROOT):
-    return "available" if notebook_exists(name, root) else "planned"
+def notebook_status(name, root=None):
+    """available or planned, from the notebooks in ``root`` (default: :func:`project_root`)."""
+    return "available" if notebook_exists(name, root or project_root()) else "planned"
+
+
+def twin_columns(entry):
+    """(tf.layers twin, tf.keras twin): the registry's, for every layer it has a twin of."""
+    twin = REGISTRY.get(entry.layer)
+    if twin is None:
+        return entry.tf1, entry.keras
+    return twin.tf1_column, twin.keras_name
 
 
 COLUMNS = ("layer", "notebook", "in the kit", "tf.layers twin", "tf.keras twin")
@@ -193,17 +186,19 @@ class CoverageMatrix:
                 f"<p>{html.escape(self.summary())}</p>")
 
 
-def coverage_matrix(root=ROOT):
-    """The coverage matrix, computed from the kit as it is now."""
+def coverage_matrix(root=None):
+    """The coverage matrix, computed from the kit as it is now (notebooks from ``root``)."""
+    root = root or project_root()
     rows = []
     for e in ENTRIES:
         status = notebook_status(e.notebook, root)
+        tf1, keras = twin_columns(e)
         rows.append({
             "layer": e.layer,
             "notebook": e.notebook if status == "available" else f"{e.notebook} (planned)",
             "in the kit": "yes" if in_kit(e) else "not yet",
-            "tf.layers twin": e.tf1,
-            "tf.keras twin": e.keras,
+            "tf.layers twin": tf1,
+            "tf.keras twin": keras,
         })
     return CoverageMatrix(rows)
 
@@ -236,8 +231,9 @@ class Curriculum:
                 f"<th>layers</th></tr>{body}</table>")
 
 
-def curriculum(root=ROOT):
+def curriculum(root=None):
     """The thirteen notebooks in order: topic, available or planned, and their layers."""
+    root = root or project_root()
     return Curriculum([
         {"notebook": name, "topic": topic, "status": notebook_status(name, root),
          "layers": [e.layer for e in ENTRIES if e.notebook == name]}
@@ -248,14 +244,14 @@ def curriculum(root=ROOT):
 README_START, README_END = "<!-- coverage:start -->", "<!-- coverage:end -->"
 
 
-def readme_section(root=ROOT):
+def readme_section(root=None):
     """What the README holds between its coverage markers."""
     matrix = coverage_matrix(root)
     return (f"{README_START}\n{matrix.to_markdown()}\n\n{matrix.summary()} "
             f"Regenerate with `tflearn-kit coverage --update-readme`.\n{README_END}")
 
 
-def update_readme(path="README.md", root=ROOT):
+def update_readme(path="README.md", root=None):
     """Rewrite the README's coverage section; True when it changed."""
     path = Path(path)
     text = path.read_text()

@@ -13,7 +13,7 @@ and, for one tensor, the largest rel over its checked entries. The floor is a
 thousandth of the tensor's largest analytic gradient: where a derivative passes
 through zero (GELU near x = -0.75, a tanh deep in saturation) both numbers are
 tiny and their rounding noise would otherwise look like a 1e-3 error. What to expect in
-float64 with eps = 1e-6 (``THRESHOLDS``):
+float64 with eps = 1e-6 (``THRESHOLDS``, from ``tflearn_kit.tolerances.GRADIENT_CHECK``):
 
     rel < 1e-7   correct
     rel < 1e-5   fine for smooth layers; expected near kinks (relu at 0, max pooling ties)
@@ -24,9 +24,8 @@ divided by 2 eps swamps everything.
 """
 import numpy as np
 
-from .reference.runners import as_list
-
-THRESHOLDS = {"correct": 1e-7, "acceptable": 1e-5, "wrong": 1e-4}
+from .layers.base import as_list
+from .tolerances import GRADIENT_CHECK as THRESHOLDS
 
 
 def central_difference(loss, array, index, eps=1e-6):

@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from .engine import Benchmark, keras_step, register
+from .engine import Benchmark, keras_step
 
 
 def _conv_flops(batch, out_spatial, kernel_size, channels, filters):
@@ -64,27 +64,30 @@ def _naive_conv2d(batch):
     return parts
 
 
-register(Benchmark(
-    "Conv2D 32x32x64->64 3x3 same, batch 32",
-    lambda: _layer_setup("Conv2D", {"filters": 64, "kernel_size": 3, "padding": "same"}, (32, 32, 32, 64),
-                         _conv_flops(32, (32, 32), (3, 3), 64, 64), _naive_conv2d(32)),
-    goal=1.5, goal_naive=100))
-
-register(Benchmark(
-    "Conv1D 1024x128->128 k3 same, batch 32",
-    lambda: _layer_setup("Conv1D", {"filters": 128, "kernel_size": 3, "padding": "same"}, (32, 1024, 128),
-                         _conv_flops(32, (1024,), (3,), 128, 128)),
-    goal=2.0))
-
-register(Benchmark(
-    "Conv3D 16x16x16x32->32 3x3x3 same, batch 8",
-    lambda: _layer_setup("Conv3D", {"filters": 32, "kernel_size": 3, "padding": "same"}, (8, 16, 16, 16, 32),
-                         _conv_flops(8, (16, 16, 16), (3, 3, 3), 32, 32)),
-    goal=2.0))
-
-register(Benchmark(
-    "Conv2DTranspose 16x16x128->32x32x64 3x3 s2",
-    lambda: _layer_setup("Conv2DTranspose",
-                         {"filters": 64, "kernel_size": 3, "strides": 2, "padding": "same"},
-                         (32, 16, 16, 128), _conv_flops(32, (16, 16), (3, 3), 128, 64)),
-    goal=2.0))
+BENCHMARKS = [
+    Benchmark(
+        "Conv2D 32x32x64->64 3x3 same, batch 32",
+        lambda: _layer_setup("Conv2D", {"filters": 64, "kernel_size": 3, "padding": "same"}, (32, 32, 32, 64),
+                             _conv_flops(32, (32, 32), (3, 3), 64, 64), _naive_conv2d(32)),
+        goal=1.5, goal_naive=100,
+    ),
+    Benchmark(
+        "Conv1D 1024x128->128 k3 same, batch 32",
+        lambda: _layer_setup("Conv1D", {"filters": 128, "kernel_size": 3, "padding": "same"}, (32, 1024, 128),
+                             _conv_flops(32, (1024,), (3,), 128, 128)),
+        goal=2.0,
+    ),
+    Benchmark(
+        "Conv3D 16x16x16x32->32 3x3x3 same, batch 8",
+        lambda: _layer_setup("Conv3D", {"filters": 32, "kernel_size": 3, "padding": "same"}, (8, 16, 16, 16, 32),
+                             _conv_flops(8, (16, 16, 16), (3, 3, 3), 32, 32)),
+        goal=2.0,
+    ),
+    Benchmark(
+        "Conv2DTranspose 16x16x128->32x32x64 3x3 s2",
+        lambda: _layer_setup("Conv2DTranspose",
+                             {"filters": 64, "kernel_size": 3, "strides": 2, "padding": "same"},
+                             (32, 16, 16, 128), _conv_flops(32, (16, 16), (3, 3), 128, 64)),
+        goal=2.0,
+    ),
+]

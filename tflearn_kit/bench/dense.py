@@ -1,7 +1,7 @@
 """Dense forward+backward against tf.keras."""
 import numpy as np
 
-from .engine import Benchmark, keras_step, register
+from .engine import Benchmark, keras_step
 
 
 def _setup(batch=256, n_in=512, units=512):
@@ -21,4 +21,6 @@ def _setup(batch=256, n_in=512, units=512):
     return {"kit": kit, "tf": keras_step(twin, x, dy), "flops": 3 * 2 * batch * n_in * units}
 
 
-register(Benchmark("Dense 256x512 -> 512 relu", _setup, goal=1.5))
+BENCHMARKS = [
+    Benchmark("Dense 256x512 -> 512 relu", _setup, goal=1.5),
+]

@@ -1,12 +1,9 @@
-"""Timing engine and registry of the benchmarks."""
+"""The timing engine: what a benchmark is, how it is timed, and the table a run prints."""
 import statistics
 import time
 from dataclasses import dataclass
 
 import numpy as np
-
-REGISTRY = {}
-
 
 @dataclass
 class Benchmark:
@@ -16,11 +13,6 @@ class Benchmark:
     goal: float = None         # kit time / TF time must be at most this
     goal_naive: float = None   # naive time / kit time must be at least this
     group: str = "layers"
-
-
-def register(benchmark):
-    REGISTRY[benchmark.name] = benchmark
-    return benchmark
 
 
 WARMUP = 3
@@ -73,16 +65,15 @@ def keras_step(layer, x, dy, training=True):
     return lambda: [t.numpy() for t in step()]
 
 
-def run(names=None, repeat=7, out=print):
-    """Run the benchmarks (default: all), print the table, return the rows.
+def run(benchmarks, repeat=7, out=print):
+    """Run ``benchmarks`` (a list of :class:`Benchmark`), print the table, return the rows.
 
     Each side runs its warm-up and repeats back to back, as it would in its own
     training loop. Interleaving kit and TF calls was tried and is unfair to TF: right
     after a kit call its caches are cold and OpenBLAS's threads still spin, and TF's
     Conv2D step measured 37-44 ms instead of 26-28.
     """
-    from . import families  # noqa: F401  (fills REGISTRY)
-    chosen = [REGISTRY[n] for n in names] if names else list(REGISTRY.values())
+    chosen = list(benchmarks)
     peak = measure_peak()
     out(f"float32 matmul peak on this machine (NumPy BLAS, 2048^3): {peak:.0f} GFLOP/s")
     header = (f"{'benchmark':44} {'kit ms':>9} {'TF ms':>9} {'kit/TF':>7} {'goal':>6} "

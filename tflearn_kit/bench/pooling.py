@@ -1,7 +1,7 @@
 """Max pooling, average pooling and batch normalization (training) forward+backward against tf.keras."""
 import numpy as np
 
-from .engine import Benchmark, keras_step, register
+from .engine import Benchmark, keras_step
 
 
 def _setup(make_layer, shape=(32, 64, 64, 32), training=False):
@@ -23,12 +23,16 @@ def _setup(make_layer, shape=(32, 64, 64, 32), training=False):
     return setup
 
 
-register(Benchmark("MaxPooling2D 32x64x64x32 2x2", _setup(lambda L: L.MaxPooling2D(2)), goal=2.0))
-register(Benchmark("AveragePooling2D 32x64x64x32 2x2",
-                   _setup(lambda L: L.AveragePooling2D(2)), goal=2.0))
 # Overlapping windows: 9 taps, each a pass over the output in both directions, where TF
 # scatters each window's dy once by its arg-max index. Shown for information (about 6x TF).
-register(Benchmark("MaxPooling2D 32x64x64x32 3x3 s2 same",
-                   _setup(lambda L: L.MaxPooling2D(3, strides=2, padding="same"))))
-register(Benchmark("BatchNormalization 32x64x64x32 training",
-                   _setup(lambda L: L.BatchNormalization(), training=True), goal=2.0))
+
+
+BENCHMARKS = [
+    Benchmark("MaxPooling2D 32x64x64x32 2x2", _setup(lambda L: L.MaxPooling2D(2)), goal=2.0),
+    Benchmark("AveragePooling2D 32x64x64x32 2x2",
+              _setup(lambda L: L.AveragePooling2D(2)), goal=2.0),
+    Benchmark("MaxPooling2D 32x64x64x32 3x3 s2 same",
+              _setup(lambda L: L.MaxPooling2D(3, strides=2, padding="same"))),
+    Benchmark("BatchNormalization 32x64x64x32 training",
+              _setup(lambda L: L.BatchNormalization(), training=True), goal=2.0),
+]

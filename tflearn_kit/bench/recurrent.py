@@ -1,7 +1,7 @@
 """Embedding, LSTM and GRU forward+backward against tf.keras: batch 64, 50 steps, 128 units."""
 import numpy as np
 
-from .engine import Benchmark, keras_step, register
+from .engine import Benchmark, keras_step
 
 BATCH, STEPS, UNITS, VOCAB = 64, 50, 128, 10000
 
@@ -55,6 +55,8 @@ def _embedding_setup():
     return {"kit": kit, "tf": lambda: [t.numpy() for t in step()], "flops": None}
 
 
-register(Benchmark(f"Embedding {VOCAB}x{UNITS}, ids {BATCH}x{STEPS}", _embedding_setup, goal=3.0))
-register(Benchmark(f"LSTM {BATCH}x{STEPS}x{UNITS} -> {UNITS} seq", _rnn_setup("LSTM"), goal=3.0))
-register(Benchmark(f"GRU {BATCH}x{STEPS}x{UNITS} -> {UNITS} seq", _rnn_setup("GRU"), goal=3.0))
+BENCHMARKS = [
+    Benchmark(f"Embedding {VOCAB}x{UNITS}, ids {BATCH}x{STEPS}", _embedding_setup, goal=3.0),
+    Benchmark(f"LSTM {BATCH}x{STEPS}x{UNITS} -> {UNITS} seq", _rnn_setup("LSTM"), goal=3.0),
+    Benchmark(f"GRU {BATCH}x{STEPS}x{UNITS} -> {UNITS} seq", _rnn_setup("GRU"), goal=3.0),
+]

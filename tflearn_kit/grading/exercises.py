@@ -19,11 +19,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..tolerances import STUDENT as RTOL    # max|actual - expected| <= RTOL * max(1, max|expected|)
+
 REGISTRY = {}
 PROGRESS = {}      # exercise id -> (passed, total) from the latest check in this kernel
-
-RTOL = {"float64": 1e-6, "float32": 1e-4}
-"""A student's float64 result passes when max|actual - expected| <= RTOL * max(1, max|expected|)."""
 
 
 @dataclass

@@ -7,9 +7,8 @@ Layout: channels_last throughout, ``x: (batch, *spatial, channels)`` and Keras's
 kernel layout ``(*kernel_size, in_channels // groups, filters)``. The layers
 transpose channels_first inputs at their boundary.
 
-How it is fast. A convolution is a matmul in disguise. Each output position sees
-a window of ``T = prod(kernel_size)`` input positions; gather every window into
-one row ("im2col"):
+A convolution is a matmul in disguise. Each output position sees a window of
+``T = prod(kernel_size)`` input positions; gather every window into one row ("im2col"):
 
     cols[n, o, (t, c)] = x_padded[n, o * stride + t * dilation, c]     (M = batch * prod(out) rows)
     y = cols @ kernel.reshape(T * C, F)                                 one (M, T*C) @ (T*C, F) matmul
@@ -20,10 +19,6 @@ Backward is two more matmuls with the same ``cols``:
 
     dkernel = cols.T @ dy          dcols = dy @ kernel.T, then scattered back ("col2im") to dx
 
-With stride 1 there is a cheaper road to the same dx: every tap's window is the
-padded input shifted by a fixed number of rows, so dx is a sum of T shifted
-``dy @ kernel[t].T`` (``input_grad_shifted``), and the (M, T*C) ``dcols`` never exists.
-
 The scatter is the *adjoint* of the gather. That is the whole story of the
 transposed convolution: its forward pass is the convolution's dx (col2im of
 ``x @ kernel.T``), and its backward pass is the convolution's forward. The
@@ -33,14 +28,17 @@ Groups split the channels into ``g`` independent convolutions; the matmuls then
 carry a leading group axis: ``(g, M, T*C/g) @ (g, T*C/g, F/g)``. A depthwise
 convolution is the grouped one with ``g = channels``; a separable convolution
 is a depthwise one followed by a 1x1 ("pointwise") one.
+
+This module reads straight through; the layers run ``tflearn_kit/fast/conv.py``,
+the same functions with the same numbers (tests/test_fast.py), faster on big
+arrays: the taps copied on every core, a 1x1 convolution as a plain matmul, and
+with stride 1 the input gradient as T shifted matmuls instead of col2im.
 """
 import itertools
 import math
 from dataclasses import dataclass
 
 import numpy as np
-
-from .parallel import batch_halves, on_every_core
 
 
 # ---- geometry ---------------------------------------------------------------------------
@@ -151,11 +149,12 @@ def _interior(spatial, pads):
     return (slice(None),) + tuple(slice(lo, lo + n) for n, (lo, _) in zip(spatial, pads))
 
 
-def _pad(x, pads):
-    """Zero-pad the spatial axes of (N, *spatial, C); no copy when there is nothing to pad."""
+def _pad(x, pads, value=0):
+    """Pad the spatial axes of (N, *spatial, C) with ``value`` (max pooling pads with -inf);
+    no copy when there is nothing to pad."""
     if not any(lo or hi for lo, hi in pads):
         return x
-    xp = np.zeros((x.shape[0], *_padded(x.shape[1:-1], pads), x.shape[-1]), dtype=x.dtype)
+    xp = np.full((x.shape[0], *_padded(x.shape[1:-1], pads), x.shape[-1]), value, dtype=x.dtype)
     xp[_interior(x.shape[1:-1], pads)] = x
     return xp
 
@@ -170,23 +169,19 @@ def im2col(x, geom):
 
     Row m of group j holds the T taps of channels j*C/g .. (j+1)*C/g - 1 of one
     output position, tap-major, so a kernel (*k, C/g, F) reshaped to (T*C/g, F)
-    lines up with it.
+    lines up with it. One step per tap: tap t of every window, across the whole
+    batch, is one strided view of the padded input.
+
+    The fast path is ``fast.conv.im2col``: it copies the taps on every core and
+    makes a 1x1 convolution a plain matmul on x (no copy).
     """
     n, c, g = x.shape[0], x.shape[-1], geom.groups
-    rows = n * math.prod(geom.out_spatial)
-    if geom.taps == 1 and all(s == 1 for s in geom.strides) and g == 1 and x.flags.c_contiguous \
-            and tuple(x.shape[1:-1]) == geom.out_spatial:
-        return x.reshape(1, rows, c)                 # a 1x1 convolution is a plain matmul: no copy
     xp = _pad(x, geom.pads)
     cols = np.empty((g, n, *geom.out_spatial, geom.taps, c // g), dtype=x.dtype)
-
-    def copy_tap(tap):
-        t, window = tap
-        view = xp[window]                            # (N, *out, C), a strided view
+    for t, window in enumerate(geom.windows()):
+        view = xp[window]                            # (N, *out, C): tap t of every window
         cols[..., t, :] = np.moveaxis(view.reshape(*view.shape[:-1], g, c // g), -2, 0)
-
-    on_every_core(copy_tap, enumerate(geom.windows()), cols.size)     # the taps are independent copies
-    return cols.reshape(g, rows, geom.taps * (c // g))
+    return cols.reshape(g, n * math.prod(geom.out_spatial), geom.taps * (c // g))
 
 
 def col2im(dcols, geom, channels):
@@ -194,20 +189,17 @@ def col2im(dcols, geom, channels):
 
     dcols (g, M, T * C/g) -> dx (N, *in, C). Overlapping windows add up; inputs no
     window touched (trailing rows a stride skips) stay zero.
+
+    The fast path is ``fast.conv.col2im`` (the two halves of the batch on two cores).
     """
     g = geom.groups
     n = dcols.shape[1] // math.prod(geom.out_spatial)
     dxp = np.zeros((n, *_padded(geom.in_spatial, geom.pads), channels), dtype=dcols.dtype)
     per_tap = dcols.reshape(g, n, *geom.out_spatial, geom.taps, channels // g)
-
-    def add_taps(images):
-        for t, window in enumerate(geom.windows()):
-            view = dxp[images][window]
-            target = np.moveaxis(view.reshape(*view.shape[:-1], g, channels // g), -2, 0)
-            target += per_tap[:, images, ..., t, :]      # writes through the views into dxp
-
-    # overlapping windows add into the same inputs, so the cores split the batch, not the taps
-    on_every_core(add_taps, batch_halves(n), dcols.size)
+    for t, window in enumerate(geom.windows()):
+        view = dxp[window]
+        target = np.moveaxis(view.reshape(*view.shape[:-1], g, channels // g), -2, 0)
+        target += per_tap[..., t, :]                 # writes through the view into dxp
     return _unpad(dxp, geom.in_spatial, geom.pads)
 
 
@@ -250,60 +242,16 @@ def kernel_grad(cols, dy, kernel_shape, geom):
 
 
 def input_grad(dy, kernel, geom, channels):
-    """dx = col2im(dy @ kernel.T): dy (N, *out, F) -> dx (N, *in, C).
+    """dx = col2im(dy @ kernel.T): dy (N, *out, F) -> dx (N, *in, C), for any stride and groups.
 
-    The same numbers come two ways: the shifted sum below when the stride is 1 and
-    there is one group (no (M, T*C) array is ever made), col2im otherwise.
+    The fast path is ``fast.conv.input_grad``: with stride 1 and one group it adds T
+    shifted ``dy @ kernel[t].T`` on the padded grid instead, with no (M, T*C) array
+    and no strided scatter (about twice as fast on the Conv2D bench).
     """
-    if geom.groups == 1 and all(s == 1 for s in geom.strides):
-        return input_grad_shifted(dy, kernel, geom, channels)
-    return input_grad_col2im(dy, kernel, geom, channels)
-
-
-def input_grad_col2im(dy, kernel, geom, channels):
-    """dx = col2im(dy @ kernel.T), for any stride and groups."""
     g = geom.groups
     k, d = _kernel_matrix(kernel, g), _rows(dy, g)
     dcols = d[0] @ k[0].T if g == 1 else np.matmul(d, k.transpose(0, 2, 1))
     return col2im(dcols.reshape(g, *dcols.shape[-2:]), geom, channels)
-
-
-def input_grad_shifted(dy, kernel, geom, channels):
-    """dx of a stride-1 convolution as T shifted matmuls, with no col2im.
-
-    Lay the padded input grid out as rows, one per position: ``(N * prod(padded), C)``.
-    With stride 1, output position ``r`` (numbered on that same grid) reads, through
-    tap t, input row ``r + offset[t]``, where ``offset[t]`` is the tap's position
-    flattened with the grid's row strides. So col2im's "add tap t's block of dcols
-    back into its window" becomes "add ``dy_grid @ kernel[t].T`` into the rows
-    shifted by ``offset[t]``": a contiguous slice, no strided scatter, and a
-    (rows, C) temporary instead of a (M, T*C) one.
-
-    ``dy_grid`` is dy placed on the padded grid with zeros elsewhere; those grid
-    positions that are not outputs (their window would cross an edge) add nothing.
-    """
-    n, f = dy.shape[0], dy.shape[-1]
-    grid = _padded(geom.in_spatial, geom.pads)
-    row_strides = [math.prod(grid[i + 1:]) for i in range(len(grid))]
-    offsets = [sum(t * d * s for t, d, s in zip(tap, geom.dilation, row_strides))
-               for tap in itertools.product(*(range(k) for k in geom.kernel_size))]
-    rows = n * math.prod(grid)
-    reach = rows - offsets[-1]              # every real output sits in the first `reach` rows
-    outputs = (slice(None),) + tuple(slice(0, o) for o in geom.out_spatial)
-
-    dy_grid = np.zeros((n, *grid, f), dtype=dy.dtype)
-    dy_grid[outputs] = dy
-    dy_rows = dy_grid.reshape(rows, f)[:reach]
-    per_tap = kernel.reshape(geom.taps, channels, f)
-
-    dxp = np.empty((rows, channels), dtype=dy.dtype)
-    np.matmul(dy_rows, per_tap[0].T, out=dxp[:reach])     # tap 0 has offset 0: write, don't add
-    dxp[reach:] = 0
-    block = np.empty((reach, channels), dtype=dy.dtype)
-    for offset, kernel_t in zip(offsets[1:], per_tap[1:]):
-        np.matmul(dy_rows, kernel_t.T, out=block)
-        dxp[offset:offset + reach] += block
-    return _unpad(dxp.reshape(n, *grid, channels), geom.in_spatial, geom.pads)
 
 
 def _bias_grad(dy):

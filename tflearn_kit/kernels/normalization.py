@@ -20,9 +20,6 @@ tf.keras.layers.LayerNormalization and tf.compat.v1.layers.batch_normalization u
 """
 import numpy as np
 
-from .numerics import tf_float32_constant
-
-
 ROW_SLABS = 32
 
 
@@ -146,18 +143,6 @@ def moving_average(moving, batch_value, momentum):
     momentum is a Python float: like TF, NumPy applies it in the array's dtype.
     """
     return moving * momentum + batch_value * (1.0 - momentum)
-
-
-def moving_average_tf1(moving, batch_value, momentum):
-    """tf.compat.v1.layers.batch_normalization's update: moving - (moving - batch) * decay.
-
-    TF1 builds decay = 1 - momentum as a float32 tensor and casts it to the
-    variable's dtype, so a float64 layer moves by float32(1 - momentum): with
-    momentum 0.99 that is 1e-9 relative away from Keras 3's update. Not used by
-    the kit's layer (which follows Keras 3); kept to show and test the difference.
-    """
-    decay = moving.dtype.type(tf_float32_constant(1.0 - momentum))
-    return moving - (moving - batch_value) * decay
 
 
 def rms_scale_forward(x, axes, gamma=None, epsilon=1e-3):

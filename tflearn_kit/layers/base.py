@@ -37,6 +37,11 @@ def snake_case(name):
     return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
+def as_list(x):
+    """One array or a list of them (a layer with several inputs or outputs) -> a list."""
+    return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
 def shape_str(shape):
     """(None, 3) -> '(batch, 3)': None is the batch or any other free axis."""
     return "(" + ", ".join("batch" if i == 0 and d is None else ("?" if d is None else str(d))

@@ -5,6 +5,7 @@ a channels_first layer moves the channel axis at its boundary (in and out, and
 back again for the gradients). The arithmetic is in the kernels.
 """
 from .. import activations, initializers, regularizers
+from ..fast import conv as fast     # the kernels of kernels/conv.py, faster on big arrays
 from ..kernels import conv as K
 from .base import InputSpec, Layer
 
@@ -182,11 +183,11 @@ class _Conv(_Spatial):
 
     def call(self, inputs):
         geom = self._geometry(inputs.shape, self.groups)
-        z, self._cache = K.conv_forward(self._to_last(inputs), self.kernel, self.bias, geom)
+        z, self._cache = fast.conv_forward(self._to_last(inputs), self.kernel, self.bias, geom)
         return self._activate(z)
 
     def backward_call(self, dy):
-        dx, grads = K.conv_backward(self._deactivate(dy), self._cache)
+        dx, grads = fast.conv_backward(self._deactivate(dy), self._cache)
         return self._from_last(dx), grads
 
     def compute_output_shape(self, input_shape):
@@ -279,11 +280,11 @@ class _ConvTranspose(_Spatial):
 
     def call(self, inputs):
         geom = self._transpose_geometry(inputs.shape)
-        z, self._cache = K.conv_transpose_forward(self._to_last(inputs), self.kernel, self.bias, geom)
+        z, self._cache = fast.conv_transpose_forward(self._to_last(inputs), self.kernel, self.bias, geom)
         return self._activate(z)
 
     def backward_call(self, dy):
-        dx, grads = K.conv_transpose_backward(self._deactivate(dy), self._cache)
+        dx, grads = fast.conv_transpose_backward(self._deactivate(dy), self._cache)
         return self._from_last(dx), grads
 
     def _transpose_out_spatial(self, input_shape):
@@ -369,11 +370,11 @@ class _DepthwiseConv(_Spatial):
 
     def call(self, inputs):
         geom = self._geometry(inputs.shape, self._input_channels(inputs.shape))
-        z, self._cache = K.depthwise_forward(self._to_last(inputs), self.kernel, self.bias, geom)
+        z, self._cache = fast.depthwise_forward(self._to_last(inputs), self.kernel, self.bias, geom)
         return self._activate(z)
 
     def backward_call(self, dy):
-        dx, grads = K.depthwise_backward(self._deactivate(dy), self._cache)
+        dx, grads = fast.depthwise_backward(self._deactivate(dy), self._cache)
         return self._from_last(dx), grads
 
     def compute_output_shape(self, input_shape):
@@ -457,12 +458,12 @@ class _SeparableConv(_Spatial):
 
     def call(self, inputs):
         geom = self._geometry(inputs.shape, self._input_channels(inputs.shape))
-        z, self._cache = K.separable_forward(self._to_last(inputs), self.depthwise_kernel,
+        z, self._cache = fast.separable_forward(self._to_last(inputs), self.depthwise_kernel,
                                              self.pointwise_kernel, self.bias, geom)
         return self._activate(z)
 
     def backward_call(self, dy):
-        dx, grads = K.separable_backward(self._deactivate(dy), self._cache)
+        dx, grads = fast.separable_backward(self._deactivate(dy), self._cache)
         return self._from_last(dx), grads
 
     def compute_output_shape(self, input_shape):

@@ -5,6 +5,7 @@ to the end and back, as Keras's TensorFlow backend does.
 """
 import numpy as np
 
+from ..fast import pooling as fast   # the kernels of kernels/pooling.py, faster on big arrays
 from ..kernels import pooling as K
 from .base import InputSpec, Layer
 
@@ -68,21 +69,21 @@ class Pooling(Layer):
             raise ValueError(f"Layer '{self.name}' ({type(self).__name__}): pool_size "
                              f"{self.pool_size} is larger than the spatial size {x.shape[1:-1]} "
                              "with padding='valid'.")
-        forward = K.max_pool_forward if self.mode == "max" else K.avg_pool_forward
+        forward = fast.max_pool_forward if self.mode == "max" else fast.avg_pool_forward
         y, self._cache = forward(x, self.pool_size, self.strides, self.padding)
         return to_channels_first(y) if self.data_format == "channels_first" else y
 
     def backward_call(self, dy):
         if self.data_format == "channels_first":
             dy = to_channels_last(dy)
-        backward = K.max_pool_backward if self.mode == "max" else K.avg_pool_backward
+        backward = fast.max_pool_backward if self.mode == "max" else fast.avg_pool_backward
         dx, grads = backward(dy, self._cache)
         return (to_channels_first(dx) if self.data_format == "channels_first" else dx), grads
 
     def compute_output_shape(self, input_shape):
         first = self.data_format == "channels_first"
         spatial = input_shape[2:] if first else input_shape[1:-1]
-        out = tuple(None if n is None else K.output_length(n, k, s, self.padding)[0]
+        out = tuple(None if n is None else K.output_size(n, k, s, self.padding)
                     for n, k, s in zip(spatial, self.pool_size, self.strides))
         if first:
             return (input_shape[0], input_shape[1]) + out

@@ -20,13 +20,9 @@ from .. import callbacks as callbacks_module
 from .. import losses as losses_module
 from .. import metrics as metrics_module
 from .. import optimizers as optimizers_module
-from ..layers.base import Layer, unique_name
+from ..layers.base import Layer, as_list, unique_name
 from ..seeding import rng
 from .functional import Graph, Input, KerasTensor, call_symbolic
-
-
-def _as_list(x):
-    return list(x) if isinstance(x, (list, tuple)) else [x]
 
 
 def _batch_size_of(arrays):
@@ -60,7 +56,7 @@ class Model(Layer):
         if inputs is not None or outputs is not None:
             if inputs is None or outputs is None:
                 raise ValueError("Model: pass both inputs and outputs (or neither, when subclassing).")
-            self._graph = Graph(_as_list(inputs), _as_list(outputs))
+            self._graph = Graph(as_list(inputs), as_list(outputs))
             self._multi_input = isinstance(inputs, (list, tuple))
             self._multi_output = isinstance(outputs, (list, tuple))
             self._dtype_from(self._graph.inputs)
@@ -191,11 +187,11 @@ class Model(Layer):
         shapes = input_shape if isinstance(input_shape, list) else [input_shape]
         inputs = [Input(tuple(s)[1:], dtype=self.dtype) for s in shapes]
         outputs = self.call(inputs if isinstance(input_shape, list) else inputs[0])
-        if not all(isinstance(t, KerasTensor) for t in _as_list(outputs)):
+        if not all(isinstance(t, KerasTensor) for t in as_list(outputs)):
             raise ValueError(f"Model '{self.name}': call() must compose layers only, so that the kit "
                              "can trace it into a graph; it returned something that is not the "
                              "output of a layer.")
-        self._graph = Graph(inputs, _as_list(outputs))
+        self._graph = Graph(inputs, as_list(outputs))
         self._multi_input = isinstance(input_shape, list)
         self._multi_output = isinstance(outputs, (list, tuple))
 
@@ -208,7 +204,7 @@ class Model(Layer):
         first = inputs[0] if isinstance(inputs, (list, tuple)) and inputs else inputs
         if isinstance(first, KerasTensor):          # a model used as a layer of another graph
             return call_symbolic(self, inputs, training=training)
-        xs = [np.asarray(x) for x in _as_list(inputs)]
+        xs = [np.asarray(x) for x in as_list(inputs)]
         self._ensure_built(xs)
         outs = self._forward(xs, training)
         return outs if self._multi_output else outs[0]
@@ -221,7 +217,7 @@ class Model(Layer):
 
         With ``from_pre_activation``, ``dy`` is dL/d(the output layer's pre_activation).
         """
-        douts = _as_list(dy) if self._multi_output else [dy]
+        douts = as_list(dy) if self._multi_output else [dy]
         dxs = self._graph.backward(douts, from_pre_activation)
         self.grads = [g for layer in self.layers if layer.trainable_weights for g in layer.grads] \
             if self.trainable else []
@@ -233,12 +229,12 @@ class Model(Layer):
 
     def predict(self, x, batch_size=32, verbose=0):
         """Forward in inference mode, batch by batch; the outputs concatenated."""
-        xs = [np.asarray(a) for a in _as_list(x)]
+        xs = [np.asarray(a) for a in as_list(x)]
         n = _batch_size_of(xs)
         outs = []
         for start in range(0, n, batch_size):
             batch = [a[start:start + batch_size] for a in xs]
-            outs.append(_as_list(self(batch if len(batch) > 1 else batch[0], training=False)))
+            outs.append(as_list(self(batch if len(batch) > 1 else batch[0], training=False)))
         joined = [np.concatenate(parts) for parts in zip(*outs)]
         return joined if self._multi_output else joined[0]
 
@@ -342,7 +338,7 @@ class Model(Layer):
         """
         self._check_compiled("train_on_batch")
         self.reset_metrics()
-        xs = [np.asarray(a) for a in _as_list(x)]
+        xs = [np.asarray(a) for a in as_list(x)]
         loss, _ = self.train_step(xs if len(xs) > 1 else xs[0], np.asarray(y))
         self._loss_tracker.update_state(loss, _batch_size_of(xs))
         logs = self._logs()
@@ -361,7 +357,7 @@ class Model(Layer):
         per epoch.
         """
         self._check_compiled("fit")
-        xs = [np.asarray(a) for a in _as_list(x)]
+        xs = [np.asarray(a) for a in as_list(x)]
         y = np.asarray(y)
         n = _batch_size_of(xs + [y])
         if validation_data is None and validation_split:
@@ -414,7 +410,7 @@ class Model(Layer):
         As in Keras, evaluate resets the model's running metrics and leaves its values in them.
         """
         self._check_compiled("evaluate")
-        xs = [np.asarray(a) for a in _as_list(x)]
+        xs = [np.asarray(a) for a in as_list(x)]
         y = np.asarray(y)
         n = _batch_size_of(xs + [y])
         self.reset_metrics()
@@ -458,11 +454,6 @@ class Model(Layer):
     def from_config(cls, config):
         from .saving import functional_from_config
         return functional_from_config(config)
-
-    def to_keras(self):
-        """The same architecture as a Keras model, with these weights (needs TensorFlow)."""
-        from ..reference.models import to_keras
-        return to_keras(self)
 
     def load_keras_weights(self, keras_model):
         """Copy a Keras model's weights (same architecture, Keras's order) into this model."""

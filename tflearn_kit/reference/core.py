@@ -1,7 +1,7 @@
 """Twins of Dense and the activation layers."""
 from ..activations import ALL as ACTIVATIONS
-from .registry import Case, register
-from .runners import tf1_activation
+from .activations import tf1_activation
+from .registry import Case, twin
 from .tf import modules
 
 
@@ -19,41 +19,40 @@ def activation_tf1(layer, x, training, init):
     return x if fn is None else fn(x)
 
 
-register(
-    "Dense", tf1=dense_tf1, tf1_name="tf.compat.v1.layers.dense",
-    cases=[
-        Case("rank2", {"units": 4}, (3, 5)),
-        Case("rank3-relu", {"units": 4, "activation": "relu"}, (2, 3, 5)),
-        Case("rank4-tanh-nobias", {"units": 3, "activation": "tanh", "use_bias": False}, (2, 2, 3, 4)),
-        Case("softmax", {"units": 6, "activation": "softmax"}, (4, 5)),
-    ],
-)
-
-register(
-    "Activation", tf1=activation_tf1, tf1_name="tf.nn.<activation> (TF1 had no activation layer)",
-    # glu needs an even axis; sparsemax is left out: Keras 3's differs from the definition
-    # (activations.DIFFERENCES), tests/test_activations_keras.py compares it where they agree
-    cases=[Case(name, {"activation": name}, (3, 8)) for name in ACTIVATIONS if name != "sparsemax"],
-)
-
-register(
-    "Softmax", tf1=activation_tf1, tf1_name="tf.nn.softmax(x, axis)",
-    cases=[Case("last-axis", {"axis": -1}, (3, 5)), Case("axis1-rank3", {"axis": 1}, (2, 4, 3))],
-)
-
-register(
-    "ReLU", tf1=activation_tf1,
-    tf1_name="tf.nn.relu (with options: tf.nn.relu6, tf.clip_by_value and tf.where, as Keras writes them)",
-    cases=[
-        Case("rank2", {}, (4, 6)),
-        Case("max6", {"max_value": 6.0}, (4, 6)),
-        Case("slope0.1", {"negative_slope": 0.1}, (4, 6)),
-        Case("max1-slope0.2-threshold0.5", {"max_value": 1.0, "negative_slope": 0.2,
-                                            "threshold": 0.5}, (2, 3, 5)),
-    ],
-)
-
-register(
-    "LeakyReLU", tf1=activation_tf1, tf1_name="tf.nn.leaky_relu(x, alpha)",
-    cases=[Case("slope0.3", {"negative_slope": 0.3}, (4, 6))],
-)
+TWINS = [
+    twin(
+        "Dense", tf1=dense_tf1, tf1_name="tf.compat.v1.layers.dense",
+        cases=[
+            Case("rank2", {"units": 4}, (3, 5)),
+            Case("rank3-relu", {"units": 4, "activation": "relu"}, (2, 3, 5)),
+            Case("rank4-tanh-nobias", {"units": 3, "activation": "tanh", "use_bias": False}, (2, 2, 3, 4)),
+            Case("softmax", {"units": 6, "activation": "softmax"}, (4, 5)),
+        ],
+    ),
+    twin(
+        "Activation", tf1=activation_tf1, tf1_name="tf.nn.<activation> (TF1 had no activation layer)",
+        # glu needs an even axis; sparsemax is left out: Keras 3's differs from the definition
+        # (activations.DIFFERENCES), tests/test_activations_keras.py compares it where they agree
+        cases=[Case(name, {"activation": name}, (3, 8)) for name in ACTIVATIONS if name != "sparsemax"],
+    ),
+    twin(
+        "Softmax", tf1=activation_tf1, tf1_name="tf.nn.softmax(x, axis)",
+        cases=[Case("last-axis", {"axis": -1}, (3, 5)), Case("axis1-rank3", {"axis": 1}, (2, 4, 3))],
+    ),
+    twin(
+        "ReLU", tf1=activation_tf1,
+        tf1_name="tf.nn.relu (with options: tf.nn.relu6, tf.clip_by_value and tf.where, as Keras "
+                 "writes them)",
+        cases=[
+            Case("rank2", {}, (4, 6)),
+            Case("max6", {"max_value": 6.0}, (4, 6)),
+            Case("slope0.1", {"negative_slope": 0.1}, (4, 6)),
+            Case("max1-slope0.2-threshold0.5", {"max_value": 1.0, "negative_slope": 0.2,
+                                                "threshold": 0.5}, (2, 3, 5)),
+        ],
+    ),
+    twin(
+        "LeakyReLU", tf1=activation_tf1, tf1_name="tf.nn.leaky_relu(x, alpha)",
+        cases=[Case("slope0.3", {"negative_slope": 0.3}, (4, 6))],
+    ),
+]

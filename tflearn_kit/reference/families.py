@@ -1,7 +1,21 @@
-"""Imports every family's registrations. A new family adds one line here."""
-from . import core  # noqa: F401
-from . import conv  # noqa: F401
-from . import normalization, pooling, regularization, reshaping  # noqa: F401
-from . import recurrent  # noqa: F401
-from . import merging  # noqa: F401
-from . import activation  # noqa: F401
+"""Every family's twins, collected: a new family adds its module to ``FAMILIES``."""
+from . import activation_layers, conv, core, merging, normalization, pooling, recurrent, regularization, reshaping
+
+FAMILIES = (core, conv, normalization, pooling, regularization, reshaping, recurrent, merging,
+            activation_layers)
+
+REGISTRY = {t.layer: t for family in FAMILIES for t in family.TWINS}
+"""Kit layer name -> its :class:`~tflearn_kit.reference.registry.Twin`."""
+
+
+def get(layer_name):
+    try:
+        return REGISTRY[layer_name]
+    except KeyError:
+        raise ValueError(
+            f"No TensorFlow twin registered for {layer_name!r}. Known: {', '.join(sorted(REGISTRY))}."
+        ) from None
+
+
+def all_twins():
+    return dict(REGISTRY)

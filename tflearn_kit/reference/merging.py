@@ -1,7 +1,7 @@
 """Twins of the merging layers. tf.compat.v1.layers had none: TF1 code wrote the op itself."""
 import functools
 
-from .registry import Case, register
+from .registry import Case, twin
 from .tf import modules
 
 
@@ -49,29 +49,30 @@ BROADCAST = [Case("broadcast-2x3-2x1", {}, [(2, 3), (2, 1)]),
              Case("broadcast-ranks-2x4x3-2x3", {}, [(2, 4, 3), (2, 3)]),
              Case("broadcast-2x1x3-2x4x1", {}, [(2, 1, 3), (2, 4, 1)])]
 
-register("Add", tf1=_tf1(lambda tf, layer, xs: functools.reduce(tf.add, xs)),
+TWINS = [
+    twin("Add", tf1=_tf1(lambda tf, layer, xs: functools.reduce(tf.add, xs)),
          tf1_name="tf.add_n(xs), tf.add when shapes broadcast (no TF1 layer)",
          cases=[Case("two", {}, [(3, 4), (3, 4)]), Case("three-rank3", {}, [(2, 3, 4)] * 3)]
-         + BROADCAST)
-register("Subtract", tf1=_tf1(lambda tf, layer, xs: tf.subtract(xs[0], xs[1])),
+         + BROADCAST),
+    twin("Subtract", tf1=_tf1(lambda tf, layer, xs: tf.subtract(xs[0], xs[1])),
          tf1_name="tf.subtract(a, b) (no TF1 layer)",
-         cases=[Case("two", {}, [(3, 4), (3, 4)])] + BROADCAST)
-register("Multiply", tf1=_tf1(_fold("multiply")), tf1_name="tf.multiply, chained (no TF1 layer)",
-         cases=[Case("three", {}, [(3, 4)] * 3)] + BROADCAST)
-register("Average", tf1=_tf1(lambda tf, layer, xs: functools.reduce(tf.add, xs) / len(xs)),
+         cases=[Case("two", {}, [(3, 4), (3, 4)])] + BROADCAST),
+    twin("Multiply", tf1=_tf1(_fold("multiply")), tf1_name="tf.multiply, chained (no TF1 layer)",
+         cases=[Case("three", {}, [(3, 4)] * 3)] + BROADCAST),
+    twin("Average", tf1=_tf1(lambda tf, layer, xs: functools.reduce(tf.add, xs) / len(xs)),
          tf1_name="tf.add_n(xs) / n (no TF1 layer)",
-         cases=[Case("two", {}, [(3, 4), (3, 4)])] + BROADCAST)
-register("Maximum", tf1=_tf1(_fold("maximum")), tf1_name="tf.maximum, chained (no TF1 layer)",
+         cases=[Case("two", {}, [(3, 4), (3, 4)])] + BROADCAST),
+    twin("Maximum", tf1=_tf1(_fold("maximum")), tf1_name="tf.maximum, chained (no TF1 layer)",
          cases=[Case("two", {}, [(3, 4), (3, 4)]), Case("three-rank3", {}, [(2, 3, 4)] * 3)]
-         + BROADCAST)
-register("Minimum", tf1=_tf1(_fold("minimum")), tf1_name="tf.minimum, chained (no TF1 layer)",
+         + BROADCAST),
+    twin("Minimum", tf1=_tf1(_fold("minimum")), tf1_name="tf.minimum, chained (no TF1 layer)",
          cases=[Case("two", {}, [(3, 4), (3, 4)]), Case("three-rank3", {}, [(2, 3, 4)] * 3)]
-         + BROADCAST)
-register("Concatenate", tf1=_tf1(lambda tf, layer, xs: tf.concat(xs, axis=layer.axis)),
+         + BROADCAST),
+    twin("Concatenate", tf1=_tf1(lambda tf, layer, xs: tf.concat(xs, axis=layer.axis)),
          tf1_name="tf.concat(xs, axis) (no TF1 layer)",
          cases=[Case("last-axis", {}, [(3, 4), (3, 2)]),
-                Case("axis1-rank3", {"axis": 1}, [(2, 3, 4), (2, 1, 4), (2, 2, 4)])])
-register("Dot", tf1=_dot_tf1,
+                Case("axis1-rank3", {"axis": 1}, [(2, 3, 4), (2, 1, 4), (2, 2, 4)])]),
+    twin("Dot", tf1=_dot_tf1,
          tf1_name="tf.matmul over transposed inputs, tf.math.l2_normalize for normalize "
                   "(tf.keras.backend.batch_dot in TF1 Keras; no tf.layers op)",
          cases=[Case("rank2-axes1", {"axes": 1}, [(3, 5), (3, 5)]),
@@ -80,4 +81,5 @@ register("Dot", tf1=_dot_tf1,
                 Case("rank3-axes-1-2-normalize", {"axes": [1, 2], "normalize": True},
                      [(2, 4, 3), (2, 5, 4)]),
                 Case("rank3-rank2-axes-1-1", {"axes": [1, 1]}, [(2, 4, 3), (2, 4)]),
-                Case("rank4-rank3", {"axes": [3, 1]}, [(2, 3, 2, 4), (2, 4, 5)])])
+                Case("rank4-rank3", {"axes": [3, 1]}, [(2, 3, 2, 4), (2, 4, 5)])]),
+]

@@ -2,14 +2,16 @@
 
 ``to_keras(model)`` rebuilds a Sequential or functional model layer by layer
 (each layer through ``keras_twin``, so its configuration is Keras's) and copies
-the weights in Keras's order. ``Model.load_keras_weights`` goes the other way.
+the weights in Keras's order. ``Model.load_keras_weights`` goes the other way. It
+lives here, not on Model, because models sit below reference/: a model knows nothing
+of TensorFlow.
 """
+from ..models import Model
 from .runners import keras_twin
 from .tf import modules
 
 
 def _keras_layer(layer, cache):
-    from ..models import Model
     if id(layer) not in cache:
         if isinstance(layer, Model):
             cache[id(layer)] = _build(layer)            # a nested model

@@ -5,7 +5,7 @@ half, bfloat16 and float32 only), so the 3-D cases are compared in float32; the
 kit's float64 3-D pooling is covered by the gradient check and by its equality
 with 2-D pooling on a size-1 axis (tests/test_pooling.py).
 """
-from .registry import Case, register
+from .registry import Case, twin
 from .tf import modules
 
 FLOAT32_ONLY = ("float32",)
@@ -52,16 +52,20 @@ def _pool_cases(rank):
     ]
 
 
-for _rank in (1, 2, 3):
-    for _kind, _tf1 in (("Max", "max"), ("Average", "average")):
-        _name = f"{_kind}Pooling{_rank}D"
-        register(_name, tf1=_pool_tf1(f"{_tf1}_pooling{_rank}d"),
-                 tf1_name=f"tf.compat.v1.layers.{_tf1}_pooling{_rank}d", cases=_pool_cases(_rank))
-        _reduce = "reduce_max" if _kind == "Max" else "reduce_mean"
-        _spatial = {1: (7,), 2: (5, 6), 3: (3, 4, 5)}[_rank]
-        register(f"Global{_kind}Pooling{_rank}D", tf1=_global_tf1(_reduce),
-                 tf1_name=f"tf.{_reduce}(x, axis=<spatial axes>) (TF1 had no global pooling layer)",
-                 cases=[Case("channels-last", {}, (2, *_spatial, 3)),
-                        Case("keepdims-channels-first",
-                             {"keepdims": True, "data_format": "channels_first"},
-                             (2, 3, *_spatial))])
+def _pool_twins(rank, kind, tf1_kind):
+    reduce = "reduce_max" if kind == "Max" else "reduce_mean"
+    axes = ", ".join(str(a) for a in range(1, rank + 1))
+    spatial = {1: (7,), 2: (5, 6), 3: (3, 4, 5)}[rank]
+    return [
+        twin(f"{kind}Pooling{rank}D", tf1=_pool_tf1(f"{tf1_kind}_pooling{rank}d"),
+             tf1_name=f"tf.compat.v1.layers.{tf1_kind}_pooling{rank}d", cases=_pool_cases(rank)),
+        twin(f"Global{kind}Pooling{rank}D", tf1=_global_tf1(reduce),
+             tf1_name=f"tf.{reduce}(x, axis=[{axes}]) (TF1 had no global pooling layer)",
+             cases=[Case("channels-last", {}, (2, *spatial, 3)),
+                    Case("keepdims-channels-first", {"keepdims": True, "data_format": "channels_first"},
+                         (2, 3, *spatial))]),
+    ]
+
+
+TWINS = [t for rank in (1, 2, 3) for kind, tf1_kind in (("Max", "max"), ("Average", "average"))
+         for t in _pool_twins(rank, kind, tf1_kind)]

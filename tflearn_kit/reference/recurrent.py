@@ -25,8 +25,8 @@ recurrent_activation); go_backwards was ``tf.reverse`` on the time axis before d
 """
 import functools
 
-from .registry import Case, register
-from .runners import tf1_activation
+from .activations import tf1_activation
+from .registry import Case, twin
 from .tf import modules
 
 TF1_FORGET_BIAS = 1.0
@@ -128,50 +128,50 @@ RNN_NOTE = ("tf.compat.v1.nn.rnn_cell cells with tf.compat.v1.nn.dynamic_rnn (tf
 SEQ = (2, 5, 3)          # (batch, steps, in)
 B = {"bias_initializer": "random_normal"}
 
-register(
-    "Embedding", tf1=embedding_tf1, tf1_name="tf.compat.v1.nn.embedding_lookup",
-    cases=[
-        Case("ids-2d", {"input_dim": 10, "output_dim": 4}, (3, 6), input_kind="int:10"),
-        Case("repeated-ids-mask-zero", {"input_dim": 4, "output_dim": 3, "mask_zero": True}, (2, 8),
-             input_kind="int:4"),
-        Case("ids-3d", {"input_dim": 7, "output_dim": 2}, (2, 3, 4), input_kind="int:7"),
-    ],
-)
 
-register(
-    "SimpleRNN", tf1=rnn_tf1, tf1_name="tf.compat.v1.nn.rnn_cell.BasicRNNCell + dynamic_rnn",
-    cases=[
-        Case("last-output", {"units": 4, **B}, SEQ),
-        Case("sequences-relu", {"units": 4, "activation": "relu", "return_sequences": True, **B}, SEQ),
-        Case("backwards-state", {"units": 3, "go_backwards": True, "return_sequences": True,
-                                 "return_state": True, **B}, SEQ),
-        Case("batch1-step1-nobias", {"units": 2, "use_bias": False}, (1, 1, 3)),
-    ],
-)
-
-register(
-    "LSTM", tf1=rnn_tf1, tf1_name="tf.compat.v1.nn.rnn_cell.LSTMCell + dynamic_rnn",
-    cases=[
-        Case("last-output", {"units": 4, **B}, SEQ),
-        Case("sequences", {"units": 3, "return_sequences": True, **B}, SEQ),
-        Case("backwards-state", {"units": 3, "go_backwards": True, "return_sequences": True,
-                                 "return_state": True, **B}, SEQ),
-        Case("batch1-step1-nobias", {"units": 2, "use_bias": False}, (1, 1, 3)),
-        Case("hard-sigmoid-state", {"units": 3, "recurrent_activation": "hard_sigmoid",
-                                    "return_state": True, **B}, SEQ),
-    ],
-)
-
-register(
-    "GRU", tf1=rnn_tf1, tf1_name="tf.compat.v1.nn.rnn_cell.GRUCell + dynamic_rnn",
-    cases=[
-        Case("reset-after", {"units": 4, **B}, SEQ),
-        Case("reset-before-sequences", {"units": 3, "reset_after": False, "return_sequences": True,
-                                        **B}, SEQ),
-        Case("backwards-state", {"units": 3, "go_backwards": True, "return_sequences": True,
-                                 "return_state": True, "reset_after": False, **B}, SEQ),
-        Case("reset-after-state", {"units": 3, "return_state": True, "return_sequences": True, **B},
-             SEQ),
-        Case("batch1-step1-nobias", {"units": 2, "use_bias": False, "reset_after": False}, (1, 1, 3)),
-    ],
-)
+TWINS = [
+    twin(
+        "Embedding", tf1=embedding_tf1, tf1_name="tf.compat.v1.nn.embedding_lookup",
+        cases=[
+            Case("ids-2d", {"input_dim": 10, "output_dim": 4}, (3, 6), input_kind="int:10"),
+            Case("repeated-ids-mask-zero", {"input_dim": 4, "output_dim": 3, "mask_zero": True}, (2, 8),
+                 input_kind="int:4"),
+            Case("ids-3d", {"input_dim": 7, "output_dim": 2}, (2, 3, 4), input_kind="int:7"),
+        ],
+    ),
+    twin(
+        "SimpleRNN", tf1=rnn_tf1, tf1_name="tf.compat.v1.nn.rnn_cell.BasicRNNCell + dynamic_rnn",
+        cases=[
+            Case("last-output", {"units": 4, **B}, SEQ),
+            Case("sequences-relu", {"units": 4, "activation": "relu", "return_sequences": True, **B}, SEQ),
+            Case("backwards-state", {"units": 3, "go_backwards": True, "return_sequences": True,
+                                     "return_state": True, **B}, SEQ),
+            Case("batch1-step1-nobias", {"units": 2, "use_bias": False}, (1, 1, 3)),
+        ],
+    ),
+    twin(
+        "LSTM", tf1=rnn_tf1, tf1_name="tf.compat.v1.nn.rnn_cell.LSTMCell + dynamic_rnn",
+        cases=[
+            Case("last-output", {"units": 4, **B}, SEQ),
+            Case("sequences", {"units": 3, "return_sequences": True, **B}, SEQ),
+            Case("backwards-state", {"units": 3, "go_backwards": True, "return_sequences": True,
+                                     "return_state": True, **B}, SEQ),
+            Case("batch1-step1-nobias", {"units": 2, "use_bias": False}, (1, 1, 3)),
+            Case("hard-sigmoid-state", {"units": 3, "recurrent_activation": "hard_sigmoid",
+                                        "return_state": True, **B}, SEQ),
+        ],
+    ),
+    twin(
+        "GRU", tf1=rnn_tf1, tf1_name="tf.compat.v1.nn.rnn_cell.GRUCell + dynamic_rnn",
+        cases=[
+            Case("reset-after", {"units": 4, **B}, SEQ),
+            Case("reset-before-sequences", {"units": 3, "reset_after": False, "return_sequences": True,
+                                            **B}, SEQ),
+            Case("backwards-state", {"units": 3, "go_backwards": True, "return_sequences": True,
+                                     "return_state": True, "reset_after": False, **B}, SEQ),
+            Case("reset-after-state", {"units": 3, "return_state": True, "return_sequences": True, **B},
+                 SEQ),
+            Case("batch1-step1-nobias", {"units": 2, "use_bias": False, "reset_after": False}, (1, 1, 3)),
+        ],
+    ),
+]

@@ -1,8 +1,9 @@
-"""Which TensorFlow twin each kit layer has, and the configurations they are compared on.
+"""What a TensorFlow twin is: the TF1 and Keras 3 versions of a kit layer, and the cases they are compared on.
 
-A family module (``reference/core.py``, later ``reference/conv.py`` ...) calls
-:func:`register` once per kit layer. Adding a layer to the comparison engine is
-one ``register`` call in its family's module.
+Each family module (``reference/core.py``, ``reference/conv.py`` ...) holds its twins
+as plain data, ``TWINS = [twin("Dense", ...), ...]``; ``reference/families.py`` lists
+the family modules and collects them. Adding a layer to the comparison engine is one
+``twin(...)`` entry in its family's list.
 """
 from dataclasses import dataclass, field
 
@@ -28,28 +29,17 @@ class Twin:
     keras_name: str = ""
     cases: list = field(default_factory=list)
 
+    @property
+    def tf1_column(self):
+        """What a learner wrote in TF1: the tf.layers function, or "none: what TF1 code used"."""
+        if self.tf1 is not None and self.tf1_name.startswith("tf.compat.v1.layers."):
+            return self.tf1_name.split("(")[0]        # batch_normalization(fused=False): the function
+        return f"none: {self.tf1_note or self.tf1_name}"
 
-REGISTRY = {}
 
-
-def register(layer, *, tf1=None, tf1_name="", tf1_note="", keras=None, keras_name="", cases=()):
+def twin(layer, *, tf1=None, tf1_name="", tf1_note="", keras=None, keras_name="", cases=()):
+    """A :class:`Twin`, checked: a layer with no tf.layers twin must say what TF1 code used."""
     if tf1 is None and not tf1_note:
-        raise ValueError(f"register({layer!r}): with no tf.layers twin, say what TF1 code used instead.")
-    REGISTRY[layer] = Twin(layer, tf1, tf1_note, tf1_name, keras,
-                           keras_name or f"tf.keras.layers.{layer}", list(cases))
-    return REGISTRY[layer]
-
-
-def get(layer_name):
-    from . import families  # noqa: F401  (fills REGISTRY)
-    try:
-        return REGISTRY[layer_name]
-    except KeyError:
-        raise ValueError(
-            f"No TensorFlow twin registered for {layer_name!r}. Known: {', '.join(sorted(REGISTRY))}."
-        ) from None
-
-
-def all_twins():
-    from . import families  # noqa: F401
-    return dict(REGISTRY)
+        raise ValueError(f"twin({layer!r}): with no tf.layers twin, say what TF1 code used instead.")
+    return Twin(layer, tf1, tf1_note, tf1_name, keras, keras_name or f"tf.keras.layers.{layer}",
+                list(cases))

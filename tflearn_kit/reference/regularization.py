@@ -1,16 +1,14 @@
-"""Twins of Dropout: the registered cases run in inference (the identity); training is compared on a shared mask.
+"""Twins of Dropout: the registered cases run in inference (the identity); training runs on TF's own mask.
 
 The generic engine cannot compare a random layer in training, since the kit and
-TensorFlow draw different masks. :func:`compare_dropout_shared_mask` runs
-TensorFlow's dropout first, recovers its keep mask from the output (an element
-was kept exactly where the output is nonzero: the input is drawn with no zeros),
-replays that mask in the kit (``layer(x, training=True, keep_mask=mask)``) and
-diffs the output and dx.
+TensorFlow draw different masks. ``run_keras_dropout`` and ``run_tf1_dropout``
+run TensorFlow's dropout in training and return its output and dx, from which
+``tflearn_kit.compare.compare_dropout_shared_mask`` reads the mask and replays it
+in the kit.
 """
 import numpy as np
 
-from ..compare import TOLERANCES, Report, errors
-from .registry import Case, register
+from .registry import Case, twin
 from .tf import modules
 
 
@@ -18,13 +16,6 @@ def dropout_tf1(layer, x, training, init):
     _, _, legacy = modules()
     return legacy.dropout(x, rate=layer.rate, noise_shape=layer.noise_shape, seed=layer.seed,
                           training=training)
-
-
-register("Dropout", tf1=dropout_tf1, tf1_name="tf.compat.v1.layers.dropout", cases=[
-    Case("inference-rate0.5", {"rate": 0.5}, (4, 6)),
-    Case("inference-noise-shape", {"rate": 0.3, "noise_shape": (None, 1, 5)}, (2, 3, 5)),
-])
-
 
 
 def _spatial_keras(layer):
@@ -35,15 +26,8 @@ def _spatial_keras(layer):
                                                         dtype=layer.dtype, **kwargs)
 
 
-register("SpatialDropout1D", keras=_spatial_keras,
-         tf1_note="tf.compat.v1.layers.dropout(noise_shape=(batch, 1, channels))",
-         cases=[Case("inference", {"rate": 0.5}, (2, 3, 4))])
-register("SpatialDropout2D", keras=_spatial_keras,
-         tf1_note="tf.compat.v1.layers.dropout(noise_shape=(batch, 1, 1, channels))",
-         cases=[Case("inference", {"rate": 0.5}, (2, 3, 4, 5))])
-
-
-def _keras_dropout(layer, x, dy):
+def run_keras_dropout(layer, x, dy):
+    """(y, dx) of keras.layers.Dropout in training, from one random draw."""
     tf, keras, _ = modules()
     twin = keras.layers.Dropout(layer.rate, noise_shape=layer.noise_shape, seed=layer.seed,
                                 dtype=layer.dtype)
@@ -54,7 +38,8 @@ def _keras_dropout(layer, x, dy):
     return np.asarray(y), np.asarray(tape.gradient(y, xt, output_gradients=tf.constant(dy)))
 
 
-def _tf1_dropout(layer, x, dy):
+def run_tf1_dropout(layer, x, dy):
+    """(y, dx) of tf.compat.v1.layers.dropout in training, from one Session run."""
     tf, _, _ = modules()
     v1 = tf.compat.v1
     with tf.Graph().as_default() as graph:
@@ -67,29 +52,15 @@ def _tf1_dropout(layer, x, dy):
             return sess.run([y, dx], {x_ph: x, dy_ph: dy})
 
 
-def compare_dropout_shared_mask(layer, x, dy=None, apis=("tf.keras", "tf.layers"), seed=0):
-    """Diff the kit's Dropout in training against TensorFlow's, on TensorFlow's own mask.
-
-    Returns a :class:`~tflearn_kit.compare.Report` with an output and a dx row per
-    API, and a note per API with the fraction TensorFlow kept.
-    """
-    x = layer.convert_input(x)
-    if np.any(x == 0):
-        raise ValueError("compare_dropout_shared_mask: x must have no zeros, or the mask "
-                         "cannot be read from the output.")
-    if dy is None:
-        dy = np.random.default_rng(seed + 1).standard_normal(x.shape).astype(layer.dtype)
-    tolerance = TOLERANCES[layer.dtype]
-    runners = {"tf.keras": _keras_dropout, "tf.layers": _tf1_dropout}
-    rows, notes = [], []
-    for api in apis:
-        y_tf, dx_tf = runners[api](layer, x, dy)
-        mask = y_tf != 0                       # kept exactly where the output is nonzero
-        y = layer(x, training=True, keep_mask=mask)
-        dx = layer.backward(dy)
-        for quantity, a, b in (("output", y, y_tf), ("dx", dx, dx_tf)):
-            max_abs, max_rel = errors(a, b)
-            rows.append({"api": api, "quantity": quantity, "max_abs": max_abs, "max_rel": max_rel,
-                         "ok": max_rel <= tolerance, "note": ""})
-        notes.append(f"{api}: kept {mask.mean():.3f} of the elements (rate {layer.rate})")
-    return Report("Dropout", "shared mask, training", layer.dtype, rows, notes)
+TWINS = [
+    twin("Dropout", tf1=dropout_tf1, tf1_name="tf.compat.v1.layers.dropout", cases=[
+    Case("inference-rate0.5", {"rate": 0.5}, (4, 6)),
+    Case("inference-noise-shape", {"rate": 0.3, "noise_shape": (None, 1, 5)}, (2, 3, 5)),
+]),
+    twin("SpatialDropout1D", keras=_spatial_keras,
+         tf1_note="tf.compat.v1.layers.dropout(noise_shape=(batch, 1, channels))",
+         cases=[Case("inference", {"rate": 0.5}, (2, 3, 4))]),
+    twin("SpatialDropout2D", keras=_spatial_keras,
+         tf1_note="tf.compat.v1.layers.dropout(noise_shape=(batch, 1, 1, channels))",
+         cases=[Case("inference", {"rate": 0.5}, (2, 3, 4, 5))]),
+]

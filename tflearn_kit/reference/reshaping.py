@@ -1,5 +1,5 @@
 """Twins of Flatten (tf.compat.v1.layers.flatten) and Reshape (tf.reshape in TF1 code)."""
-from .registry import Case, register
+from .registry import Case, twin
 from .tf import modules
 
 
@@ -13,14 +13,15 @@ def reshape_tf1(layer, x, training, init):
     return tf.reshape(x, (x.shape[0],) + layer.target_shape)
 
 
-register("Flatten", tf1=flatten_tf1, tf1_name="tf.compat.v1.layers.flatten", cases=[
+TWINS = [
+    twin("Flatten", tf1=flatten_tf1, tf1_name="tf.compat.v1.layers.flatten", cases=[
     Case("rank4", {}, (2, 3, 4, 5)),
     Case("rank2", {}, (3, 4)),
     Case("channels-first", {"data_format": "channels_first"}, (2, 3, 4, 5)),
-])
-
-register("Reshape", tf1=reshape_tf1, tf1_name="tf.reshape(x, (batch, *target_shape)) (no TF1 layer)",
+]),
+    twin("Reshape", tf1=reshape_tf1, tf1_name="tf.reshape(x, (batch, *target_shape)) (no TF1 layer)",
          cases=[
              Case("to-rank3", {"target_shape": (4, 6)}, (2, 24)),
              Case("with-minus-one", {"target_shape": (-1, 3)}, (2, 4, 6)),
-         ])
+         ]),
+]

@@ -1,0 +1,94 @@
+"""fast/ computes what kernels/ computes: every layer that runs a fast kernel gives the same
+output, dx and weight gradients when it runs the readable kernel instead.
+
+Over the parity grid (every registered case of the convolutions and pooling, both dtypes),
+plus inputs large enough to take the threaded roads (over parallel.MIN_SIZE elements).
+The readable modules have the fast ones' names, so swapping the module a layer calls is
+the whole switch.
+"""
+import numpy as np
+import pytest
+
+import tflearn_kit as kit
+from tflearn_kit.compare import make_input
+from tflearn_kit.fast import conv as fast_conv
+from tflearn_kit.kernels import conv as readable_conv
+from tflearn_kit.kernels import pooling as readable_pooling
+from tflearn_kit.layers import conv as conv_layers
+from tflearn_kit.layers import pooling as pooling_layers
+from tflearn_kit.reference import families
+from tflearn_kit.tolerances import PARITY
+
+FAST_FAMILIES = {conv_layers: readable_conv, pooling_layers: readable_pooling}
+
+CASES = [(twin.layer, case, dtype)
+         for family in (families.conv, families.pooling) for twin in family.TWINS
+         if hasattr(conv_layers, twin.layer) or hasattr(pooling_layers, twin.layer)
+         for case in twin.cases for dtype in case.dtypes]
+
+LARGE = {   # name: (layer name, config, input shape) on the threaded roads
+    "Conv2D-3x3-same-threads": ("Conv2D", {"filters": 32, "kernel_size": 3, "padding": "same"}, (2, 32, 32, 64)),
+    "Conv2D-1x1-matmul": ("Conv2D", {"filters": 16, "kernel_size": 1}, (2, 32, 32, 64)),
+    "Conv2D-stride2-col2im-threads": ("Conv2D", {"filters": 8, "kernel_size": 3, "strides": 2}, (4, 64, 64, 32)),
+    "Conv2DTranspose-stride2": ("Conv2DTranspose", {"filters": 8, "kernel_size": 3, "strides": 2,
+                                                    "padding": "same"}, (4, 32, 32, 32)),
+    "MaxPooling2D-2x2-tiled-threads": ("MaxPooling2D", {"pool_size": 2}, (4, 128, 128, 16)),
+    "MaxPooling2D-3x3-s2-same": ("MaxPooling2D", {"pool_size": 3, "strides": 2, "padding": "same"},
+                                 (4, 64, 64, 16)),
+    "AveragePooling2D-2x2-tiled": ("AveragePooling2D", {"pool_size": 2}, (4, 64, 64, 16)),
+}
+
+
+def _run(name, config, x, dy, dtype):
+    kit.set_seed(0)
+    layer = getattr(kit.layers, name)(dtype=dtype, **config)
+    y = layer(x)
+    dx = layer.backward(dy)
+    return [y, dx, *layer.grads]
+
+
+def _same_both_ways(name, config, shape, dtype, monkeypatch):
+    x = make_input(shape, dtype, seed=5)
+    probe = getattr(kit.layers, name)(dtype=dtype, **config)
+    dy = make_input(probe.compute_output_shape(shape), dtype, seed=6)
+    fast = _run(name, config, x, dy, dtype)
+    for layers_module, readable in FAST_FAMILIES.items():
+        monkeypatch.setattr(layers_module, "fast", readable)
+    slow = _run(name, config, x, dy, dtype)
+    assert len(fast) == len(slow)
+    for what, a, b in zip(["y", "dx", "grads"], fast, slow):
+        scale = max(float(np.max(np.abs(b))), 1e-30)
+        assert np.max(np.abs(a - b)) <= PARITY[dtype] * scale, (name, what)
+
+
+@pytest.mark.parametrize("name, case, dtype", CASES,
+                         ids=[f"{n}-{c.name}-{d}" for n, c, d in CASES])
+def test_fast_kernels_equal_the_readable_ones_on_the_parity_grid(name, case, dtype, monkeypatch):
+    _same_both_ways(name, case.config, case.input_shape, dtype, monkeypatch)
+
+
+@pytest.mark.parametrize("name, config, shape", LARGE.values(), ids=LARGE.keys())
+def test_fast_kernels_equal_the_readable_ones_on_large_inputs(name, config, shape, monkeypatch):
+    _same_both_ways(name, config, shape, "float32", monkeypatch)
+
+
+SHIFTED = [(rank, k, d, padding) for rank in (1, 2, 3) for k in (1, 2, 3) for d in (1, 2)
+           for padding in ("valid", "same", "causal") if padding != "causal" or rank == 1]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("rank, k, d, padding", SHIFTED,
+                         ids=[f"{r}d-k{k}-dil{d}-{p}" for r, k, d, p in SHIFTED])
+def test_shifted_input_gradient_equals_col2im(rank, k, d, padding, dtype):
+    """fast.conv takes the shifted-matmul road to a stride-1 dx; it must give the readable col2im's
+    numbers, batch 1 included."""
+    g = np.random.default_rng(13)
+    geom = readable_conv.conv_geometry((7, 6, 5)[:rank], (k,) * rank, dilation=(d,) * rank, padding=padding)
+    for batch in (1, 3):
+        dy = g.standard_normal((batch, *geom.out_spatial, 5)).astype(dtype)
+        kernel = g.standard_normal((k,) * rank + (4, 5)).astype(dtype)
+        shifted = fast_conv.input_grad_shifted(dy, kernel, geom, 4)
+        reference = readable_conv.input_grad(dy, kernel, geom, 4)
+        assert shifted.dtype == np.dtype(dtype) and shifted.shape == (batch, *geom.in_spatial, 4)
+        np.testing.assert_allclose(shifted, reference, rtol=0,
+                                   atol=PARITY[dtype] * np.abs(reference).max())
