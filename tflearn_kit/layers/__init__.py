@@ -17,6 +17,8 @@ from .pooling import (AveragePooling1D, AveragePooling2D, AveragePooling3D, Glob
 from .regularization import Dropout, SpatialDropout1D, SpatialDropout2D
 from .recurrent import GRU, LSTM, SimpleRNN
 from .reshaping import Flatten, Reshape
+from .resampling import (Cropping1D, Cropping2D, Cropping3D, UpSampling1D, UpSampling2D,
+                         UpSampling3D, ZeroPadding1D, ZeroPadding2D, ZeroPadding3D)
 
 __all__ = ["InputSpec", "Layer", "Activation", "Dense", "LeakyReLU", "ReLU", "Softmax"]
 __all__ += ["BatchNormalization", "LayerNormalization", "AveragePooling1D", "AveragePooling2D",
@@ -30,3 +32,5 @@ __all__ += ["Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose", 
 __all__ += ["Add", "Average", "Concatenate", "Multiply", "Subtract"]
 __all__ += ["ELU", "PReLU"]
 __all__ += ["Dot", "Maximum", "Minimum"]
+__all__ += ["Cropping1D", "Cropping2D", "Cropping3D", "UpSampling1D", "UpSampling2D", "UpSampling3D",
+            "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D"]
