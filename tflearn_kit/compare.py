@@ -40,13 +40,16 @@ def errors(actual, expected):
 
 
 def make_input(shape, dtype="float32", kind="normal", seed=0):
-    """A seeded input: standard normal, positive (|normal| + 0.1) or integer ids ('int:<high>')."""
+    """A seeded input: standard normal, positive (|normal| + 0.1), integer ids ('int:<high>'), or
+    normal with every third step set to a padding value ('padded-steps:<value>')."""
     g = np.random.default_rng(seed)
     if kind.startswith("int:"):
         return g.integers(0, int(kind.split(":")[1]), size=shape).astype("int64")
     x = g.standard_normal(shape)
     if kind == "positive":
         x = np.abs(x) + 0.1
+    if kind.startswith("padded-steps:"):     # every third step all equal to a padding value (Masking)
+        x[:, 1::3] = float(kind.split(":")[1])
     return x.astype(dtype)
 
 
