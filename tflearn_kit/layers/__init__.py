@@ -17,6 +17,7 @@ from .pooling import (AveragePooling1D, AveragePooling2D, AveragePooling3D, Glob
 from .regularization import Dropout, SpatialDropout1D, SpatialDropout2D
 from .recurrent import GRU, LSTM, SimpleRNN
 from .reshaping import Flatten, Reshape
+from .feature_normalization import GroupNormalization, Normalization, Rescaling
 from .shape import Identity, Lambda, Masking, Permute, RepeatVector
 from .resampling import (Cropping1D, Cropping2D, Cropping3D, UpSampling1D, UpSampling2D,
                          UpSampling3D, ZeroPadding1D, ZeroPadding2D, ZeroPadding3D)
@@ -36,3 +37,4 @@ __all__ += ["Dot", "Maximum", "Minimum"]
 __all__ += ["Cropping1D", "Cropping2D", "Cropping3D", "UpSampling1D", "UpSampling2D", "UpSampling3D",
             "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D"]
 __all__ += ["Identity", "Lambda", "Masking", "Permute", "RepeatVector"]
+__all__ += ["GroupNormalization", "Normalization", "Rescaling"]

@@ -171,7 +171,7 @@ class Layer:
         shape = tuple(int(d) for d in (shape or ()))
         dtype = np.dtype(dtype or self.dtype).name
         value = initializers.get(initializer or "glorot_uniform")(shape, dtype)
-        value = np.ascontiguousarray(value, dtype=dtype)
+        value = np.array(value, dtype=dtype, order="C")   # (ascontiguousarray makes a scalar 1-D)
         if name is None:
             name = "variable" if not self._weights else f"variable_{len(self._weights)}"
         self._weights.append(Weight(name, value, bool(trainable), regularizers.get(regularizer),
