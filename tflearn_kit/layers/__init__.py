@@ -18,6 +18,8 @@ from .regularization import Dropout, SpatialDropout1D, SpatialDropout2D
 from .recurrent import GRU, LSTM, SimpleRNN
 from .reshaping import Flatten, Reshape
 from .feature_normalization import GroupNormalization, Normalization, Rescaling
+from .noise import (ActivityRegularization, AlphaDropout, GaussianDropout, GaussianNoise,
+                    SpatialDropout3D)
 from .shape import Identity, Lambda, Masking, Permute, RepeatVector
 from .resampling import (Cropping1D, Cropping2D, Cropping3D, UpSampling1D, UpSampling2D,
                          UpSampling3D, ZeroPadding1D, ZeroPadding2D, ZeroPadding3D)
@@ -38,3 +40,4 @@ __all__ += ["Cropping1D", "Cropping2D", "Cropping3D", "UpSampling1D", "UpSamplin
             "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D"]
 __all__ += ["Identity", "Lambda", "Masking", "Permute", "RepeatVector"]
 __all__ += ["GroupNormalization", "Normalization", "Rescaling"]
+__all__ += ["ActivityRegularization", "AlphaDropout", "GaussianDropout", "GaussianNoise", "SpatialDropout3D"]

@@ -78,6 +78,7 @@ class SpatialDropout1D(Dropout):
     def get_config(self):
         config = super().get_config()
         config.pop("noise_shape")
+        config.pop("trainable")              # Keras's SpatialDropout configs leave it out
         return config
 
 
@@ -100,4 +101,5 @@ class SpatialDropout2D(Dropout):
     def get_config(self):
         config = super().get_config()
         config.pop("noise_shape")
+        config.pop("trainable")              # Keras's SpatialDropout configs leave it out
         return {**config, "data_format": self.data_format}
