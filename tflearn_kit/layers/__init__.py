@@ -20,6 +20,9 @@ from .reshaping import Flatten, Reshape
 from .feature_normalization import GroupNormalization, Normalization, Rescaling
 from .noise import (ActivityRegularization, AlphaDropout, GaussianDropout, GaussianNoise,
                     SpatialDropout3D)
+from .adaptive_pooling import (AdaptiveAveragePooling1D, AdaptiveAveragePooling2D,
+                               AdaptiveAveragePooling3D, AdaptiveMaxPooling1D, AdaptiveMaxPooling2D,
+                               AdaptiveMaxPooling3D)
 from .shape import Identity, Lambda, Masking, Permute, RepeatVector
 from .resampling import (Cropping1D, Cropping2D, Cropping3D, UpSampling1D, UpSampling2D,
                          UpSampling3D, ZeroPadding1D, ZeroPadding2D, ZeroPadding3D)
@@ -41,3 +44,5 @@ __all__ += ["Cropping1D", "Cropping2D", "Cropping3D", "UpSampling1D", "UpSamplin
 __all__ += ["Identity", "Lambda", "Masking", "Permute", "RepeatVector"]
 __all__ += ["GroupNormalization", "Normalization", "Rescaling"]
 __all__ += ["ActivityRegularization", "AlphaDropout", "GaussianDropout", "GaussianNoise", "SpatialDropout3D"]
+__all__ += ["AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D", "AdaptiveAveragePooling3D",
+            "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D"]

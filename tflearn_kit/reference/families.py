@@ -1,9 +1,9 @@
 """Every family's twins, collected: a new family adds its module to ``FAMILIES``."""
-from . import (activation_layers, conv, core, feature_normalization, merging, noise, normalization,
+from . import (activation_layers, adaptive_pooling, conv, core, feature_normalization, merging, noise, normalization,
                pooling, recurrent, regularization, resampling, reshaping, shape)
 
 FAMILIES = (core, conv, normalization, pooling, regularization, reshaping, recurrent, merging,
-            activation_layers, resampling, shape, feature_normalization, noise)
+            activation_layers, resampling, shape, feature_normalization, noise, adaptive_pooling)
 
 REGISTRY = {t.layer: t for family in FAMILIES for t in family.TWINS}
 """Kit layer name -> its :class:`~tflearn_kit.reference.registry.Twin`."""
