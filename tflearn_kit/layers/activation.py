@@ -12,9 +12,6 @@ from .core import Activation
 class ELU(Activation):
     """x for x > 0, alpha (e^x - 1) otherwise. See tf.keras.layers.ELU.
 
-    Keras 3's ELU leaves ``alpha`` out of ``get_config`` (so a Keras config rebuilds
-    it with alpha 1); the kit keeps it, so nothing is lost.
-
     Input shape: any      Output shape: the same
     """
 

@@ -1,7 +1,7 @@
 """Dense and the activation layers."""
 import numpy as np
 
-from .. import activations, initializers, regularizers
+from .. import activations, constraints, initializers, regularizers
 from ..kernels.dense import dense_backward, dense_forward
 from .base import InputSpec, Layer
 
@@ -24,8 +24,11 @@ class Dense(Layer):
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
-                 **kwargs):
+                 kernel_constraint=None, bias_constraint=None, quantization_config=None, **kwargs):
         super().__init__(**kwargs)
+        if quantization_config is not None:
+            raise ValueError(f"Dense: quantized weights are not in the kit; got "
+                             f"quantization_config={quantization_config!r}.")
         if int(units) <= 0:
             raise ValueError(f"Dense: units must be a positive integer; got {units!r}.")
         self.units = int(units)
@@ -34,15 +37,17 @@ class Dense(Layer):
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.input_spec = InputSpec(min_ndim=2)
 
     def build(self, input_shape):
         n_in = input_shape[-1]
         self.kernel = self.add_weight(shape=(n_in, self.units), initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer, name="kernel")
+                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint, name="kernel")
         self.bias = (self.add_weight(shape=(self.units,), initializer=self.bias_initializer,
-                                     regularizer=self.bias_regularizer, name="bias")
+                                     regularizer=self.bias_regularizer, constraint=self.bias_constraint, name="bias")
                      if self.use_bias else None)
         self.input_spec = InputSpec(min_ndim=2, axes={-1: n_in})
 
@@ -59,14 +64,16 @@ class Dense(Layer):
 
     def get_config(self):
         return {
-            **super().get_config(),
+            **super().get_config(), "quantization_config": None,
             "units": self.units,
             "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
             "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
             "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
         }
 
 

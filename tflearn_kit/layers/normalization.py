@@ -37,8 +37,16 @@ class BatchNormalization(Layer):
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones",
                  moving_mean_initializer="zeros", moving_variance_initializer="ones",
-                 beta_regularizer=None, gamma_regularizer=None, **kwargs):
+                 beta_regularizer=None, gamma_regularizer=None,
+                 beta_constraint=None, gamma_constraint=None, synchronized=False, renorm=False,
+                 renorm_clipping=None, renorm_momentum=0.99, **kwargs):
         super().__init__(**kwargs)
+        if renorm:
+            raise ValueError("BatchNormalization: renorm=True (batch renormalization) is not in the "
+                             "kit yet; got renorm=True.")
+        # synchronized only changes how replicas share statistics; on one device it is plain BN
+        self.synchronized, self.renorm = bool(synchronized), False
+        self.renorm_clipping, self.renorm_momentum = renorm_clipping, renorm_momentum
         if not isinstance(axis, int):
             raise ValueError(f"BatchNormalization: axis must be an int; got {axis!r}.")
         if not 0.0 <= momentum <= 1.0:
@@ -50,7 +58,9 @@ class BatchNormalization(Layer):
         self.moving_mean_initializer = initializers.get(moving_mean_initializer)
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
         self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint)
         self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.gamma_constraint = constraints.get(gamma_constraint)
         self.input_spec = InputSpec(min_ndim=2)
 
     def build(self, input_shape):
@@ -59,10 +69,10 @@ class BatchNormalization(Layer):
                              f"of range for an input of rank {len(input_shape)}.")
         shape = (input_shape[self.axis],)
         self.gamma = self.add_weight(shape=shape, initializer=self.gamma_initializer,
-                                     regularizer=self.gamma_regularizer,
+                                     regularizer=self.gamma_regularizer, constraint=self.gamma_constraint,
                                      name="gamma") if self.scale else None
         self.beta = self.add_weight(shape=shape, initializer=self.beta_initializer,
-                                    regularizer=self.beta_regularizer,
+                                    regularizer=self.beta_regularizer, constraint=self.beta_constraint,
                                     name="beta") if self.center else None
         self.moving_mean = self.add_weight(shape=shape, initializer=self.moving_mean_initializer,
                                            trainable=False, name="moving_mean")
@@ -108,7 +118,11 @@ class BatchNormalization(Layer):
             "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
             "moving_variance_initializer": initializers.serialize(self.moving_variance_initializer),
             "beta_regularizer": regularizers.serialize(self.beta_regularizer),
+            "beta_constraint": constraints.serialize(self.beta_constraint),
             "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
+            "gamma_constraint": constraints.serialize(self.gamma_constraint),
+            "synchronized": self.synchronized, "renorm": self.renorm,
+            "renorm_clipping": self.renorm_clipping, "renorm_momentum": self.renorm_momentum,
         }
 
 
