@@ -113,7 +113,8 @@ class _Spatial(Layer):
         if not self.use_bias:
             return None
         return self.add_weight(shape=(size,), initializer=self.bias_initializer,
-                               regularizer=self.bias_regularizer, constraint=self.bias_constraint, name="bias")
+                               regularizer=self.bias_regularizer,
+                               constraint=self.bias_constraint, name="bias")
 
     def get_config(self):
         return {
@@ -181,7 +182,8 @@ class _Conv(_Spatial):
         self._out_spatial(input_shape, self.groups)
         self.kernel = self.add_weight(shape=(*self.kernel_size, channels // self.groups, self.filters),
                                       initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint, name="kernel")
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint, name="kernel")
         self.bias = self._add_bias(self.filters)
         self._set_input_spec(channels)
 
@@ -284,7 +286,8 @@ class _ConvTranspose(_Spatial):
         self._transpose_out_spatial(input_shape)
         self.kernel = self.add_weight(shape=(*self.kernel_size, self.filters, channels),
                                       initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint, name="kernel")
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint, name="kernel")
         self.bias = self._add_bias(self.filters)
         self._set_input_spec(channels)
 
@@ -380,7 +383,8 @@ class _DepthwiseConv(_Spatial):
         self._out_spatial(input_shape, channels)
         self.kernel = self.add_weight(shape=(*self.kernel_size, channels, self.depth_multiplier),
                                       initializer=self.depthwise_initializer,
-                                      regularizer=self.depthwise_regularizer, constraint=self.depthwise_constraint, name="kernel")
+                                      regularizer=self.depthwise_regularizer,
+                                      constraint=self.depthwise_constraint, name="kernel")
         self.bias = self._add_bias(channels * self.depth_multiplier)
         self._set_input_spec(channels)
 
@@ -470,11 +474,13 @@ class _SeparableConv(_Spatial):
         m = self.depth_multiplier
         self.depthwise_kernel = self.add_weight(shape=(*self.kernel_size, channels, m),
                                                 initializer=self.depthwise_initializer,
-                                                regularizer=self.depthwise_regularizer, constraint=self.depthwise_constraint,
+                                                regularizer=self.depthwise_regularizer,
+                                                constraint=self.depthwise_constraint,
                                                 name="depthwise_kernel")
         self.pointwise_kernel = self.add_weight(shape=(1,) * self.rank + (channels * m, self.filters),
                                                 initializer=self.pointwise_initializer,
-                                                regularizer=self.pointwise_regularizer, constraint=self.pointwise_constraint,
+                                                regularizer=self.pointwise_regularizer,
+                                                constraint=self.pointwise_constraint,
                                                 name="pointwise_kernel")
         self.bias = self._add_bias(self.filters)
         self._set_input_spec(channels)

@@ -45,9 +45,11 @@ class Dense(Layer):
     def build(self, input_shape):
         n_in = input_shape[-1]
         self.kernel = self.add_weight(shape=(n_in, self.units), initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint, name="kernel")
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint, name="kernel")
         self.bias = (self.add_weight(shape=(self.units,), initializer=self.bias_initializer,
-                                     regularizer=self.bias_regularizer, constraint=self.bias_constraint, name="bias")
+                                     regularizer=self.bias_regularizer,
+                                     constraint=self.bias_constraint, name="bias")
                      if self.use_bias else None)
         self.input_spec = InputSpec(min_ndim=2, axes={-1: n_in})
 

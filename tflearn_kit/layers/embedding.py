@@ -47,7 +47,8 @@ class Embedding(Layer):
     def build(self, input_shape):
         self.embeddings = self.add_weight(shape=(self.input_dim, self.output_dim),
                                           initializer=self.embeddings_initializer,
-                                          regularizer=self.embeddings_regularizer, constraint=self.embeddings_constraint, name="embeddings")
+                                          regularizer=self.embeddings_regularizer,
+                                          constraint=self.embeddings_constraint, name="embeddings")
 
     def convert_input(self, x):
         """Ids stay integers (the base layer would cast them to float); floats are truncated, as Keras casts them."""
