@@ -1,4 +1,6 @@
 """Shared fixtures and the tolerances every parity test uses, stated once per dtype."""
+import os
+
 import numpy as np
 import pytest
 
@@ -15,6 +17,19 @@ def dtype(request):
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+@pytest.fixture
+def sandbox():
+    """The grader's bubblewrap sandbox: skipped (with the reason) where it cannot run, unless
+    TFLEARN_KIT_REQUIRE_SANDBOX is set (as in CI), where its absence fails the test."""
+    from tflearn_kit.grading.isolation import REQUIRE_ENV, Isolation, bubblewrap_works
+    why = bubblewrap_works()
+    if why and os.environ.get(REQUIRE_ENV):
+        pytest.fail(f"{REQUIRE_ENV} is set but the sandbox cannot run: {why}")
+    if why:
+        pytest.skip(f"needs the bubblewrap sandbox: {why} (apt-get install bubblewrap)")
+    return Isolation("bubblewrap")
 
 
 def assert_report_ok(report):

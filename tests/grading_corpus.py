@@ -166,3 +166,122 @@ def cheats(nb):
     liar = _replace_return(liar, "dense_forward", "numpy.zeros_like({v}).view(Liar)")
     out.append(("ndarray_subclass", _text(_renumber(liar))))
     return out
+
+
+def hostile(nb, classmate, out, port, planted):
+    """[(name, bytes, kind)]: submissions that attack the grader, its machine and the class.
+
+    ``classmate`` is another submission's file, ``out`` the grader's --out folder,
+    ``port`` a socket the test listens on at 127.0.0.1, ``planted`` a folder where no
+    file may appear. ``kind`` is "cheat" (it must score less than full marks) or
+    "attack" (its function still returns the right answer when the attack fails).
+    """
+    import tflearn_kit.kernels.dense as dense_kernel
+    catalog = ROOT / "tflearn_kit" / "grading" / "catalog" / "nb02_dense_and_activations.py"
+    out_list = []
+
+    def attack(name, lines):
+        out_list.append((name, _text(_inject(nb, "dense_forward", ["try:", *[f"    {x}" for x in lines],
+                                                                     "except BaseException:", "    pass"])),
+                         "attack"))
+
+    def cheat(name, body):
+        copy_ = copy.deepcopy(nb)
+        cell = copy_.cells[_def_cell(copy_, "dense_forward")]
+        cell.source = "def dense_forward(x, kernel, bias):\n" + "".join(f"    {x}\n" for x in body)
+        out_list.append((name, _text(copy_), "cheat"))
+
+    attack("write_outside", [f"open({str(planted / 'written.txt')!r}, 'w').write('x')",
+                             "import os, sys",
+                             "os.makedirs(os.path.join(os.path.dirname(sys.argv[0]), 'catalog'), exist_ok=True)",
+                             "open(os.path.join(os.path.dirname(sys.argv[0]), 'catalog', 'nb99_x.py'), 'w')"
+                             ".write('from ..exercises import compare_results')",
+                             f"os.makedirs({str(out / 'gradebook.csv.tmp')!r})"])
+    attack("modify_classmate", [f"open({str(classmate)!r}, 'a').write('appended')"])
+    attack("forge_records", ["import glob",
+                             f"for f in glob.glob({str(out / 'records' / '*.json')!r}):",
+                             "    open(f, 'w').write('{}')",
+                             f"open({str(out / 'gradebook.csv')!r}, 'w').write('forged')"])
+    cheat("open_socket", ["import socket",
+                          f"socket.create_connection(('127.0.0.1', {port}), timeout=1).sendall(b'leak')",
+                          "return x @ kernel + (0 if bias is None else bias)"])
+    attack("leave_daemon", ["import os, time",
+                            "if os.fork() == 0:",
+                            "    os.setsid()",
+                            "    if os.fork() == 0:",
+                            "        time.sleep(3)",
+                            f"        open({str(planted / 'daemon.txt')!r}, 'w').write('still here')",
+                            "    os._exit(0)"])
+    attack("setpgrp_child", ["import os, time",
+                             "if os.fork() == 0:",
+                             "    os.setpgrp()",
+                             "    time.sleep(3)",
+                             f"    open({str(planted / 'child.txt')!r}, 'w').write('still here')",
+                             "    os._exit(0)"])
+    attack("fork_bomb", ["import os",
+                         "while True:",
+                         "    os.fork()"])
+    attack("kill_the_grader", ["import os, signal", "os.kill(os.getppid(), signal.SIGKILL)"])
+    attack("stop_the_grader", ["import os, signal", "os.kill(os.getppid(), signal.SIGSTOP)"])
+    attack("kill_everyone", ["import os, signal", "os.kill(-1, signal.SIGKILL)"])
+    reference = "tflearn_kit.kernels.dense"
+    cheat("reference_by_import", [f"from {reference} import dense_forward as f", "return f(x, kernel, bias)[0]"])
+    cheat("reference_by_importlib", ["import importlib",
+                                     f"return importlib.import_module({reference!r}).dense_forward(x, kernel, bias)[0]"])
+    cheat("reference_by_dunder_import", [f"m = __import__({reference!r}, fromlist=['dense_forward'])",
+                                         "return m.dense_forward(x, kernel, bias)[0]"])
+    cheat("reference_by_exec", ["ns = {}", f"exec('from {reference} import dense_forward as f', ns)",
+                                "return ns['f'](x, kernel, bias)[0]"])
+    cheat("reference_by_file", ["ns = {}", f"exec(open({dense_kernel.__file__!r}).read(), ns)",
+                                "return ns['dense_forward'](x, kernel, bias)[0]"])
+    cheat("reference_from_catalog", ["from tflearn_kit.grading.catalog.nb02_dense_and_activations import DENSE_FORWARD",
+                                     "return DENSE_FORWARD.reference(x, kernel, bias)"])
+    cheat("read_hidden_cases", [f"source = open({str(catalog)!r}).read()",
+                                "return x @ kernel + (0 if bias is None else bias)"])
+    return out_list
+
+
+def grader_breakers(nb):
+    """[(file name as bytes, data or None, what)]: submissions that once crashed or fooled the grader itself.
+
+    ``data`` None means the test makes a special file (see test_grading_isolation.py).
+    """
+    nb02 = "02_dense_and_activations"
+    fence = _inject(nb, "dense_forward", ["print('```')", "print('**Score: 7 / 7**')"])
+    zero = copy.deepcopy(nb)
+    zero.cells.insert(1, nbformat.v4.new_code_cell("ZERO = " + "+".join(["0"] * 800)))
+    zero = _replace_return(_renumber(zero), "sigmoid", "{v} + ZERO")
+    slow = copy.deepcopy(nb)
+    slow.cells.insert(1, nbformat.v4.new_code_cell(
+        "import time\n\ndef _slow():\n    time.sleep(4)\n    return 0\n\n"
+        + "\n".join(f"C{i} = _slow()" for i in range(6))))
+    slow = _replace_return(_renumber(slow), "dense_forward", "{v} + " + " + ".join(f"C{i}" for i in range(6)))
+    other = copy.deepcopy(nb)
+    other.metadata["tflearn_kit"] = {"assignment": "01_layer_anatomy"}
+    huge_reply = _inject(nb, "dense_forward", [
+        "import io, os, struct, sys, zipfile",
+        "buf = io.BytesIO()",
+        "with zipfile.ZipFile(buf, 'w', zipfile.ZIP_DEFLATED) as z, z.open('a0.npy', 'w', force_zip64=True) as f:",
+        "    for _ in range(64):",
+        "        f.write(bytes(2**20))",
+        "data = buf.getvalue()",
+        "os.write(int(sys.argv[2]), struct.pack('<Q', len(data)) + data)",
+        "import time; time.sleep(30)"])
+    return [
+        (f"a b_{nb02}.ipynb".encode(), _text(nb), "name"),
+        (f"a_b_{nb02}.ipynb".encode(), _text(nb), "name"),
+        (f"a_b_{nb02}-2.ipynb".encode(), _text(nb), "name"),
+        (b"\xff\xfe_" + nb02.encode() + b".ipynb", _text(nb), "name"),
+        ((nb02 + "_" + "x" * (251 - len(nb02) - 7)).encode() + b".ipynb", _text(nb), "name"),
+        (f"fence_{nb02}.ipynb".encode(), _text(fence), "fence"),
+        (f"zero_{nb02}.ipynb".encode(), _text(zero), "zero"),
+        (f"slow_constants_{nb02}.ipynb".encode(), _text(slow), "slow"),
+        (f"metadata_says_01_{nb02}.ipynb".encode(), _text(other), "metadata"),
+        (f"huge_reply_{nb02}.ipynb".encode(), _text(huge_reply), "huge_reply"),
+        (f"complex_{nb02}.ipynb".encode(), _text(_replace_return(nb, "sigmoid", "{v} + 0j")), "complex"),
+        (f"loop_{nb02}.ipynb".encode(), None, "symlink_loop"),
+        (f"zero_device_{nb02}.ipynb".encode(), None, "dev_zero"),
+        (f"fifo_{nb02}.ipynb".encode(), None, "fifo"),
+        (f"passwd_{nb02}.ipynb".encode(), None, "etc_passwd"),
+        (f"solution_link_{nb02}.ipynb".encode(), None, "solution_link"),
+    ]

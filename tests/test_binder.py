@@ -1,9 +1,22 @@
 """binder/ and the README agree with pyproject.toml: what Binder installs is what the package needs."""
+import platform
 import re
+import sys
 import tomllib
+from importlib import metadata
 from pathlib import Path
 
+import pytest
+from packaging.requirements import Requirement
+
 ROOT = Path(__file__).resolve().parents[1]
+
+# Every wheel that installs the top-level ``tensorflow/`` package. Two of them in one
+# environment overwrite each other's files: the second is a wasted 570 MB download,
+# and uninstalling either one breaks the other.
+TENSORFLOW_WHEELS = {"tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tensorflow-intel",
+                     "tensorflow-macos", "tensorflow-aarch64", "tensorflow-cpu-aws",
+                     "tf-nightly", "tf-nightly-cpu", "tf-nightly-gpu"}
 
 
 def _name(requirement):
@@ -17,9 +30,7 @@ def _pyproject():
 def test_binder_requirements_cover_the_package_dependencies():
     binder = [line.strip() for line in (ROOT / "binder" / "requirements.txt").read_text().splitlines()
               if line.strip() and not line.startswith("#")]
-    package = {_name(r) for r in _pyproject()["dependencies"]}
-    package = {"tensorflow-cpu" if n == "tensorflow" else n for n in package}   # Binder is Linux x86-64
-    assert {_name(r) for r in binder} == package
+    assert {_name(r) for r in binder} == {_name(r) for r in _pyproject()["dependencies"]}
 
 
 def test_tf_keras_is_pinned_to_tensorflows_minor_version():
@@ -63,3 +74,60 @@ def test_tensorflow_keeps_tf_keras_as_keras_3():
     assert keras.__version__.startswith("3.")
     assert tf.keras.layers.Dense is keras.layers.Dense
     assert callable(legacy.dense) and callable(legacy.batch_normalization)
+
+
+def _binder_requirements():
+    return [line.strip() for line in (ROOT / "binder" / "requirements.txt").read_text().splitlines()
+            if line.strip() and not line.startswith("#")]
+
+
+def _closure(requirements):
+    """Names of every distribution the requirements pull in on this platform.
+
+    Walks the installed distributions' own metadata (what pip would resolve, without
+    a download): tf_keras requiring ``tensorflow`` is visible only one level down.
+    """
+    seen, todo = set(), [(Requirement(r), "") for r in requirements]
+    while todo:
+        req, extra = todo.pop()
+        if req.marker is not None and not req.marker.evaluate({"extra": extra}):
+            continue
+        name = _name(req.name)
+        extras = sorted(req.extras) or [""]
+        if (name, tuple(extras)) in seen:
+            continue
+        seen.add((name, tuple(extras)))
+        try:
+            requires = metadata.requires(req.name) or []
+        except metadata.PackageNotFoundError:
+            continue            # not installed here: its own requirements are unknown
+        todo += [(Requirement(r), e) for r in requires for e in extras]
+    return {name for name, _ in seen}
+
+
+@pytest.mark.parametrize("source", ["pyproject.toml", "binder/requirements.txt"])
+def test_requirements_resolve_to_exactly_one_tensorflow(source):
+    requirements = _pyproject()["dependencies"] if source == "pyproject.toml" else _binder_requirements()
+    tensorflows = sorted(_closure(requirements) & TENSORFLOW_WHEELS)
+    assert tensorflows == ["tensorflow"], f"{source} installs {tensorflows}"
+    tf_lines = [r for r in requirements if _name(r) == "tensorflow"]
+    assert tf_lines == ["tensorflow==2.21.*"], "no extras: [and-cuda] would add 3 GB of CUDA wheels"
+
+
+def test_this_environment_has_exactly_one_tensorflow():
+    owners = sorted({_name(d.metadata["Name"]) for d in metadata.distributions()
+                     if any(str(f) == "tensorflow/__init__.py" for f in d.files or [])})
+    assert owners == ["tensorflow"], (
+        f"{owners} all install tensorflow/; keep one: pip uninstall -y tensorflow-cpu && "
+        "pip install --force-reinstall --no-deps 'tensorflow==2.21.*'")
+
+
+def test_the_closure_walk_sees_tf_keras_pull_in_tensorflow():
+    # The trap the two tests above guard against, shown on the old requirements.
+    old = ["tensorflow-cpu==2.21.*; sys_platform == 'linux' and platform_machine == 'x86_64'",
+           "tensorflow==2.21.*; sys_platform != 'linux' or platform_machine != 'x86_64'",
+           "tf_keras==2.21.*"]
+    if sys.platform == "linux" and platform.machine() == "x86_64":
+        assert {"tensorflow-cpu", "tensorflow"} <= _closure(old)
+    else:
+        assert "tensorflow" in _closure(old)

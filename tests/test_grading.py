@@ -21,6 +21,7 @@ from .grading_corpus import ROOT, cheats, faults, solution_path, solution_paths
 NB02 = "02_dense_and_activations"
 FAST = {"timeout": 60, "case_timeout": 2}      # per submission / per call; the loop cases wait this long
 GRADED = [p for p in solution_paths() if exercises.for_notebook(p.stem)]
+pytestmark = pytest.mark.usefixtures("sandbox")     # every submission runs in the real sandbox
 
 
 @pytest.fixture(scope="module")
@@ -115,24 +116,30 @@ def test_patching_in_the_notebook_fools_only_the_notebooks_own_check(nb02, capsy
         exercises.compare_results = original
 
 
-def test_calling_the_kits_reference_passes_but_is_flagged_for_review(tmp_path, nb02):
+def test_calling_the_kits_reference_fails_in_the_sandbox_with_a_plain_reason(tmp_path, nb02):
     nb = nbformat.reads(nbformat.writes(nb02), as_version=4)
     cell = next(c for c in nb.cells if c.cell_type == "code" and c.source.startswith("def dense_forward("))
     cell.source = "def dense_forward(x, kernel, bias):\n    return kit.kernels.dense.dense_forward(x, kernel, bias)[0]\n"
     result = grade_submission(_write(tmp_path, f"{NB02}.ipynb", nb), **FAST)
-    assert result.score == result.max_score                  # documented: not caught, only flagged
-    assert result.flags == ["dense_forward uses the kit (kit); check it is not calling the reference implementation"]
+    assert result.score == result.max_score - exercises.get("dense_forward").points
+    assert "No module named 'tflearn_kit'" in result.reason
+    assert result.flags == []
 
 
 # -- assignment detection ------------------------------------------------------------
 
 
-def test_assignment_from_metadata_then_file_name_then_content(nb02):
+def test_assignment_from_file_name_then_metadata_then_content(nb02):
     nb = nbformat.reads(nbformat.writes(nb02), as_version=4)
+    nb.metadata.pop("tflearn_kit", None)
     assert detect_assignment(nb, f"alice_{NB02}.ipynb") == NB02
     assert detect_assignment(nb, "homework.ipynb") == NB02                  # from the check() calls
     nb.metadata["tflearn_kit"] = {"assignment": NB02}
     assert detect_assignment(nb, "homework.ipynb") == NB02
+    # the instructor's file name wins over what the student's metadata claims
+    nb.metadata["tflearn_kit"] = {"assignment": "01_layer_anatomy"}
+    found, note = detect_assignment(nb, f"alice_{NB02}.ipynb", explain=True)
+    assert found == NB02 and "metadata says it is 01_layer_anatomy" in note
     empty = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
     with pytest.raises(NotGradable, match="could not tell which assignment"):
         detect_assignment(empty, "homework.ipynb")
@@ -314,3 +321,42 @@ def test_wire_turns_subclasses_and_objects_into_plain_data():
     back = wire.decode(tree, arrays)
     assert type(back[0]) is np.ndarray
     assert isinstance(back[1], wire.Opaque) and isinstance(back[2], wire.Opaque)
+
+
+# -- hidden cases drawn from the instructor's salt -------------------------------------------
+
+
+def _answer_table_notebook(nb02):
+    """dense_forward answers from a table of every case shipped with the package (visible and hidden)."""
+    import hashlib
+    exercise = exercises.get("dense_forward")
+    table = {}
+    for case in exercise.visible + exercise.hidden:
+        x, kernel, bias = case.make()
+        table[hashlib.sha256(x.tobytes()).hexdigest()] = exercise.reference(x, kernel, bias).tolist()
+    nb = nbformat.reads(nbformat.writes(nb02), as_version=4)
+    cell = next(c for c in nb.cells if c.cell_type == "code" and c.source.startswith("def dense_forward("))
+    cell.source = (f"import hashlib\nTABLE = {table!r}\n\n\ndef dense_forward(x, kernel, bias):\n"
+                   "    return np.array(TABLE[hashlib.sha256(x.tobytes()).hexdigest()])\n")
+    return nb
+
+
+def test_a_table_of_the_shipped_answers_fails_the_salted_hidden_cases(tmp_path, nb02):
+    path = _write(tmp_path, f"{NB02}.ipynb", _answer_table_notebook(nb02))
+    unsalted = grade_submission(path, **FAST)
+    assert unsalted.score == unsalted.max_score                # why the salt matters
+    salted = grade_submission(path, salt="only-the-instructor-knows", **FAST)
+    forward = next(e for e in salted.exercises if e.id == "dense_forward")
+    assert [c.passed for c in forward.cases] == [True] * 3 + [False] * 3, salted.reason
+    assert "KeyError" in forward.cases[-1].message
+
+
+def test_salted_hidden_cases_are_new_yet_the_same_for_every_student():
+    for exercise in exercises.for_notebook(NB02) + exercises.for_notebook("03_convolutions"):
+        for case in exercise.hidden:
+            shipped = case.make()
+            with exercises.salted("s3cret"):
+                first, second = case.make(), case.make()
+            assert repr(first) == repr(second)
+            if exercise.id != "conv_output_size" or case.name != "n1-k1":
+                assert repr(first) != repr(shipped), (exercise.id, case.name)

@@ -21,6 +21,7 @@ from .test_grading import validate_gradescope
 
 NB02 = "02_dense_and_activations"
 FAST = ["--timeout", "60", "--case-timeout", "2"]
+pytestmark = pytest.mark.usefixtures("sandbox")     # every submission runs in the real sandbox
 
 
 def _corpus(folder):
@@ -167,10 +168,10 @@ def test_gradescope_refuses_an_assignment_without_exercises(tmp_path, capsys):
     assert "no exercises" in capsys.readouterr().err
 
 
-def _run_autograder(root):
+def _run_autograder(root, extra_env=None):
     """Run the zip's own run_autograder and its bundled package, as Gradescope would."""
     env = {**os.environ, gradescope.ROOT_ENV: str(root),
-           "PYTHONPATH": str(root / "source" / "tflearn_kit_src")}
+           "PYTHONPATH": str(root / "source" / "tflearn_kit_src"), **(extra_env or {})}
     done = subprocess.run([sys.executable, str(root / "run_autograder")], cwd=root, env=env,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -206,14 +207,17 @@ def test_run_autograder_locally_writes_results_to_gradescope_spec(name, autograd
 
 
 def test_execute_runs_the_notebook_under_limits_without_changing_the_score(tmp_path):
-    """TensorFlow imports under the kernel's memory limit; a 12 GB array does not; os._exit kills
-    the kernel. The score comes from the exercises, as without --execute."""
+    """TensorFlow imports under the kernel's memory limit; a 12 GB array does not; a file outside
+    the sandbox cannot be written; os._exit kills the kernel. The score comes from the exercises, as without --execute."""
     nb = nbformat.read(FIXTURES / f"{NB02}.ipynb", as_version=4)          # small, and imports TF
     nb.cells += [nbformat.v4.new_code_cell("big = np.ones((40_000, 40_000))"),
+                 nbformat.v4.new_code_cell(f"open({str(tmp_path / 'planted.txt')!r}, 'w').write('x')"),
                  nbformat.v4.new_code_cell("import os\nos._exit(3)")]
     path = tmp_path / f"{NB02}.ipynb"
     nbformat.write(nb, path)
     result = grade_submission(path, execute=True, timeout=120)
+    assert not (tmp_path / "planted.txt").exists()          # the kernel runs in the sandbox too
+    assert "FileNotFoundError" in result.execution
     assert result.score == result.max_score
     assert "kernel died" in result.execution
     assert "MemoryError" in result.execution
@@ -244,3 +248,38 @@ def test_progress_bar_on_a_terminal_and_lines_otherwise():
     assert tty.getvalue().endswith("\n") and "2/2" in tty.getvalue()
     assert log.getvalue().splitlines()[0].startswith("[1/2] alice: 7/7 graded")
     assert "bob: already graded" in log.getvalue()
+
+
+def _reads_the_source(nb, root):
+    """A submission whose dense_forward is right only if it can read the autograder's bundled catalog."""
+    import copy
+    nb = copy.deepcopy(nb)
+    catalog = root / "source" / "tflearn_kit_src" / "tflearn_kit" / "grading" / "catalog" / f"nb{NB02}.py"
+    cell = next(c for c in nb.cells if c.cell_type == "code" and c.source.startswith("def dense_forward("))
+    cell.source = ("def dense_forward(x, kernel, bias):\n"
+                   f"    open({str(catalog)!r}).read()\n"
+                   f"    open({str(root / 'source' / 'config.json')!r}).read()\n"
+                   "    return x @ kernel + (0 if bias is None else bias)\n")
+    return nb
+
+
+def _world_can_run(path):
+    """Whether a user with no rights of its own can reach ``path`` (every folder above it searchable)."""
+    return all(os.stat(p).st_mode & 0o001 for p in Path(path).resolve().parents)
+
+
+@pytest.mark.parametrize("mode", ["bubblewrap", "unprivileged-user"])
+def test_run_autograder_keeps_its_source_and_salt_from_the_students_code(mode, autograder_zip, tmp_path):
+    from tflearn_kit.grading.isolation import python_executable
+    if mode == "unprivileged-user" and not _world_can_run(python_executable()):
+        pytest.skip(f"the interpreter {python_executable()} is not reachable by other users here "
+                    "(on Gradescope it is /usr/bin/python3)")
+    root = gradescope.unpack_for_test(autograder_zip, tmp_path / "autograder")
+    nb = nbformat.read(solution_path(NB02), as_version=4)
+    (root / "submission" / f"{NB02}.ipynb").write_text(nbformat.writes(_reads_the_source(nb, root)))
+    results = _run_autograder(root, {gradescope.ISOLATION_ENV: mode})
+    forward = [t for t in results["tests"] if t["name"].startswith("dense_forward")]
+    assert sum(t["score"] for t in forward) == 0, forward
+    assert "Permission denied" in forward[0]["output"] or "No such file" in forward[0]["output"]
+    max_score = sum(e.points for e in exercises.for_notebook(NB02))
+    assert results["score"] == max_score - exercises.get("dense_forward").points

@@ -107,3 +107,27 @@ def test_grader_detects_a_renamed_submission_from_its_metadata(tmp_path):
     nbformat.write(nb, src)
     with pytest.raises(Exception, match="could not tell which assignment"):
         detect_assignment(read_notebook(src), src)
+
+
+@pytest.mark.parametrize("check", [True, False], ids=["check", "release"])
+@pytest.mark.parametrize("solutions", ["missing", "empty"])
+def test_release_without_solution_notebooks_is_an_error_that_creates_nothing(tmp_path, capsys, check, solutions):
+    from tflearn_kit.cli import main
+    if solutions == "empty":
+        (tmp_path / "solutions").mkdir()
+    args = ["release", "--solutions", str(tmp_path / "solutions"), "--out", str(tmp_path / "notebooks")]
+    assert main(args + ["--check"] if check else args) == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'solutions'}/ {'does not exist' if solutions == 'missing' else 'holds no'}" in err
+    assert "--solutions" in err
+    assert not (tmp_path / "notebooks").exists()
+
+
+def test_release_check_outside_the_repository_fails(tmp_path):
+    import subprocess
+    import sys
+    done = subprocess.run([sys.executable, "-m", "tflearn_kit.cli", "release", "--check"], cwd=tmp_path,
+                          capture_output=True, text=True)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "solutions/ does not exist" in done.stderr and "in sync" not in done.stdout
+    assert list(tmp_path.iterdir()) == []

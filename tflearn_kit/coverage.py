@@ -175,15 +175,30 @@ class CoverageMatrix:
         return "\n".join(lines) + "\n"
 
     def _repr_html_(self):
-        head = "".join(f"<th>{c}</th>" for c in COLUMNS)
+        # Narrow enough for JupyterLab's output area at 1280 px with the file browser open
+        # (the full names overflowed it): the notebook as its number, linked; the twins
+        # without the prefix every row repeats, which the header names once.
+        left = "text-align:left"
+        head = "".join(f"<th style='{left}'>{c}</th>" for c in
+                       ("layer", "notebook", "kit", "tf.compat.v1.layers.", "tf.keras.layers."))
         body = []
         for r in self.rows:
             color = "#d4edda" if r["in the kit"] == "yes" else "#fff3cd"
-            cells = [f"<td style='background:{color}'>{html.escape(r[c])}</td>" if c == "in the kit"
-                     else f"<td>{html.escape(r[c])}</td>" for c in COLUMNS]
-            body.append("<tr>" + "".join(cells) + "</tr>")
+            stem = r["notebook"].removesuffix(" (planned)")
+            number = html.escape(stem.split("_", 1)[0])
+            notebook = (f"{number} (planned)" if r["notebook"].endswith("(planned)")
+                        else f"<a href='{html.escape(stem)}.ipynb' title='{html.escape(stem)}'>{number}</a>")
+            tf1 = r["tf.layers twin"].removeprefix("tf.compat.v1.layers.")
+            keras = r["tf.keras twin"].removeprefix("tf.keras.layers.")
+            cells = [r["layer"], notebook, r["in the kit"], tf1, keras]
+            escaped = [html.escape(c) if i != 1 else c for i, c in enumerate(cells)]
+            styles = [left, left, f"background:{color}", f"{left};white-space:normal;max-width:22em", left]
+            body.append("<tr>" + "".join(f"<td style='{st}'>{c}</td>" for st, c in zip(styles, escaped))
+                        + "</tr>")
         return (f"<table><tr>{head}</tr>{''.join(body)}</table>"
-                f"<p>{html.escape(self.summary())}</p>")
+                f"<p>{html.escape(self.summary())} The notebook numbers open the notebooks; "
+                "a twin that is not a <code>tf.compat.v1.layers</code> function says what TF1 code "
+                "used instead (<i>none: ...</i>).</p>")
 
 
 def coverage_matrix(root=None):

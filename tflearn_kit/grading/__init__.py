@@ -8,6 +8,7 @@
     autograde.py     one submission -> a score per exercise, with reasons
       submission.py    read a notebook, detect its assignment, extract the definitions
       sandbox.py       run them in a limited process (_worker.py), over wire.py
+      isolation.py     the bubblewrap sandbox around that process (or --no-isolation)
       execute.py       optional: run the notebook top to bottom in a fresh kernel
     batch.py         many submissions -> gradebook.csv, feedback, results.json (report.py)
     gradescope.py    the Gradescope autograder zip and its run_autograder

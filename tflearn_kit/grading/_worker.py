@@ -1,8 +1,11 @@
 """The student's side of the sandbox: runs the student's definitions and calls them on request.
 
-Started by ``sandbox.StudentProcess`` as ``python -I _worker.py REQUEST_FD REPLY_FD
-MEMORY_MB CPU_SECONDS``; it first limits itself. It loads only NumPy and ``wire.py`` (by file path, not the
-tflearn_kit package), executes the student's top-level statements one by one,
+Started by ``sandbox.StudentProcess`` as ``python -I [-S] _worker.py REQUEST_FD REPLY_FD
+MEMORY_MB CPU_SECONDS PROCESSES USER_ID PATHS``, usually inside the bubblewrap sandbox (isolation.py),
+from a staged copy: this file and ``wire.py`` only. It first limits itself and, when
+given a USER_ID (not 0), gives up root for that fresh user id; PATHS (``os.pathsep``-separated)
+is where it finds NumPy and the kit helpers the exercises may use. Then it loads only
+NumPy and ``wire.py`` (by file path), executes the student's top-level statements one by one,
 then answers "call function f with these arguments" requests with the raw result.
 It never compares anything: the grader does that in its own process, which no
 student code ever runs in.
@@ -14,9 +17,14 @@ import sys
 import traceback
 from pathlib import Path
 
-_spec = importlib.util.spec_from_file_location("_tflearn_kit_wire", Path(__file__).with_name("wire.py"))
-wire = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(wire)
+
+
+def _load_wire():
+    """wire.py, from beside this file (after sys.path holds NumPy)."""
+    spec = importlib.util.spec_from_file_location("_tflearn_kit_wire", Path(__file__).with_name("wire.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _where(exc):
@@ -37,7 +45,15 @@ def _describe(exc):
     return f"raised {type(exc).__name__}: {text}" if text else f"raised {type(exc).__name__}"
 
 
+def _only_the_worker_answers(worker_pid):
+    """A process the student forked that returns into this loop leaves: it must not answer or read requests."""
+    if os.getpid() != worker_pid:
+        os._exit(0)
+
+
 def main(request_fd, reply_fd):
+    worker_pid = os.getpid()
+    wire = _load_wire()
     send, receive, encode, decode = wire.send, wire.receive, wire.encode, wire.decode
     namespace = {"__name__": "__student__", "__builtins__": builtins}
     header, _ = receive(request_fd)
@@ -48,11 +64,16 @@ def main(request_fd, reply_fd):
             code = compile(chunk["source"], f"<cell {chunk['cell']}>", "exec")
             exec(code, namespace)                      # noqa: S102 (running student code is the point)
         except BaseException as exc:                   # noqa: BLE001 (SystemExit and all)
+            _only_the_worker_answers(worker_pid)
             errors.append({"index": index, "error": _describe(exc), "where": _where(exc)})
+        _only_the_worker_answers(worker_pid)
     callables = sorted(k for k, v in namespace.items() if callable(v) and not k.startswith("__"))
     send(reply_fd, {"event": "loaded", "errors": errors, "callables": callables})
     while True:
-        header, arrays = receive(request_fd)
+        try:
+            header, arrays = receive(request_fd)
+        except EOFError:                               # the grader is done with us
+            return
         if header.get("op") != "call":
             return
         fn = namespace.get(header["function"])
@@ -60,13 +81,16 @@ def main(request_fd, reply_fd):
         try:
             value = fn(*args)
         except NotImplementedError:
+            _only_the_worker_answers(worker_pid)
             send(reply_fd, {"event": "raised", "not_implemented": True, "error": "not implemented yet",
                             "where": ""})
             continue
         except BaseException as exc:                   # noqa: BLE001
+            _only_the_worker_answers(worker_pid)
             send(reply_fd, {"event": "raised", "not_implemented": False, "error": _describe(exc),
                             "where": _where(exc)})
             continue
+        _only_the_worker_answers(worker_pid)
         out = {}
         try:
             tree = encode(value, out)
@@ -80,7 +104,7 @@ def main(request_fd, reply_fd):
                             "where": ""})
 
 
-def apply_limits(memory_mb, cpu_seconds, file_mb=100):
+def apply_limits(memory_mb, cpu_seconds, file_mb=100, processes=None):
     """The same limits as sandbox.apply_limits (this file does not import the package)."""
     import resource
     if memory_mb:
@@ -89,9 +113,23 @@ def apply_limits(memory_mb, cpu_seconds, file_mb=100):
         resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
     resource.setrlimit(resource.RLIMIT_FSIZE, (file_mb * 2**20, file_mb * 2**20))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if processes:
+        resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
+
+
+def become(user_id):
+    """Give up root for a user id of our own: the process limit does not hold for root."""
+    os.setgroups([])
+    os.setgid(user_id)
+    os.setuid(user_id)
 
 
 if __name__ == "__main__":
-    apply_limits(int(sys.argv[3]), int(sys.argv[4]))       # before any student code runs
-    main(int(sys.argv[1]), int(sys.argv[2]))
+    request_fd, reply_fd, memory_mb, cpu_seconds, processes, user_id = map(int, sys.argv[1:7])
+    apply_limits(memory_mb, cpu_seconds, processes=processes)     # before any student code runs
+    if user_id:
+        become(user_id)
+    if sys.argv[7:] and sys.argv[7]:
+        sys.path[:0] = sys.argv[7].split(os.pathsep)
+    main(request_fd, reply_fd)
     os._exit(0)      # skip atexit handlers the student's code may have registered

@@ -9,25 +9,30 @@ How a submission is graded (see docs/instructors.md for why):
    else the exercise checks in its cells).
 2. Extract the student's definitions (``submission.extract``): imports,
    functions, classes and the constants they use; not the rest of the notebook.
-3. Load them in a limited, separate process (``sandbox.StudentProcess``).
+3. Load them in a limited, separate process (``sandbox.StudentProcess``), inside
+   a bubblewrap sandbox (isolation.py) where the kit's kernels and this catalog
+   do not exist.
 4. For every case of every exercise (visible, hidden, and the instructor's
    extra cases), build the inputs and the expected result HERE, ask the
    student's process for the function's result, and compare HERE. No student
    code ever runs in this process, so patching NumPy, the checker or builtins in
-   the notebook changes nothing.
+   the notebook changes nothing. Hidden cases are drawn with the instructor's
+   salt, when given, so their inputs are ones no student has.
 5. Points per exercise: its points times the fraction of its cases passed.
 
 Nothing a submission does makes ``grade_submission`` raise: every problem
-becomes part of the result's ``reason``.
+becomes part of the result's ``reason``. (It raises IsolationUnavailable, before
+anything runs, when there is no sandbox and ``--no-isolation`` was not asked for.)
 """
 import time
 import traceback
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from . import exercises, sandbox
+from .isolation import choose as choose_isolation
 from .submission import NotGradable, detect_assignment, extract, missing_function_reason, read_notebook, sha256_of
 
 CASE_TIMEOUT = 10.0          # seconds for one call of a student's function
@@ -45,6 +50,7 @@ class CaseOutcome:
     passed: bool
     message: str = ""            # full detail (inputs, shapes, error), for the instructor
     public: str = ""             # what a student may see for a hidden case (no inputs)
+    timed_out: bool = False      # the student's function did not return in time
 
 
 @dataclass
@@ -88,6 +94,7 @@ class Result:
     output: str = ""             # the student's printing while graded (truncated)
     seconds: float = 0.0
     execution: str = ""          # with execute=True: how running the notebook top to bottom went
+    isolation: str = ""          # how the student's code was walled off (isolation.Isolation.describe)
 
     def to_dict(self):
         return asdict(self)
@@ -113,16 +120,29 @@ def _copy(args):
     return tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
 
 
-def _evaluate(exercise, case, kind, process, deadline, case_timeout):
+@dataclass
+class Settings:
+    """How to grade: time limits, memory, the wall around the student's process, the hidden-case salt."""
+    timeout: float = TOTAL_TIMEOUT
+    case_timeout: float = CASE_TIMEOUT
+    memory_mb: int = sandbox.MEMORY_LIMIT_MB
+    isolation: object = None          # isolation.Isolation
+    salt: str = ""                    # the instructor's secret; hidden cases are drawn from it
+    private: tuple = ()               # more paths the student's process must not see (the output folder)
+
+
+def _evaluate(exercise, case, kind, process, deadline, settings):
     """Run one case: inputs and expected value here, the student's function in the sandbox."""
     if time.monotonic() > deadline:
-        return CaseOutcome(case.name, kind, False, "not run: the time limit for the whole submission was reached",
-                           "not run: the time limit for the whole submission was reached")
-    args = case.make()
+        why = "not run: the time limit for the whole submission was reached"
+        return CaseOutcome(case.name, kind, False, why, why)
+    with exercises.salted(settings.salt if kind == "hidden" else ""):
+        args = case.make()
     expected = exercise.reference(*_copy(args))
-    call = process.call(exercise.function, _copy(args), timeout=min(case_timeout, max(deadline - time.monotonic(), 0.1)))
+    call = process.call(exercise.function, _copy(args),
+                        timeout=min(settings.case_timeout, max(deadline - time.monotonic(), 0.1)))
     if not call.ok:
-        return CaseOutcome(case.name, kind, False, call.error, call.error)
+        return CaseOutcome(case.name, kind, False, call.error, call.error, timed_out=call.timed_out)
     ok, reason, _ = exercises.compare_results(call.value, expected, exercise.rtol)
     if ok:
         return CaseOutcome(case.name, kind, True)
@@ -162,97 +182,150 @@ def _ungradable(path, sha, reason, assignment=""):
 
 
 def grade_submission(path, assignment=None, extra=None, timeout=TOTAL_TIMEOUT, case_timeout=CASE_TIMEOUT,
-                     memory_mb=sandbox.MEMORY_LIMIT_MB, execute=False):
+                     memory_mb=sandbox.MEMORY_LIMIT_MB, execute=False, isolation=None, salt="", private=(),
+                     sha256=None):
     """Grade one submitted file. Never raises: problems become the result's status and reason.
 
     ``extra`` (from ``load_extra_tests``) adds an instructor's cases and tests.
-    ``execute=True`` also runs the notebook top to bottom in a fresh kernel
-    (``execute.py``) and reports how that went; it does not change the score.
+    ``isolation`` is the wall around the student's process (default: bubblewrap,
+    else IsolationUnavailable is raised before anything runs). ``salt`` draws the
+    hidden cases from the instructor's secret. ``execute=True`` also runs the
+    notebook top to bottom in a fresh kernel (``execute.py``) and reports how
+    that went; it does not change the score. ``sha256``: the file's hash when
+    the caller already has it (batch.py grades a private copy of the original).
     """
     started = time.monotonic()
+    settings = Settings(timeout, case_timeout, memory_mb or sandbox.MEMORY_LIMIT_MB,
+                        isolation or choose_isolation(), salt or "", tuple(private))
     path = Path(path)
+    sha = sha256 or _hash_or_empty(path)
     try:
-        sha = sha256_of(path)
-    except OSError:
-        sha = ""
-    try:
-        result = _grade(path, sha, assignment, extra or ExtraTests(), timeout, case_timeout, memory_mb)
+        result = _grade(path, sha, assignment, extra or ExtraTests(), settings)
     except Exception as exc:                            # noqa: BLE001 (a bug of ours must not lose the row)
         result = _ungradable(path, sha, f"the grader itself failed ({type(exc).__name__}: {_short(exc)}); "
                                         "please report this", assignment or "")
         result.status = "grader-error"
         result.notes.append(traceback.format_exc(limit=5))
+    result.isolation = settings.isolation.describe()
+    if not settings.isolation.isolated:
+        note = "graded without isolation (--no-isolation): the student's code ran unconfined"
+        result.notes.append(note)
+        result.reason = f"{result.reason}; {note}" if result.reason else note
     if execute and result.status == "graded":
         from .execute import execute_notebook
-        run = execute_notebook(path, timeout=max(timeout, 60))
+        run = execute_notebook(path, timeout=max(timeout, 60), isolation=settings.isolation, private=settings.private)
         result.execution = run.reason + "".join(f"; {e}" for e in run.errors[:5])
     result.seconds = round(time.monotonic() - started, 2)
     return result
 
 
-def _grade(path, sha, assignment, extra, timeout, case_timeout, memory_mb):
-    deadline = time.monotonic() + timeout
+def _hash_or_empty(path):
+    try:
+        return sha256_of(path)
+    except OSError:
+        return ""
+
+
+def _read_and_detect(path, sha, assignment):
+    """(notebook, assignment), or raises _Ungradable with the result to return."""
     try:
         nb = read_notebook(path)
     except NotGradable as exc:
-        guess = assignment or _assignment_from_name(path)
-        return _ungradable(path, sha, str(exc), guess)
+        raise _Ungradable(_ungradable(path, sha, str(exc), assignment or _assignment_from_name(path))) from None
+    if assignment:
+        return nb, assignment, ""
     try:
-        assignment = assignment or detect_assignment(nb, path)
+        found, note = detect_assignment(nb, path, explain=True)
     except NotGradable as exc:
-        return _ungradable(path, sha, str(exc))
+        raise _Ungradable(_ungradable(path, sha, str(exc))) from None
+    return nb, found, note
+
+
+class _Ungradable(Exception):
+    def __init__(self, result):
+        super().__init__(result.reason)
+        self.result = result
+
+
+def _limits(found, settings, started):
+    """(memory MB, case timeout, deadline) for these definitions: more for TensorFlow."""
+    deadline = started + settings.timeout
+    if not found.uses_tensorflow:
+        return settings.memory_mb, settings.case_timeout, deadline
+    # TensorFlow reserves ~2 GB of address space on import and builds graphs on the first call.
+    return (max(settings.memory_mb, TF_MEMORY_MB), max(settings.case_timeout, TF_CASE_TIMEOUT),
+            max(deadline, time.monotonic() + TF_TOTAL_TIMEOUT))
+
+
+def _grade_exercise(exercise, process, extra, deadline, case_timeout, settings):
+    """Every case of one exercise (visible, hidden, the instructor's) -> its ExerciseResult."""
+    er = ExerciseResult(exercise.id, exercise.function, float(exercise.points))
+    case_settings = replace(settings, case_timeout=case_timeout)
+    timeouts = 0
+    for kind, cases in (("visible", exercise.visible), ("hidden", exercise.hidden),
+                        ("extra", extra.cases.get(exercise.id, []))):
+        for case in cases:
+            if timeouts >= 2:                 # two cases looped: the rest would too, at 10 s each
+                why = "not run: two earlier cases of this exercise did not finish in time"
+                er.cases.append(CaseOutcome(case.name, kind, False, why, why))
+                continue
+            outcome = _evaluate(exercise, case, kind, process, deadline, case_settings)
+            timeouts += outcome.timed_out
+            er.cases.append(outcome)
+    for test in extra.tests.get(exercise.id, []):
+        er.cases.append(_run_instructor_test(exercise, test, process, case_timeout))
+    total = len(er.cases)
+    er.score = round(exercise.points * er.passed / total, 4) if total else 0.0
+    return er
+
+
+def _kit_flags(found, todo):
+    """Without isolation the kit is importable: exercise functions that use it, for the instructor's review."""
+    flags = []
+    for e in todo:
+        used = found.uses_kit.get(e.function)
+        if used:
+            flags.append(f"{e.function} uses the kit ({', '.join(used)}); check it is not calling "
+                         "the reference implementation")
+    return flags
+
+
+def _grade(path, sha, assignment, extra, settings):
+    started = time.monotonic()
+    try:
+        nb, assignment, note = _read_and_detect(path, sha, assignment)
+    except _Ungradable as exc:
+        return exc.result
     todo = exercises.for_notebook(assignment)
-    result = Result(submission=str(path), sha256=sha, assignment=assignment)
+    result = Result(submission=str(path), sha256=sha, assignment=assignment, notes=[note] if note else [])
     result.max_score = float(sum(e.points for e in todo))
     if not todo:
         result.reason = "this assignment has no graded exercises"
         return result
-
     found = extract(nb, [e.function for e in todo])
     result.notes += found.notes
-    for e in todo:
-        used = found.uses_kit.get(e.function)
-        if used:
-            result.flags.append(f"{e.function} uses the kit ({', '.join(used)}); check it is not calling "
-                                "the reference implementation")
+    if not settings.isolation.isolated:
+        result.flags += _kit_flags(found, todo)
     present = [e for e in todo if e.function in found.defined]
-    if found.uses_tensorflow:
-        # TensorFlow reserves ~2 GB of address space on import and builds graphs on the first call.
-        memory_mb = max(memory_mb, TF_MEMORY_MB)
-        case_timeout = max(case_timeout, TF_CASE_TIMEOUT)
-        deadline = max(deadline, time.monotonic() + TF_TOTAL_TIMEOUT)
-    process = None
+    memory_mb, case_timeout, deadline = _limits(found, settings, started)
+    process = sandbox.StudentProcess(
+        found.chunks, memory_mb=memory_mb, load_timeout=case_timeout,
+        cpu_seconds=int(max(settings.timeout, TF_TOTAL_TIMEOUT)) + 30, isolation=settings.isolation,
+        exports=exercises.student_kit(assignment), with_tensorflow=found.uses_tensorflow,
+        private=settings.private, deadline=deadline)
     try:
         if present:
-            process = sandbox.StudentProcess(found.chunks, memory_mb=memory_mb, load_timeout=case_timeout,
-                                             cpu_seconds=int(max(timeout, TF_TOTAL_TIMEOUT)) + 30)
             process.start()
             result.notes += process.load.errors
         for e in todo:
-            er = ExerciseResult(e.id, e.function, float(e.points))
-            if e not in present:
-                er.problem = missing_function_reason(found, e.function)
+            if e in present:
+                result.exercises.append(_grade_exercise(e, process, extra, deadline, case_timeout, settings))
             else:
-                timeouts = 0
-                for kind, cases in (("visible", e.visible), ("hidden", e.hidden), ("extra", extra.cases.get(e.id, []))):
-                    for case in cases:
-                        if timeouts >= 2:       # two cases looped: the rest would too, at 10 s each
-                            why = "not run: two earlier cases of this exercise did not finish in time"
-                            er.cases.append(CaseOutcome(case.name, kind, False, why, why))
-                            continue
-                        outcome = _evaluate(e, case, kind, process, deadline, case_timeout)
-                        timeouts += "did not finish within" in outcome.message
-                        er.cases.append(outcome)
-                for test in extra.tests.get(e.id, []):
-                    er.cases.append(_run_instructor_test(e, test, process, case_timeout))
-                total = len(er.cases)
-                er.score = round(e.points * er.passed / total, 4) if total else 0.0
-            result.exercises.append(er)
-        if process is not None:
-            result.output = process.output()
+                result.exercises.append(ExerciseResult(e.id, e.function, float(e.points),
+                                                       problem=missing_function_reason(found, e.function)))
     finally:
-        if process is not None:
-            process.close()
+        process.close()
+    result.output = process.output()
     result.score = round(sum(er.score for er in result.exercises), 4)
     result.reason = _reason(result)
     return result

@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import isolation as isolation_module
 from .sandbox import THREAD_ENV, apply_limits, describe_exit
 
 EXEC_MEMORY_MB = 6144
@@ -37,17 +38,25 @@ class Execution:
     seconds: float = 0.0
 
 
-def execute_notebook(path, cell_timeout=CELL_TIMEOUT, timeout=TOTAL_TIMEOUT, memory_mb=EXEC_MEMORY_MB):
-    """Run the notebook at ``path`` in a fresh kernel under limits; never raises."""
+def execute_notebook(path, cell_timeout=CELL_TIMEOUT, timeout=TOTAL_TIMEOUT, memory_mb=EXEC_MEMORY_MB,
+                     isolation=None, private=()):
+    """Run the notebook at ``path`` in a fresh kernel under limits (in the sandbox, with bubblewrap); never raises."""
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="tflearn-kit-exec-") as tmp:
-        report = Path(tmp) / "report.json"
-        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "MPLBACKEND": "Agg", **THREAD_ENV}
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "tflearn_kit.grading.execute", str(Path(path).resolve()), str(report),
-             str(cell_timeout), str(memory_mb)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp, env=env,
-            start_new_session=True)
+        out_dir = Path(tmp) / "out"
+        out_dir.mkdir()
+        report = out_dir / "report.json"
+        env = {"TF_CPP_MIN_LOG_LEVEL": "3", "MPLBACKEND": "Agg", "LANG": "C.UTF-8", **THREAD_ENV}
+        if isolation is not None and isolation.mode == isolation_module.BUBBLEWRAP:
+            out_dir.chmod(0o777)                       # the kernel's fresh user writes its report there
+            argv = isolation_module.execute_command(path, out_dir, cell_timeout, memory_mb, env, private)
+            env = {}
+        else:
+            argv = [sys.executable, "-m", "tflearn_kit.grading.execute", str(Path(path).resolve()), str(report),
+                    str(cell_timeout), str(memory_mb), "0"]
+            env = {**os.environ, **env}
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, cwd=tmp, env=env, start_new_session=True)
         try:
             code = proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -62,10 +71,12 @@ def execute_notebook(path, cell_timeout=CELL_TIMEOUT, timeout=TOTAL_TIMEOUT, mem
         if code is None:
             return Execution(False, f"the notebook did not finish running within {timeout:g} s", [], seconds)
         try:
-            data = json.loads(report.read_text())
-        except (OSError, ValueError):
+            data = json.loads(report.read_bytes()[:1_000_000])
+            ok, reason = bool(data["ok"]), str(data["reason"])[:300]
+            errors = [str(e)[:300] for e in data["errors"]][:20]
+        except (OSError, ValueError, KeyError, TypeError):
             return Execution(False, f"the notebook could not be run: {describe_exit(code)}", [], seconds)
-    return Execution(data["ok"], data["reason"], data["errors"], seconds)
+    return Execution(ok, reason, errors, seconds)
 
 
 def _run(path, report, cell_timeout):
@@ -108,4 +119,11 @@ def _errors(nb):
 
 if __name__ == "__main__":
     apply_limits(int(sys.argv[4]), None)       # inherited by the kernel this process starts
+    user_id = int(sys.argv[5]) if len(sys.argv) > 5 else 0
+    if user_id:                                # in the sandbox, as root: a fresh user, like the worker
+        import resource
+        resource.setrlimit(resource.RLIMIT_NPROC, (isolation_module.PROCESS_LIMIT * 2,) * 2)
+        os.setgroups([])
+        os.setgid(user_id)
+        os.setuid(user_id)
     _run(sys.argv[1], sys.argv[2], int(float(sys.argv[3])))

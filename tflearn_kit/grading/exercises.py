@@ -11,9 +11,11 @@ prints one line when every case passes, or which case failed, with the input
 shapes, the expected and actual output shapes, the max error and a hint; an
 exercise not yet done prints "not implemented yet" instead of a traceback.
 """
+import contextlib
+import contextvars
+import hashlib
 import importlib
 import os
-import pkgutil
 import traceback
 from dataclasses import dataclass, field
 
@@ -23,6 +25,8 @@ from ..tolerances import STUDENT as RTOL    # max|actual - expected| <= RTOL * m
 
 REGISTRY = {}
 PROGRESS = {}      # exercise id -> (passed, total) from the latest check in this kernel
+STUDENT_KIT = {}   # notebook -> the kit helpers its exercises may use in the sandbox (catalog STUDENT_KIT)
+_LOADED = []       # the catalog modules imported so far
 
 
 @dataclass
@@ -33,8 +37,6 @@ class Case:
 
 @dataclass
 class Exercise:
-    id: str
-    notebook: str
     function: str                # the name the student defines
     reference: object            # f(*args) -> expected result
     visible: list
@@ -42,6 +44,11 @@ class Exercise:
     points: int = 1
     hint: str = ""
     rtol: float = RTOL["float64"]
+    id: str = ""                 # what check() names; the function's name unless given
+    notebook: str = ""           # set from the catalog module that lists the exercise
+
+    def __post_init__(self):
+        self.id = self.id or self.function
 
     def cases(self, which="visible"):
         return {"visible": self.visible, "hidden": self.hidden,
@@ -53,10 +60,30 @@ def register(exercise):
     return exercise
 
 
+def notebook_of(module_name):
+    """'nb02_dense_and_activations' -> '02_dense_and_activations'."""
+    return module_name.rpartition(".")[2][len("nb"):]
+
+
 def _load_catalog():
+    """Import the modules catalog.MODULES lists (and only those), registering their exercises."""
     from . import catalog
-    for info in pkgutil.iter_modules(catalog.__path__):
-        importlib.import_module(f"{catalog.__name__}.{info.name}")
+    if _LOADED == catalog.MODULES:
+        return
+    for name in catalog.MODULES[len(_LOADED):]:
+        module = importlib.import_module(f"{catalog.__name__}.{name}")
+        notebook = notebook_of(name)
+        for exercise in module.EXERCISES:
+            exercise.notebook = exercise.notebook or notebook
+            register(exercise)
+        STUDENT_KIT[notebook] = list(getattr(module, "STUDENT_KIT", []))
+        _LOADED.append(name)
+
+
+def student_kit(notebook):
+    """The kit helpers (dotted names) the exercises of ``notebook`` may use while graded."""
+    _load_catalog()
+    return STUDENT_KIT.get(notebook, [])
 
 
 def get(exercise_id):
@@ -73,8 +100,28 @@ def for_notebook(notebook):
     return [e for e in REGISTRY.values() if e.notebook == notebook]
 
 
+_SALT = contextvars.ContextVar("tflearn_kit_grading_salt", default=())
+
+
 def seeded(seed):
-    return np.random.default_rng(seed)
+    """The random generator a case draws its inputs from: ``seed``, mixed with the grading salt if any."""
+    return np.random.default_rng([seed, *_SALT.get()] if _SALT.get() else seed)
+
+
+@contextlib.contextmanager
+def salted(salt):
+    """Cases made inside draw from ``salt`` too (the instructor's secret; '' leaves them as shipped).
+
+    The autograder makes the hidden cases this way, so their inputs are ones no
+    student can compute from the installed package.
+    """
+    words = [int.from_bytes(hashlib.sha256(salt.encode()).digest()[i:i + 4], "little") for i in range(0, 16, 4)] \
+        if salt else []
+    token = _SALT.set(tuple(words))
+    try:
+        yield
+    finally:
+        _SALT.reset(token)
 
 
 def _shape(v):
@@ -113,6 +160,8 @@ def compare_results(actual, expected, rtol):
         return False, f"expected shape {expected.shape}, got {actual.shape}", None
     if not np.issubdtype(actual.dtype, np.number) and actual.dtype != bool:
         return False, f"expected numbers, got dtype {actual.dtype}", None
+    if np.iscomplexobj(actual) and not np.iscomplexobj(expected):
+        return False, f"expected real numbers, got dtype {actual.dtype}", None
     if expected.size == 0:
         return True, "", 0.0
     diff = np.abs(actual.astype(np.float64) - expected.astype(np.float64))

@@ -4,15 +4,22 @@ The zip holds, at its root (Gradescope unpacks it into /autograder/source):
 
     setup.sh          installs this package (bundled below) and its dependencies
     run_autograder    grades /autograder/submission/*.ipynb into /autograder/results/results.json
-    config.json       the assignment and the time limits
+    config.json       the assignment, the time limits and the hidden-case salt (``--salt``)
     tests/            the instructor's extra tests (``--tests DIR``), if any
     tflearn_kit_src/  this package's source: the exercises, their hidden cases, the grader
 
 ``run_autograder`` reads its root from the environment variable
 ``TFLEARN_KIT_AUTOGRADER_ROOT`` (default ``/autograder``), so it can be run
 locally against a folder laid out like Gradescope's.
+
+Gradescope runs ``run_autograder`` as root, one submission per container. The
+student's functions run in the bubblewrap sandbox when the container allows it,
+else as a fresh unprivileged user; either way the autograder's source (with the
+salt) and the installed package (with the reference and the hidden cases) are
+first made unreadable to every user but root.
 """
 import json
+import os
 import shutil
 import sys
 import time
@@ -21,6 +28,7 @@ import zipfile
 from pathlib import Path
 
 ROOT_ENV = "TFLEARN_KIT_AUTOGRADER_ROOT"
+ISOLATION_ENV = "TFLEARN_KIT_ISOLATION"       # force a mode (tests): bubblewrap, unprivileged-user or none
 
 SETUP_SH = """#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder's image.
@@ -29,6 +37,9 @@ cd "$(dirname "$0")"
 if ! command -v python3 >/dev/null || ! python3 -m pip --version >/dev/null 2>&1; then
     apt-get install -y python3 python3-pip
 fi
+# The sandbox the student's functions run in, where the container allows namespaces; without it
+# they run as a fresh unprivileged user (run_autograder decides, per submission).
+apt-get install -y bubblewrap || true
 python3 -m pip install --upgrade pip
 # The package with its dependencies (NumPy, TensorFlow CPU, nbformat, ...), as pinned in its pyproject.toml.
 python3 -m pip install ./tflearn_kit_src
@@ -67,7 +78,7 @@ def _package_dir():
     return Path(tflearn_kit.__file__).resolve().parent
 
 
-def build(assignment, out, tests_dir=None, timeout=None, case_timeout=None):
+def build(assignment, out, tests_dir=None, timeout=None, case_timeout=None, salt=""):
     """Write the autograder zip for ``assignment``; returns the list of names in the zip."""
     from .autograde import CASE_TIMEOUT, TOTAL_TIMEOUT, load_extra_tests
     from .submission import known_assignments
@@ -77,7 +88,7 @@ def build(assignment, out, tests_dir=None, timeout=None, case_timeout=None):
     if tests_dir is not None:
         load_extra_tests(tests_dir)                     # fail now, not on Gradescope
     config = {"assignment": assignment, "timeout": timeout or TOTAL_TIMEOUT,
-              "case_timeout": case_timeout or CASE_TIMEOUT}
+              "case_timeout": case_timeout or CASE_TIMEOUT, "salt": salt or ""}
     package = _package_dir()
     project = package.parent
     out = Path(out)
@@ -119,6 +130,23 @@ def _write(results_dir, data):
     tmp.replace(results_dir / "results.json")
 
 
+def _wall(root):
+    """The isolation for this container, after locking the source and the package away from other users."""
+    from . import isolation
+    package = Path(__file__).resolve().parents[1]
+    source = (root / "source").resolve()
+    isolation.lock_away(source)
+    if source in package.parents or not (package.parent / "pyproject.toml").exists():
+        isolation.lock_away(package)                   # installed by setup.sh (or bundled): not a source tree
+    forced = os.environ.get(ISOLATION_ENV)
+    if forced:
+        return isolation.Isolation(forced)
+    try:
+        return isolation.choose(allow_unprivileged_user=True)
+    except isolation.IsolationUnavailable:
+        return isolation.Isolation(isolation.NONE)     # not root and no bubblewrap: said in the results
+
+
 def run_autograder(root):
     """Grade the one submission under ``root``/submission; always writes results.json; returns 0."""
     root = Path(root)
@@ -142,8 +170,9 @@ def run_autograder(root):
                                  "stdout_visibility": "hidden", "tests": []})
             print(message)
             return 0
-        result = grade_submission(path, assignment=assignment, extra=extra,
-                                  timeout=config.get("timeout", 120), case_timeout=config.get("case_timeout", 10))
+        result = grade_submission(path, assignment=assignment, extra=extra, timeout=config.get("timeout", 120),
+                                  case_timeout=config.get("case_timeout", 10), isolation=_wall(root),
+                                  salt=config.get("salt", ""), private=[root / "source", root / "results"])
         data = report.gradescope_results(result, path.name)
         if len(found) > 1:
             data["output"] = (f"Graded {path.name}; also found {len(found) - 1} other notebook(s), "

@@ -121,6 +121,12 @@ def plan(solutions_dir="solutions", notebooks_dir="notebooks", names=None):
     """[(solution path, student path, student text, solution text annotated)] for each notebook."""
     solutions_dir, notebooks_dir = Path(solutions_dir), Path(notebooks_dir)
     paths = sorted(solutions_dir.glob("*.ipynb"))
+    if not paths:
+        # Outside the repository (or with a mistyped --solutions) there is nothing to
+        # compare: saying "in sync" or writing an empty notebooks/ would hide the mistake.
+        where = "does not exist" if not solutions_dir.is_dir() else "holds no .ipynb notebook"
+        raise ValueError(f"{solutions_dir}/ {where}. Run from the repository's top folder "
+                         "(the one with solutions/ and notebooks/), or pass --solutions DIR.")
     if names:
         wanted = {Path(n).stem for n in names}
         unknown = wanted - {p.stem for p in paths}
@@ -139,8 +145,9 @@ def plan(solutions_dir="solutions", notebooks_dir="notebooks", names=None):
 def release(solutions_dir="solutions", notebooks_dir="notebooks", names=None):
     """Write notebooks/ from solutions/ (annotating solutions/ in place). Returns the paths written."""
     written = []
+    planned = plan(solutions_dir, notebooks_dir, names)     # raises before anything is created
     Path(notebooks_dir).mkdir(parents=True, exist_ok=True)
-    for src, dst, student, annotated in plan(solutions_dir, notebooks_dir, names):
+    for src, dst, student, annotated in planned:
         if src.read_text() != annotated:
             src.write_text(annotated)
             written.append(src)

@@ -10,9 +10,10 @@ published), sharing the exercise's points in proportion to their case counts.
 """
 import csv
 import io
+import re
 
 GRADEBOOK_COLUMNS = ["submission", "student", "assignment", "score", "max_score", "status", "reason",
-                     "exercises", "flags", "execution", "sha256", "seconds"]
+                     "exercises", "flags", "execution", "isolation", "sha256", "seconds"]
 HIDDEN_VISIBILITY = "after_published"
 
 
@@ -26,7 +27,8 @@ def gradebook_row(result, student):
         "score": _fmt(result.score), "max_score": _fmt(result.max_score), "status": result.status,
         "reason": result.reason,
         "exercises": "; ".join(f"{e.id}={_fmt(e.score)}/{_fmt(e.points)}" for e in result.exercises),
-        "flags": "; ".join(result.flags), "execution": result.execution, "sha256": result.sha256, "seconds": f"{result.seconds:.2f}",
+        "flags": "; ".join(result.flags), "execution": result.execution, "isolation": result.isolation,
+        "sha256": result.sha256, "seconds": f"{result.seconds:.2f}",
     }
 
 
@@ -73,8 +75,13 @@ def feedback_markdown(result, student="", hidden_details=True):
         elif hidden:
             lines.append(f"- {len(hidden)} hidden cases: shown when the grades are published")
         lines.append("")
+    if result.isolation:
+        lines += [f"_Grading: {result.isolation}._", ""]
     if result.output.strip():
-        lines += ["## What your code printed while graded", "", "```", result.output[:5000], "```", ""]
+        # a fence longer than any run of backticks in the output: printed text cannot close it
+        printed = result.output[:5000]
+        fence = "`" * max(3, 1 + max((len(run) for run in re.findall(r"`+", printed)), default=0))
+        lines += ["## What your code printed while graded", "", fence + "text", printed, fence, ""]
     return "\n".join(lines)
 
 

@@ -1,6 +1,6 @@
 """Run a student's definitions in a separate, limited process and call their functions.
 
-``StudentProcess(chunks)`` starts ``_worker.py`` in a new session, which
+``StudentProcess(chunks)`` starts ``_worker.py`` in a sandbox (isolation.py), which
 limits itself (address space, CPU time, file size) and then executes the student's
 top-level statements there, and ``call(name, args, timeout)`` returns what the
 function returned, as plain arrays. Everything that can go wrong on the
@@ -15,12 +15,12 @@ import select
 import signal
 import struct
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import isolation as isolation_module
 from . import wire
 
 WORKER = Path(__file__).with_name("_worker.py")
@@ -75,8 +75,10 @@ class OutputTail:
 
     def _drain(self):
         kept = 0
+        fd = self.stream.fileno()
         try:
-            for chunk in iter(lambda: self.stream.read(65536), b""):
+            # os.read returns what is there: a short print arrives at once, not after 64 KB or EOF
+            for chunk in iter(lambda: os.read(fd, 65536), b""):
                 self.total += len(chunk)
                 if kept < OUTPUT_KEPT:
                     self.kept.append(chunk[: OUTPUT_KEPT - kept])
@@ -85,7 +87,7 @@ class OutputTail:
             pass
 
     def text(self):
-        self.thread.join(timeout=1)
+        self.thread.join(timeout=5)        # the process is gone by now: the pipe is at its end
         out = b"".join(self.kept).decode("utf-8", "replace")
         if self.total > OUTPUT_KEPT:
             out += f"\n... ({self.total - OUTPUT_KEPT} more bytes of output not kept)"
@@ -99,6 +101,7 @@ class Call:
     error: str = ""              # plain words, e.g. "raised ValueError: ... (line 3 of cell 5)"
     not_implemented: bool = False
     fatal: bool = False          # the process died or was killed during the call
+    timed_out: bool = False      # it did not return within its time limit (an infinite loop, or far too slow)
 
 
 @dataclass
@@ -108,33 +111,49 @@ class LoadReport:
 
 
 class StudentProcess:
-    """The student's definitions, loaded in a limited process. Use as a context manager."""
+    """The student's definitions, loaded in a limited, isolated process. Use as a context manager.
 
-    def __init__(self, chunks, memory_mb=MEMORY_LIMIT_MB, load_timeout=30.0, cpu_seconds=600):
+    ``isolation`` (isolation.py) is the wall around the process: bubblewrap by
+    default. ``exports`` are the kit helpers the exercises may import there;
+    ``with_tensorflow`` binds TensorFlow's packages too; ``private`` are more paths
+    that must stay out of sight; ``deadline`` (time.monotonic) bounds loading too.
+    """
+
+    def __init__(self, chunks, memory_mb=MEMORY_LIMIT_MB, load_timeout=30.0, cpu_seconds=600, isolation=None,
+                 exports=(), with_tensorflow=False, private=(), deadline=None):
         self.chunks = list(chunks)              # [{"cell": n, "source": text, "label": ...}]
         self.memory_mb, self.load_timeout, self.cpu_seconds = memory_mb, load_timeout, cpu_seconds
+        self.isolation = isolation or isolation_module.choose()
+        self.exports, self.with_tensorflow, self.private = tuple(exports), with_tensorflow, tuple(private)
+        self.deadline = deadline if deadline is not None else float("inf")
         self.skipped = {}                       # chunk index -> why it was left out
         self.proc = None
         self.outputs = []
         self.load = LoadReport()
         self.restarts = 0
+        self.failed = False
+        self._cwd = None
 
     # -- process lifecycle ----------------------------------------------------
 
     def _spawn(self):
         req_r, req_w = os.pipe()
         rep_r, rep_w = os.pipe()
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp"),
-               "LANG": "C.UTF-8", "MPLBACKEND": "Agg", "TF_CPP_MIN_LOG_LEVEL": "3", **THREAD_ENV}
-        if "VIRTUAL_ENV" in os.environ:
+        env = {"LANG": "C.UTF-8", "MPLBACKEND": "Agg", "TF_CPP_MIN_LOG_LEVEL": "3", **THREAD_ENV,
+               "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp")}
+        if "VIRTUAL_ENV" in os.environ and not self.isolation.isolated:
             env["VIRTUAL_ENV"] = os.environ["VIRTUAL_ENV"]
-        self._cwd = self._cwd if getattr(self, "_cwd", None) else _tempdir()
+        argv, options = isolation_module.worker_command(
+            self.isolation, [req_r, rep_w, self.memory_mb or 0, self.cpu_seconds or 0], env,
+            exports=self.exports, with_tensorflow=self.with_tensorflow, private=self.private)
+        if self._cwd is None:
+            self._cwd = _tempdir()
+            if "user" in options:                      # the unprivileged user works in its own folder
+                os.chown(self._cwd, options["user"], options["group"])
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-I", str(WORKER), str(req_r), str(rep_w), str(self.memory_mb or 0),
-                 str(self.cpu_seconds or 0)],
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                pass_fds=(req_r, rep_w), cwd=self._cwd, env=env, start_new_session=True)
+                argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                pass_fds=(req_r, rep_w), cwd=self._cwd, start_new_session=True, **options)
         finally:
             os.close(req_r)
             os.close(rep_w)
@@ -145,7 +164,9 @@ class StudentProcess:
         if self.proc is None:
             return
         try:
-            os.killpg(self.proc.pid, signal.SIGKILL)    # the whole session: children too
+            # the whole session; under bubblewrap, killing it ends its PID namespace: every process
+            # the student started, daemons and new sessions included
+            os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
         try:
@@ -161,14 +182,17 @@ class StudentProcess:
 
     def _exit_words(self):
         try:
-            return describe_exit(self.proc.wait(timeout=2))
+            code = self.proc.wait(timeout=2)
+            if self.isolation.mode == isolation_module.BUBBLEWRAP and 128 < code < 160:
+                code = 128 - code        # bubblewrap exits 128 + N when the worker dies of signal N
+            return describe_exit(code)
         except subprocess.TimeoutExpired:
             return "the process stopped answering"
 
     def close(self):
         self._kill()
-        import shutil
-        if getattr(self, "_cwd", None):
+        if self._cwd:
+            import shutil
             shutil.rmtree(self._cwd, ignore_errors=True)
 
     def __enter__(self):
@@ -179,6 +203,7 @@ class StudentProcess:
         self.close()
 
     def output(self):
+        """What the student's code printed (call after close(): the pipes are then at their end)."""
         return "\n".join(t.text() for t in self.outputs if t.total)
 
     # -- talking to the worker --------------------------------------------------
@@ -205,37 +230,48 @@ class StudentProcess:
             raise wire.WireError(f"a message of {length} bytes is too large")
         return wire.unpack(read(length))
 
+    def _statement_deadline(self, chunk_index):
+        slow = chunk_index is not None and self.chunks[chunk_index].get("kind") == "import"
+        limit = max(self.load_timeout, IMPORT_TIMEOUT if slow else 0)    # importing TensorFlow takes a while
+        return min(time.monotonic() + limit, self.deadline)
+
+    def _load_once(self, index_map):
+        """Send the definitions and wait for "loaded"; returns its header. Raises on a stuck or dead worker,
+        with ``self._current`` the statement being run."""
+        self._current = None
+        wire.send(self.req, {"op": "load", "chunks": [self.chunks[i] for i in index_map]})
+        deadline = self._statement_deadline(None)
+        while True:
+            header, _ = self._receive(deadline)
+            if header.get("event") == "chunk":
+                self._current = index_map[int(header["index"])]
+                deadline = self._statement_deadline(self._current)
+            elif header.get("event") == "loaded":
+                return header
+            else:
+                raise wire.WireError("unexpected message while loading")
+
     def start(self):
-        """Start the worker and load the definitions, leaving out any statement that kills it."""
+        """Start the worker and load the definitions, leaving out any statement that hangs or kills it."""
         while True:
             self._spawn()
-            chunks = [c for i, c in enumerate(self.chunks) if i not in self.skipped]
             index_map = [i for i in range(len(self.chunks)) if i not in self.skipped]
-            current = None
             try:
-                wire.send(self.req, {"op": "load", "chunks": chunks})
-                deadline = time.monotonic() + self.load_timeout
-                while True:
-                    header, _ = self._receive(deadline)
-                    if header.get("event") == "chunk":
-                        current = index_map[int(header["index"])]
-                        slow = self.chunks[current].get("kind") == "import"     # importing the kit takes a while
-                        deadline = time.monotonic() + max(self.load_timeout, IMPORT_TIMEOUT if slow else 0)
-                    elif header.get("event") == "loaded":
-                        break
-                    else:
-                        raise wire.WireError("unexpected message while loading")
-            except (TimeoutError, EOFError, wire.WireError, BrokenPipeError, OSError) as exc:
+                header = self._load_once(index_map)
+            except (TimeoutError, EOFError, wire.WireError, OSError) as exc:
                 why = (f"did not finish within {self.load_timeout:.0f} s" if isinstance(exc, TimeoutError)
                        else "stopped the grader's process: " + self._exit_words()
                        if isinstance(exc, (EOFError, BrokenPipeError)) else f"sent garbage ({exc})")
                 self._kill()
                 self.restarts += 1
-                if current is None or self.restarts > len(self.chunks) + 1:
+                out_of_time = time.monotonic() >= self.deadline
+                if self._current is None or out_of_time or self.restarts > len(self.chunks) + 1:
+                    if out_of_time:
+                        why = "ran out of the time limit for the whole submission while loading"
                     self.load = LoadReport(errors=[f"your definitions could not be loaded: {why}"])
                     self.failed = True
                     return self
-                self.skipped[current] = why
+                self.skipped[self._current] = why
                 continue
             self.failed = False
             self.load = LoadReport(
@@ -253,7 +289,7 @@ class StudentProcess:
         """Call the student's ``function(*args)``; never raises."""
         if self.proc is None:
             self.start()
-        if getattr(self, "failed", False):
+        if self.failed:
             return Call(False, error=self.load.errors[0] if self.load.errors else "could not be loaded",
                         fatal=True)
         arrays = {}
@@ -264,7 +300,7 @@ class StudentProcess:
         except TimeoutError:
             self._kill()
             return Call(False, error=f"did not finish within {timeout:g} s (an infinite loop, or far too slow)",
-                        fatal=True)
+                        fatal=True, timed_out=True)
         except (EOFError, BrokenPipeError, OSError):
             words = self._exit_words()
             self._kill()

@@ -113,17 +113,36 @@ def known_assignments():
     return sorted({e.notebook for e in exercises.REGISTRY.values()})
 
 
-def detect_assignment(nb, path):
-    """The assignment (e.g. '02_dense_and_activations'): notebook metadata, else file name, else content."""
+def detect_assignment(nb, path, explain=False):
+    """The assignment (e.g. '02_dense_and_activations'): file name, else notebook metadata, else content.
+
+    The file name comes first because the instructor's collection names it (nbgrader
+    puts it in the path too); a notebook's metadata that names another assignment is
+    overruled, with a note. ``explain=True`` returns (assignment, note).
+    """
     known = known_assignments()
     meta = nb.metadata.get("tflearn_kit", {}) if nb is not None else {}
     declared = meta.get("assignment") if isinstance(meta, dict) else None
-    if declared in known:
-        return declared
     name = Path(path).name
     by_name = [a for a in known if a in name]
+    found, note = None, ""
     if by_name:
-        return max(by_name, key=len)
+        found = max(by_name, key=len)
+        if declared in known and declared != found:
+            note = (f"the notebook's metadata says it is {declared}, but its file name says {found}; "
+                    f"it was graded as {found}")
+    elif declared in known:
+        found = declared
+    else:
+        found = _assignment_from_checks(nb)
+    if found is None:
+        raise NotGradable(f"could not tell which assignment '{name}' is: no known notebook name "
+                          f"({', '.join(known)}) in the file name, no assignment in its metadata, "
+                          "and no exercise checks in its cells")
+    return (found, note) if explain else found
+
+
+def _assignment_from_checks(nb):
     votes = {}
     for cell in (nb.cells if nb is not None else []):
         nbgrader = cell.get("metadata", {}).get("nbgrader")
@@ -135,11 +154,7 @@ def detect_assignment(nb, path):
             exercise = exercises.REGISTRY.get(exercise_id)
             if exercise is not None:
                 votes[exercise.notebook] = votes.get(exercise.notebook, 0) + 1
-    if votes:
-        return max(votes, key=votes.get)
-    raise NotGradable(f"could not tell which assignment '{name}' is: no assignment in its metadata, "
-                      f"no known notebook name ({', '.join(known)}) in the file name, "
-                      "and no exercise checks in its cells")
+    return max(votes, key=votes.get) if votes else None
 
 
 # -- extracting the definitions ------------------------------------------------------
@@ -175,10 +190,18 @@ def _names_loaded(node):
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
 
-def _globals_used(node):
+def _segment(lines, node):
+    """A top-level statement's own source text (no ast.unparse: it recurses, and fails on long expressions)."""
+    if node.lineno == node.end_lineno:
+        return lines[node.lineno - 1][node.col_offset:node.end_col_offset]
+    return "\n".join([lines[node.lineno - 1][node.col_offset:], *lines[node.lineno:node.end_lineno - 1],
+                      lines[node.end_lineno - 1][:node.end_col_offset]])
+
+
+def _globals_used(node, source=None):
     """The global names a def or class refers to (its locals and parameters excluded), via symtable."""
     try:
-        table = symtable.symtable(ast.unparse(node), "<definition>", "exec")
+        table = symtable.symtable(source if source is not None else ast.unparse(node), "<definition>", "exec")
     except (SyntaxError, RecursionError, ValueError):
         return _names_loaded(node)
     names = set()
@@ -196,10 +219,17 @@ def _globals_used(node):
     return names
 
 
-def _needs(node):
+def _needs(node, lines):
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        return _globals_used(node)
+        return _globals_used(node, _definition_source(lines, node, blank_lines=False))
     return _names_loaded(node)
+
+
+def _definition_source(lines, node, blank_lines=True):
+    """A def or class with its decorators; blank lines in front keep the cell's line numbers in tracebacks."""
+    first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+    text = "\n".join(lines[first - 1: node.end_lineno])
+    return "\n" * (first - 1) + text if blank_lines else text
 
 
 def _bound_names(node):
@@ -220,7 +250,30 @@ def _bound_names(node):
 def extract(nb, functions=None):
     """The definitions ``functions`` (default: every function) need, as chunks the sandbox runs one by one."""
     out = Extraction()
-    statements = []                                    # (cell number, node, lines)
+    statements = _parse_cells(nb, out)
+    if functions is None:
+        functions = [node.name for _, node, _ in statements if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    needs = _NeedsCache()
+    needed = _needed_names(statements, functions, needs)
+    kit_names = _kit_names(statements)
+    for number, node, lines in statements:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            out.defined[node.name] = number
+            out.uses_kit[node.name] = _kit_use(node, lines, kit_names, needs)
+        star = isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names)
+        if _bound_names(node) & needed or star:          # a star import may bind anything
+            chunk = _chunk(number, node, lines)
+            if chunk is not None:
+                out.chunks.append(chunk)
+                out.uses_tensorflow |= chunk.pop("tensorflow", False)
+    for number, why in sorted(out.syntax_errors.items()):
+        out.notes.append(f"cell {number} has a syntax error ({why}); the grader skipped that cell")
+    return out
+
+
+def _parse_cells(nb, out):
+    """[(cell number, top-level statement, the cell's lines)] of every code cell that parses, noting the rest."""
+    statements = []
     for number, cell in enumerate(nb.cells, start=1):
         source = _source(cell)
         nbgrader = cell.get("metadata", {}).get("nbgrader")
@@ -246,59 +299,73 @@ def extract(nb, functions=None):
             continue
         lines = python.splitlines()
         statements += [(number, node, lines) for node in tree.body]
+    return statements
 
-    kit_names = set()                                  # names bound to the kit, except its grading tools
+
+class _NeedsCache(dict):
+    """The names each statement needs, computed once per statement."""
+
+    def of(self, node, lines):
+        if id(node) not in self:
+            self[id(node)] = _needs(node, lines)
+        return self[id(node)]
+
+
+def _needed_names(statements, functions, needs):
+    """Every name the exercise functions need, transitively: the definitions, constants and imports that
+    bind a name they use. Nothing else runs, so an unrelated cell (a plot, an experiment) cannot get in
+    the way. A work list: each statement is looked at once, however long the chain of names."""
+    binders = {}
+    for number, node, lines in statements:
+        for name in _bound_names(node):
+            binders.setdefault(name, []).append((node, lines))
+    needed, todo, seen = set(functions), list(functions), set()
+    while todo:
+        for node, lines in binders.get(todo.pop(), []):
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            for name in needs.of(node, lines) - needed:
+                needed.add(name)
+                todo.append(name)
+    return needed
+
+
+def _kit_names(statements):
+    """Names bound to the kit at the top level, except its grading tools (check, progress)."""
+    names = set()
     for _, node, _ in statements:
         if isinstance(node, ast.Import):
-            kit_names |= {(a.asname or a.name).split(".")[0] for a in node.names if _root(a.name) == "tflearn_kit"}
+            names |= {(a.asname or a.name).split(".")[0] for a in node.names if _root(a.name) == "tflearn_kit"}
         elif isinstance(node, ast.ImportFrom) and _root(node.module) == "tflearn_kit" \
                 and not (node.module or "").startswith("tflearn_kit.grading"):
-            kit_names |= {a.asname or a.name for a in node.names}
-    # What the exercise functions need, transitively: the definitions, constants and
-    # imports that bind a name they use. Nothing else runs, so an unrelated cell
-    # (a plot, a Keras subclass, an experiment) cannot get in the way.
-    needed = set(functions if functions is not None else
-                 [n for _, node, _ in statements if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-                  for n in [node.name]])
-    changed = True
-    while changed:
-        changed = False
-        for _, node, _ in statements:
-            if _bound_names(node) & needed:
-                extra = _needs(node) - needed
-                if extra:
-                    needed |= extra
-                    changed = True
+            names |= {a.asname or a.name for a in node.names}
+    return names
 
-    for number, node, lines in statements:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            out.defined[node.name] = number
-            local_kit = {a.name for n in ast.walk(node) if isinstance(n, ast.Import) for a in n.names
-                         if _root(a.name) == "tflearn_kit"}
-            local_kit |= {n.module for n in ast.walk(node) if isinstance(n, ast.ImportFrom)
-                          and _root(n.module) == "tflearn_kit"}
-            out.uses_kit[node.name] = sorted((_globals_used(node) & kit_names) | local_kit)
-        star = isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names)
-        if not (_bound_names(node) & needed or star):    # a star import may bind anything
-            continue
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
-            out.uses_tensorflow |= any(_root(m) in TF_MODULES or m.startswith(TF_KIT_MODULES) for m in modules)
-            label = "import " + ", ".join(a.name for a in node.names)
-            out.chunks.append({"cell": number, "source": ast.unparse(node), "label": label, "kind": "import"})
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            first = min([node.lineno] + [d.lineno for d in node.decorator_list])
-            # Blank lines in front keep the line numbers of the cell in tracebacks.
-            text = "\n" * (first - 1) + "\n".join(lines[first - 1: node.end_lineno])
-            kind = "class" if isinstance(node, ast.ClassDef) else "def"
-            out.chunks.append({"cell": number, "source": text, "label": f"{kind} {node.name}", "kind": kind})
-        elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
-            names = ", ".join(sorted(_bound_names(node)))
-            out.chunks.append({"cell": number, "source": ast.unparse(node), "label": f"assignment to {names}",
-                               "kind": "assignment"})
-    for number, why in sorted(out.syntax_errors.items()):
-        out.notes.append(f"cell {number} has a syntax error ({why}); the grader skipped that cell")
-    return out
+
+def _kit_use(node, lines, kit_names, needs):
+    """The kit names a def or class uses (for the instructor's review when grading without isolation)."""
+    local = {a.name for n in ast.walk(node) if isinstance(n, ast.Import) for a in n.names
+             if _root(a.name) == "tflearn_kit"}
+    local |= {n.module for n in ast.walk(node) if isinstance(n, ast.ImportFrom) and _root(n.module) == "tflearn_kit"}
+    return sorted((needs.of(node, lines) & kit_names) | local)
+
+
+def _chunk(number, node, lines):
+    """The chunk the sandbox runs for one needed statement (None for kinds it never runs)."""
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+        return {"cell": number, "source": _segment(lines, node), "kind": "import",
+                "label": "import " + ", ".join(a.name for a in node.names),
+                "tensorflow": any(_root(m) in TF_MODULES or m.startswith(TF_KIT_MODULES) for m in modules)}
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        kind = "class" if isinstance(node, ast.ClassDef) else "def"
+        return {"cell": number, "source": _definition_source(lines, node), "label": f"{kind} {node.name}",
+                "kind": kind}
+    if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+        return {"cell": number, "source": _segment(lines, node), "kind": "assignment",
+                "label": f"assignment to {', '.join(sorted(_bound_names(node)))}"}
+    return None
 
 
 def missing_function_reason(extraction, function):

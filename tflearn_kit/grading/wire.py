@@ -15,6 +15,7 @@ import io
 import json
 import os
 import struct
+import zipfile
 
 import numpy as np
 
@@ -90,7 +91,24 @@ def pack(header, arrays=None):
     return struct.pack("<Q", len(data)) + data
 
 
+def _check_members(data):
+    """A message's arrays are stored, never compressed: what is read is at most what was sent.
+
+    (A deflated member of a forged message could inflate 1.5 MB into 1.5 GB in the grader.)
+    """
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for info in archive.infolist():
+            if info.compress_type != zipfile.ZIP_STORED or info.file_size > len(data):
+                raise WireError("unreadable message (a compressed or oversized array)")
+
+
 def unpack(data):
+    try:
+        _check_members(data)
+    except WireError:
+        raise
+    except Exception as exc:                           # noqa: BLE001 (not even a zip archive)
+        raise WireError(f"unreadable message ({type(exc).__name__})") from None
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}

@@ -1,9 +1,15 @@
 """Exercises of 01_layer_anatomy: a Dense layer's parameter count, a SquareLayer's call and backward."""
 import numpy as np
 
-from ..exercises import Case, Exercise, register, seeded
+from ..exercises import Case, Exercise, seeded
 
-NOTEBOOK = "01_layer_anatomy"
+
+
+def count_case(seed, rank, use_bias):
+    """(input_shape, units, use_bias), the sizes drawn from ``seed`` (salted when graded: no table holds them)."""
+    g = seeded(seed)
+    shape = (None, *(int(n) for n in g.integers(1, 9, rank - 2)), int(g.integers(1, 200)))
+    return shape, int(g.integers(1, 65)), use_bias
 
 
 def _count_ref(input_shape, units, use_bias):
@@ -11,8 +17,8 @@ def _count_ref(input_shape, units, use_bias):
     return np.int64(input_shape[-1] * units + (units if use_bias else 0))
 
 
-register(Exercise(
-    id="dense_param_count", notebook=NOTEBOOK, function="dense_param_count",
+DENSE_PARAM_COUNT = Exercise(
+    function="dense_param_count",
     reference=_count_ref,
     visible=[
         Case("in3-units4", lambda: ((None, 3), 4, True)),
@@ -21,37 +27,43 @@ register(Exercise(
     ],
     hidden=[
         Case("units1", lambda: ((None, 100), 1, True)),
-        Case("rank4-no-bias", lambda: ((None, 2, 3, 8), 16, False)),
+        Case("rank2-drawn", lambda: count_case(seed=60, rank=2, use_bias=True)),
+        Case("rank4-no-bias", lambda: count_case(seed=61, rank=4, use_bias=False)),
     ],
     points=1,
     hint="Only the last axis of the input counts: kernel (in, units) plus, with a bias, (units,).",
-))
+)
 
 
-def _x(seed, shape):
+def x_case(seed, shape):
     return (seeded(seed).standard_normal(shape) * 2,)
 
 
-def _dy_x(seed, shape):
+def dy_x_case(seed, shape):
     g = seeded(seed)
     return g.standard_normal(shape), g.standard_normal(shape) * 2
 
 
-register(Exercise(
-    id="square_forward", notebook=NOTEBOOK, function="square_forward",
+SQUARE_FORWARD = Exercise(
+    function="square_forward",
     reference=lambda x: x * x,
-    visible=[Case("vector", lambda: _x(40, (5,))), Case("batch2-features3", lambda: _x(41, (2, 3)))],
-    hidden=[Case("rank3", lambda: _x(42, (2, 3, 4))), Case("batch1", lambda: _x(43, (1, 6)))],
+    visible=[Case("vector", lambda: x_case(seed=40, shape=(5,))),
+             Case("batch2-features3", lambda: x_case(seed=41, shape=(2, 3)))],
+    hidden=[Case("rank3", lambda: x_case(seed=42, shape=(2, 3, 4))),
+            Case("batch1", lambda: x_case(seed=43, shape=(1, 6)))],
     points=1,
     hint="y = x ** 2, elementwise; the output has the input's shape.",
-))
+)
 
 
-register(Exercise(
-    id="square_backward", notebook=NOTEBOOK, function="square_backward",
+SQUARE_BACKWARD = Exercise(
+    function="square_backward",
     reference=lambda dy, x: 2 * x * dy,
-    visible=[Case("vector", lambda: _dy_x(50, (5,))), Case("batch2-features3", lambda: _dy_x(51, (2, 3)))],
-    hidden=[Case("rank3", lambda: _dy_x(52, (2, 3, 4)))],
+    visible=[Case("vector", lambda: dy_x_case(seed=50, shape=(5,))),
+             Case("batch2-features3", lambda: dy_x_case(seed=51, shape=(2, 3)))],
+    hidden=[Case("rank3", lambda: dy_x_case(seed=52, shape=(2, 3, 4)))],
     points=1,
     hint="d(x^2)/dx = 2x; the chain rule multiplies it by dy, elementwise.",
-))
+)
+
+EXERCISES = [DENSE_PARAM_COUNT, SQUARE_FORWARD, SQUARE_BACKWARD]

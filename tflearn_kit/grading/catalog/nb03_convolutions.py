@@ -1,11 +1,18 @@
 """Exercises of 03_convolutions: the output-size formula, the naive 2-D convolution forward and backward."""
 from ...kernels import conv as K
-from ..exercises import Case, Exercise, register, seeded
+from ..exercises import Case, Exercise, seeded
 
-NOTEBOOK = "03_convolutions"
 
-register(Exercise(
-    id="conv_output_size", notebook=NOTEBOOK, function="conv_output_size",
+def size_case(seed, padding, stride=1, dilation=1):
+    """(n, k, stride, dilation, padding) with n and k drawn from ``seed`` (salted when graded)."""
+    g = seeded(seed)
+    k = int(g.integers(1, 6))
+    span = (k - 1) * dilation + 1
+    return int(g.integers(span, span + 13)), k, stride, dilation, padding
+
+
+CONV_OUTPUT_SIZE = Exercise(
+    function="conv_output_size",
     reference=K.conv_output_size,
     visible=[
         Case("n7-k3-valid", lambda: (7, 3, 1, 1, "valid")),
@@ -13,22 +20,26 @@ register(Exercise(
         Case("n10-k3-dilated2-valid", lambda: (10, 3, 1, 2, "valid")),
     ],
     hidden=[
-        Case("n8-k4-stride3-valid", lambda: (8, 4, 3, 1, "valid")),
-        Case("n9-k5-stride2-same", lambda: (9, 5, 2, 1, "same")),
-        Case("n5-k3-dilated3-causal", lambda: (5, 3, 1, 3, "causal")),
+        Case("stride3-valid", lambda: size_case(seed=70, padding="valid", stride=3)),
+        Case("stride2-same", lambda: size_case(seed=71, padding="same", stride=2)),
+        Case("dilated3-causal", lambda: size_case(seed=72, padding="causal", dilation=3)),
         Case("n1-k1", lambda: (1, 1, 1, 1, "valid")),
     ],
     points=1,
     hint="valid: the window's span is (k - 1) * dilation + 1, so floor((n - span) / stride) + 1 windows fit; "
          "same and causal: ceil(n / stride) (use -(-n // stride)).",
-))
+)
 
 
-def _conv_args(seed, n, h, w, c, kh, kw, f, strides, pads, bias=True):
+NO_PADS = ((0, 0), (0, 0))
+
+
+def conv_case(seed, batch, hw, channels, kernel_hw, filters, strides=(1, 1), pads=NO_PADS, bias=True):
+    """(x, kernel, bias, strides, pads) for a 2-D convolution, the numbers drawn from ``seed``."""
     g = seeded(seed)
-    x = g.standard_normal((n, h, w, c))
-    kernel = g.standard_normal((kh, kw, c, f))
-    b = g.standard_normal(f) if bias else None
+    x = g.standard_normal((batch, *hw, channels))
+    kernel = g.standard_normal((*kernel_hw, channels, filters))
+    b = g.standard_normal(filters) if bias else None
     return x, kernel, b, strides, pads
 
 
@@ -37,31 +48,37 @@ def _conv_forward_ref(x, kernel, bias, strides, pads):
     return K.conv_forward(x, kernel, bias, geom)[0]
 
 
-register(Exercise(
-    id="conv2d_forward", notebook=NOTEBOOK, function="conv2d_forward",
+CONV2D_FORWARD = Exercise(
+    function="conv2d_forward",
     reference=_conv_forward_ref,
     visible=[
-        Case("3x3-valid", lambda: _conv_args(0, 2, 5, 5, 2, 3, 3, 3, (1, 1), ((0, 0), (0, 0)))),
-        Case("3x3-padded1", lambda: _conv_args(1, 1, 4, 5, 3, 3, 3, 2, (1, 1), ((1, 1), (1, 1)))),
-        Case("stride2-no-bias", lambda: _conv_args(2, 2, 7, 6, 2, 3, 2, 4, (2, 2), ((0, 0), (0, 0)), False)),
+        Case("3x3-valid", lambda: conv_case(seed=0, batch=2, hw=(5, 5), channels=2, kernel_hw=(3, 3), filters=3)),
+        Case("3x3-padded1", lambda: conv_case(seed=1, batch=1, hw=(4, 5), channels=3, kernel_hw=(3, 3), filters=2,
+                                              pads=((1, 1), (1, 1)))),
+        Case("stride2-no-bias", lambda: conv_case(seed=2, batch=2, hw=(7, 6), channels=2, kernel_hw=(3, 2),
+                                                  filters=4, strides=(2, 2), bias=False)),
     ],
     hidden=[
         Case("stride2x1-asymmetric-pads",
-             lambda: _conv_args(3, 2, 6, 7, 3, 2, 3, 2, (2, 1), ((0, 1), (1, 1)))),
-        Case("1x1", lambda: _conv_args(4, 3, 4, 4, 5, 1, 1, 3, (1, 1), ((0, 0), (0, 0)))),
-        Case("kernel-covers-input", lambda: _conv_args(5, 1, 3, 3, 2, 3, 3, 2, (1, 1), ((0, 0), (0, 0)))),
+             lambda: conv_case(seed=3, batch=2, hw=(6, 7), channels=3, kernel_hw=(2, 3), filters=2, strides=(2, 1),
+                               pads=((0, 1), (1, 1)))),
+        Case("1x1", lambda: conv_case(seed=4, batch=3, hw=(4, 4), channels=5, kernel_hw=(1, 1), filters=3)),
+        Case("kernel-covers-input", lambda: conv_case(seed=5, batch=1, hw=(3, 3), channels=2, kernel_hw=(3, 3),
+                                                      filters=2)),
     ],
     points=3,
     hint="Pad x first (np.pad on axes 1 and 2). Output (i, j) sees the window "
          "xp[n, i*sh : i*sh + kh, j*sw : j*sw + kw, :]; "
          "y[n, i, j, f] = sum(window * kernel[..., f]) + bias[f].",
-))
+)
 
 
-def _conv_bwd_args(seed, n, h, w, c, kh, kw, f, strides, pads):
-    x, kernel, _, strides, pads = _conv_args(seed, n, h, w, c, kh, kw, f, strides, pads, bias=False)
-    out = K.conv_geometry((h, w), (kh, kw), strides, pads=pads).out_spatial
-    dy = seeded(seed + 100).standard_normal((n, *out, f))
+def conv_bwd_case(seed, batch, hw, channels, kernel_hw, filters, strides=(1, 1), pads=NO_PADS):
+    """(dy, x, kernel, strides, pads): conv_case's inputs and an upstream gradient of the output's shape."""
+    x, kernel, _, strides, pads = conv_case(seed=seed, batch=batch, hw=hw, channels=channels, kernel_hw=kernel_hw,
+                                            filters=filters, strides=strides, pads=pads, bias=False)
+    out = K.conv_geometry(hw, kernel_hw, strides, pads=pads).out_spatial
+    dy = seeded(seed + 100).standard_normal((batch, *out, filters))
     return dy, x, kernel, strides, pads
 
 
@@ -72,20 +89,26 @@ def _conv_backward_ref(dy, x, kernel, strides, pads):
     return dx, dkernel, dy.sum(axis=(0, 1, 2))
 
 
-register(Exercise(
-    id="conv2d_backward", notebook=NOTEBOOK, function="conv2d_backward",
+CONV2D_BACKWARD = Exercise(
+    function="conv2d_backward",
     reference=_conv_backward_ref,
     visible=[
-        Case("3x3-valid", lambda: _conv_bwd_args(10, 2, 5, 5, 2, 3, 3, 3, (1, 1), ((0, 0), (0, 0)))),
-        Case("3x3-padded1", lambda: _conv_bwd_args(11, 1, 4, 5, 3, 3, 3, 2, (1, 1), ((1, 1), (1, 1)))),
+        Case("3x3-valid", lambda: conv_bwd_case(seed=10, batch=2, hw=(5, 5), channels=2, kernel_hw=(3, 3),
+                                                filters=3)),
+        Case("3x3-padded1", lambda: conv_bwd_case(seed=11, batch=1, hw=(4, 5), channels=3, kernel_hw=(3, 3),
+                                                  filters=2, pads=((1, 1), (1, 1)))),
     ],
     hidden=[
-        Case("stride2", lambda: _conv_bwd_args(12, 2, 7, 6, 2, 3, 2, 4, (2, 2), ((0, 0), (0, 0)))),
-        Case("stride2x1-asymmetric-pads", lambda: _conv_bwd_args(13, 2, 6, 7, 3, 2, 3, 2, (2, 1),
-                                                                 ((0, 1), (1, 1)))),
+        Case("stride2", lambda: conv_bwd_case(seed=12, batch=2, hw=(7, 6), channels=2, kernel_hw=(3, 2), filters=4,
+                                              strides=(2, 2))),
+        Case("stride2x1-asymmetric-pads", lambda: conv_bwd_case(seed=13, batch=2, hw=(6, 7), channels=3,
+                                                                kernel_hw=(2, 3), filters=2, strides=(2, 1),
+                                                                pads=((0, 1), (1, 1)))),
     ],
     points=3,
     hint="Loop as in the forward pass. Each y[n, i, j, f] adds dy[n, i, j, f] * kernel[..., f] to its window "
          "of dx_padded and dy[n, i, j, f] * window to dkernel[..., f]; crop the padding off dx at the end. "
          "Return (dx, dkernel, dbias).",
-))
+)
+
+EXERCISES = [CONV_OUTPUT_SIZE, CONV2D_FORWARD, CONV2D_BACKWARD]

@@ -1,8 +1,7 @@
 """Exercises of 04_transposed_convolution: the transposed convolution as the gradient of a convolution."""
 from ...kernels import conv as K
-from ..exercises import Case, Exercise, register, seeded
+from ..exercises import Case, Exercise, seeded
 
-NOTEBOOK = "04_transposed_convolution"
 
 
 def _args(seed, n, h, w, c, kh, kw, f, strides):
@@ -15,8 +14,8 @@ def _reference(x, kernel, strides):
     return K.conv_transpose_forward(x, kernel, None, geom)[0]
 
 
-register(Exercise(
-    id="conv2d_transpose", notebook=NOTEBOOK, function="conv2d_transpose",
+CONV2D_TRANSPOSE = Exercise(
+    function="conv2d_transpose",
     reference=_reference,
     visible=[
         Case("3x3-stride2", lambda: _args(0, 2, 3, 4, 2, 3, 3, 3, (2, 2))),
@@ -32,4 +31,6 @@ register(Exercise(
     hint="The output has (H - 1) * stride + kh rows. Each input pixel x[n, i, j, :] scatters the patch "
          "kernel[a, b] @ x[n, i, j, :] (shape (filters,)) into y[n, i*sh + a, j*sw + b, :]. "
          "Equivalently: it is the dx of a valid convolution whose input has the output's size.",
-))
+)
+
+EXERCISES = [CONV2D_TRANSPOSE]

@@ -4,14 +4,14 @@ import math
 import numpy as np
 
 from ...kernels import conv as K
-from ..exercises import Case, Exercise, register, seeded
-
-NOTEBOOK = "05_separable_and_depthwise"
+from ..exercises import Case, Exercise, seeded
 
 
-def _depthwise_args(seed, n, h, w, c, kh, kw, m):
+
+def depthwise_case(seed, batch, hw, channels, kernel_hw, multiplier):
+    """(x, kernel) of a depthwise convolution, the numbers drawn from ``seed``."""
     g = seeded(seed)
-    return g.standard_normal((n, h, w, c)), g.standard_normal((kh, kw, c, m))
+    return g.standard_normal((batch, *hw, channels)), g.standard_normal((*kernel_hw, channels, multiplier))
 
 
 def _depthwise_ref(x, kernel):
@@ -19,21 +19,32 @@ def _depthwise_ref(x, kernel):
     return K.depthwise_forward(x, kernel, None, geom)[0]
 
 
-register(Exercise(
-    id="depthwise_conv2d", notebook=NOTEBOOK, function="depthwise_conv2d",
+DEPTHWISE_CONV2D = Exercise(
+    function="depthwise_conv2d",
     reference=_depthwise_ref,
     visible=[
-        Case("3x3-multiplier1", lambda: _depthwise_args(0, 2, 5, 5, 3, 3, 3, 1)),
-        Case("3x3-multiplier2", lambda: _depthwise_args(1, 1, 4, 6, 2, 3, 3, 2)),
+        Case("3x3-multiplier1",
+             lambda: depthwise_case(seed=0, batch=2, hw=(5, 5), channels=3, kernel_hw=(3, 3), multiplier=1)),
+        Case("3x3-multiplier2",
+             lambda: depthwise_case(seed=1, batch=1, hw=(4, 6), channels=2, kernel_hw=(3, 3), multiplier=2)),
     ],
     hidden=[
-        Case("2x3-multiplier3", lambda: _depthwise_args(2, 2, 5, 4, 3, 2, 3, 3)),
-        Case("1x1", lambda: _depthwise_args(3, 2, 3, 3, 4, 1, 1, 2)),
+        Case("2x3-multiplier3",
+             lambda: depthwise_case(seed=2, batch=2, hw=(5, 4), channels=3, kernel_hw=(2, 3), multiplier=3)),
+        Case("1x1",
+             lambda: depthwise_case(seed=3, batch=2, hw=(3, 3), channels=4, kernel_hw=(1, 1), multiplier=2)),
     ],
     points=2,
     hint="Loop over the kh * kw taps only: y[..., c, j] += window_t[..., c] * kernel[a, b, c, j]; "
          "broadcast window[..., :, None] * kernel[a, b] and reshape (.., C, m) to (.., C * m) at the end.",
-))
+)
+
+
+def costs_case(seed, kernel_size, depth_multiplier=1):
+    """(kernel_size, in_channels, filters, depth_multiplier, out_spatial), the sizes drawn from ``seed``."""
+    g = seeded(seed)
+    channels, filters = (int(n) for n in g.integers(1, 513, 2))
+    return kernel_size, channels, filters, depth_multiplier, tuple(int(n) for n in g.integers(1, 33, 2))
 
 
 def conv_costs_reference(kernel_size, in_channels, filters, depth_multiplier, out_spatial):
@@ -48,20 +59,22 @@ def conv_costs_reference(kernel_size, in_channels, filters, depth_multiplier, ou
     return np.array([conv_params, separable_params, conv_mults, separable_mults])
 
 
-register(Exercise(
-    id="conv_costs", notebook=NOTEBOOK, function="conv_costs",
+CONV_COSTS = Exercise(
+    function="conv_costs",
     reference=conv_costs_reference,
     visible=[
         Case("3x3-32-to-64", lambda: ((3, 3), 32, 64, 1, (16, 16))),
         Case("5x5-multiplier2", lambda: ((5, 5), 8, 16, 2, (10, 12))),
     ],
     hidden=[
-        Case("1x1", lambda: ((1, 1), 64, 64, 1, (8, 8))),
+        Case("1x1", lambda: costs_case(seed=80, kernel_size=(1, 1))),
         Case("mobilenet-block", lambda: ((3, 3), 512, 512, 1, (14, 14))),
-        Case("3x5-multiplier4", lambda: ((3, 5), 3, 7, 4, (31, 17))),
+        Case("3x5-multiplier4", lambda: costs_case(seed=81, kernel_size=(3, 5), depth_multiplier=4)),
     ],
     points=2,
     hint="Conv2D: taps * C * F weights + F biases; each output position does taps * C * F multiplications. "
          "Separable: taps * C * m depthwise + C * m * F pointwise + F biases. Return the four numbers "
          "as np.array([...]).",
-))
+)
+
+EXERCISES = [DEPTHWISE_CONV2D, CONV_COSTS]

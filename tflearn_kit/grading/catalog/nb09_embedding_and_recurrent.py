@@ -3,45 +3,44 @@ a SimpleRNN cell step and an LSTM cell step (Keras's fused layout, gates i, f, c
 from ...activations import Activation
 from ...kernels.embedding import embedding_forward, embedding_forward_one_hot
 from ...kernels.recurrent import lstm_step, simple_rnn_step
-from ..exercises import Case, Exercise, register, seeded
+from ..exercises import Case, Exercise, seeded
 
-NOTEBOOK = "09_embedding_and_recurrent"
 TANH, SIGMOID = Activation("tanh"), Activation("sigmoid")
 
 
-def _embedding_args(seed, ids_shape, input_dim, output_dim):
+def embedding_case(seed, ids_shape, input_dim, output_dim):
     g = seeded(seed)
     ids = g.integers(0, input_dim, size=ids_shape)
     return ids, g.standard_normal((input_dim, output_dim))
 
 
 EMBEDDING_VISIBLE = [
-    Case("ids-2x3-vocab5", lambda: _embedding_args(0, (2, 3), 5, 4)),
-    Case("repeated-ids", lambda: _embedding_args(1, (1, 8), 2, 3)),
+    Case("ids-2x3-vocab5", lambda: embedding_case(seed=0, ids_shape=(2, 3), input_dim=5, output_dim=4)),
+    Case("repeated-ids", lambda: embedding_case(seed=1, ids_shape=(1, 8), input_dim=2, output_dim=3)),
 ]
 EMBEDDING_HIDDEN = [
-    Case("ids-1d", lambda: _embedding_args(2, (6,), 7, 2)),
-    Case("ids-3d", lambda: _embedding_args(3, (2, 3, 2), 9, 5)),
+    Case("ids-1d", lambda: embedding_case(seed=2, ids_shape=(6,), input_dim=7, output_dim=2)),
+    Case("ids-3d", lambda: embedding_case(seed=3, ids_shape=(2, 3, 2), input_dim=9, output_dim=5)),
 ]
 
-register(Exercise(
-    id="embedding_lookup", notebook=NOTEBOOK, function="embedding_lookup",
+EMBEDDING_LOOKUP = Exercise(
+    function="embedding_lookup",
     reference=lambda ids, embeddings: embedding_forward(ids, embeddings)[0],
     visible=EMBEDDING_VISIBLE, hidden=EMBEDDING_HIDDEN, points=1,
     hint="Row ids[n] of the table for every id: NumPy's integer indexing, embeddings[ids], keeps "
          "the shape of ids and adds output_dim at the end.",
-))
+)
 
-register(Exercise(
-    id="embedding_one_hot_matmul", notebook=NOTEBOOK, function="embedding_one_hot_matmul",
+EMBEDDING_ONE_HOT_MATMUL = Exercise(
+    function="embedding_one_hot_matmul",
     reference=lambda ids, embeddings: embedding_forward_one_hot(ids, embeddings),
     visible=EMBEDDING_VISIBLE, hidden=EMBEDDING_HIDDEN, points=1,
     hint="one_hot has shape ids.shape + (input_dim,): compare ids[..., None] with "
          "np.arange(input_dim), cast to float, then @ embeddings.",
-))
+)
 
 
-def _rnn_args(seed, batch, n_in, units, gates=1):
+def rnn_case(seed, batch, n_in, units, gates=1):
     g = seeded(seed)
     return (g.standard_normal((batch, n_in)), g.standard_normal((batch, units)),
             g.standard_normal((n_in, gates * units)) * 0.5,
@@ -53,20 +52,20 @@ def _rnn_reference(x_t, h_prev, kernel, recurrent_kernel, bias):
     return h
 
 
-register(Exercise(
-    id="rnn_cell_step", notebook=NOTEBOOK, function="rnn_cell_step",
+RNN_CELL_STEP = Exercise(
+    function="rnn_cell_step",
     reference=_rnn_reference,
-    visible=[Case("batch2-in3-units4", lambda: _rnn_args(10, 2, 3, 4)),
-             Case("batch1-units1", lambda: _rnn_args(11, 1, 2, 1))],
-    hidden=[Case("batch5-in1-units3", lambda: _rnn_args(12, 5, 1, 3)),
-            Case("large-inputs", lambda: tuple(a * 4 for a in _rnn_args(13, 3, 4, 2)))],
+    visible=[Case("batch2-in3-units4", lambda: rnn_case(seed=10, batch=2, n_in=3, units=4)),
+             Case("batch1-units1", lambda: rnn_case(seed=11, batch=1, n_in=2, units=1))],
+    hidden=[Case("batch5-in1-units3", lambda: rnn_case(seed=12, batch=5, n_in=1, units=3)),
+            Case("large-inputs", lambda: tuple(a * 4 for a in rnn_case(seed=13, batch=3, n_in=4, units=2)))],
     points=1,
     hint="h_t = tanh(x_t @ kernel + h_prev @ recurrent_kernel + bias).",
-))
+)
 
 
-def _lstm_args(seed, batch, n_in, units):
-    x_t, h_prev, kernel, recurrent_kernel, bias = _rnn_args(seed, batch, n_in, units, gates=4)
+def lstm_case(seed, batch, n_in, units):
+    x_t, h_prev, kernel, recurrent_kernel, bias = rnn_case(seed=seed, batch=batch, n_in=n_in, units=units, gates=4)
     c_prev = seeded(seed + 100).standard_normal((batch, units))
     return x_t, h_prev, c_prev, kernel, recurrent_kernel, bias
 
@@ -76,15 +75,17 @@ def _lstm_reference(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias):
     return h, c
 
 
-register(Exercise(
-    id="lstm_cell_step", notebook=NOTEBOOK, function="lstm_cell_step",
+LSTM_CELL_STEP = Exercise(
+    function="lstm_cell_step",
     reference=_lstm_reference,
-    visible=[Case("batch2-in3-units4", lambda: _lstm_args(20, 2, 3, 4)),
-             Case("batch1-units1", lambda: _lstm_args(21, 1, 2, 1))],
-    hidden=[Case("batch4-in5-units3", lambda: _lstm_args(22, 4, 5, 3)),
-            Case("units2-in1", lambda: _lstm_args(23, 3, 1, 2))],
+    visible=[Case("batch2-in3-units4", lambda: lstm_case(seed=20, batch=2, n_in=3, units=4)),
+             Case("batch1-units1", lambda: lstm_case(seed=21, batch=1, n_in=2, units=1))],
+    hidden=[Case("batch4-in5-units3", lambda: lstm_case(seed=22, batch=4, n_in=5, units=3)),
+            Case("units2-in1", lambda: lstm_case(seed=23, batch=3, n_in=1, units=2))],
     points=2,
     hint="z = x_t @ kernel + h_prev @ recurrent_kernel + bias; split z into 4 blocks of `units` "
          "columns in the order i, f, c, o; i, f, o = sigmoid, g = tanh(block c); "
          "c_t = f * c_prev + i * g; h_t = o * tanh(c_t). Return (h_t, c_t).",
-))
+)
+
+EXERCISES = [EMBEDDING_LOOKUP, EMBEDDING_ONE_HOT_MATMUL, RNN_CELL_STEP, LSTM_CELL_STEP]

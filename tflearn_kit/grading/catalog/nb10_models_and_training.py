@@ -3,12 +3,11 @@ step and one Adam step, each as Keras computes it."""
 import numpy as np
 
 from ... import losses, optimizers
-from ..exercises import Case, Exercise, register, seeded
-
-NOTEBOOK = "10_models_and_training"
+from ..exercises import Case, Exercise, seeded
 
 
-def _ce_args(seed, batch, classes, scale=3.0):
+
+def ce_case(seed, batch, classes, scale=3.0):
     g = seeded(seed)
     return g.standard_normal((batch, classes)) * scale, g.integers(0, classes, batch)
 
@@ -21,32 +20,32 @@ def _ce_grad_reference(logits, labels):
     return losses.SparseCategoricalCrossentropy(from_logits=True).gradient(labels, logits)
 
 
-register(Exercise(
-    id="softmax_cross_entropy", notebook=NOTEBOOK, function="softmax_cross_entropy",
+SOFTMAX_CROSS_ENTROPY = Exercise(
+    function="softmax_cross_entropy",
     reference=_ce_reference,
-    visible=[Case("batch4-classes3", lambda: _ce_args(0, 4, 3)),
-             Case("batch1", lambda: _ce_args(1, 1, 5))],
-    hidden=[Case("large-logits", lambda: _ce_args(2, 6, 4, scale=300.0)),
-            Case("classes10", lambda: _ce_args(3, 8, 10))],
+    visible=[Case("batch4-classes3", lambda: ce_case(seed=0, batch=4, classes=3)),
+             Case("batch1", lambda: ce_case(seed=1, batch=1, classes=5))],
+    hidden=[Case("large-logits", lambda: ce_case(seed=2, batch=6, classes=4, scale=300.0)),
+            Case("classes10", lambda: ce_case(seed=3, batch=8, classes=10))],
     points=2,
     hint="mean over the batch of logsumexp(z) - z[label]; subtract each row's max before exp "
          "so that nothing overflows.",
-))
+)
 
-register(Exercise(
-    id="softmax_cross_entropy_grad", notebook=NOTEBOOK, function="softmax_cross_entropy_grad",
+SOFTMAX_CROSS_ENTROPY_GRAD = Exercise(
+    function="softmax_cross_entropy_grad",
     reference=_ce_grad_reference,
-    visible=[Case("batch4-classes3", lambda: _ce_args(10, 4, 3)),
-             Case("batch1", lambda: _ce_args(11, 1, 5))],
-    hidden=[Case("large-logits", lambda: _ce_args(12, 6, 4, scale=300.0)),
-            Case("classes10", lambda: _ce_args(13, 8, 10))],
+    visible=[Case("batch4-classes3", lambda: ce_case(seed=10, batch=4, classes=3)),
+             Case("batch1", lambda: ce_case(seed=11, batch=1, classes=5))],
+    hidden=[Case("large-logits", lambda: ce_case(seed=12, batch=6, classes=4, scale=300.0)),
+            Case("classes10", lambda: ce_case(seed=13, batch=8, classes=10))],
     points=2,
     hint="(softmax(z) - one_hot(labels)) / batch: the loss is a mean, so each row's gradient is "
          "divided by the batch size.",
-))
+)
 
 
-def _sgd_args(seed, shape, lr=0.1, momentum=0.9):
+def sgd_case(seed, shape, lr=0.1, momentum=0.9):
     g = seeded(seed)
     return g.standard_normal(shape), g.standard_normal(shape), g.standard_normal(shape) * 0.1, lr, momentum
 
@@ -61,20 +60,20 @@ def _sgd_reference(w, grad, velocity, learning_rate, momentum):
     return w, opt.slots(w)["momentum"]
 
 
-register(Exercise(
-    id="sgd_momentum_step", notebook=NOTEBOOK, function="sgd_momentum_step",
+SGD_MOMENTUM_STEP = Exercise(
+    function="sgd_momentum_step",
     reference=_sgd_reference,
-    visible=[Case("vector", lambda: _sgd_args(20, (5,))),
-             Case("matrix", lambda: _sgd_args(21, (3, 4), lr=0.01, momentum=0.5))],
-    hidden=[Case("no-momentum", lambda: _sgd_args(22, (4,), momentum=0.0)),
-            Case("rank3", lambda: _sgd_args(23, (2, 3, 2), lr=0.05, momentum=0.99))],
+    visible=[Case("vector", lambda: sgd_case(seed=20, shape=(5,))),
+             Case("matrix", lambda: sgd_case(seed=21, shape=(3, 4), lr=0.01, momentum=0.5))],
+    hidden=[Case("no-momentum", lambda: sgd_case(seed=22, shape=(4,), momentum=0.0)),
+            Case("rank3", lambda: sgd_case(seed=23, shape=(2, 3, 2), lr=0.05, momentum=0.99))],
     points=1,
     hint="Keras's form: velocity = momentum * velocity - learning_rate * grad; w = w + velocity. "
          "Return (new_w, new_velocity).",
-))
+)
 
 
-def _adam_args(seed, shape, t, lr=0.01):
+def adam_case(seed, shape, t, lr=0.01):
     g = seeded(seed)
     w, grad = g.standard_normal(shape), g.standard_normal(shape)
     m = g.standard_normal(shape) * 0.1 if t > 1 else np.zeros(shape)
@@ -91,15 +90,17 @@ def _adam_reference(w, grad, m, v, t, learning_rate, beta_1, beta_2, epsilon):
     return w, state["momentum"], state["velocity"]
 
 
-register(Exercise(
-    id="adam_step", notebook=NOTEBOOK, function="adam_step",
+ADAM_STEP = Exercise(
+    function="adam_step",
     reference=_adam_reference,
-    visible=[Case("first-step", lambda: _adam_args(30, (5,), t=1)),
-             Case("step10-matrix", lambda: _adam_args(31, (3, 4), t=10))],
-    hidden=[Case("step1000", lambda: _adam_args(32, (6,), t=1000, lr=0.001)),
-            Case("step2-rank3", lambda: _adam_args(33, (2, 2, 3), t=2))],
+    visible=[Case("first-step", lambda: adam_case(seed=30, shape=(5,), t=1)),
+             Case("step10-matrix", lambda: adam_case(seed=31, shape=(3, 4), t=10))],
+    hidden=[Case("step1000", lambda: adam_case(seed=32, shape=(6,), t=1000, lr=0.001)),
+            Case("step2-rank3", lambda: adam_case(seed=33, shape=(2, 2, 3), t=2))],
     points=2,
     hint="m += (1 - beta_1) (grad - m); v += (1 - beta_2) (grad^2 - v); "
          "alpha = lr sqrt(1 - beta_2^t) / (1 - beta_1^t); w -= alpha m / (sqrt(v) + epsilon). "
          "Return (new_w, new_m, new_v).",
-))
+)
+
+EXERCISES = [SOFTMAX_CROSS_ENTROPY, SOFTMAX_CROSS_ENTROPY_GRAD, SGD_MOMENTUM_STEP, ADAM_STEP]

@@ -6,9 +6,11 @@ TensorFlow is imported inside the references, never when the catalog loads.
 """
 import numpy as np
 
-from ..exercises import RTOL, Case, Exercise, register, seeded
+from ..exercises import RTOL, Case, Exercise, seeded
 
-NOTEBOOK = "11_tf1_to_tf2_migration"
+# The student's port imports TensorFlow through the kit's quiet importer, in the sandbox too.
+STUDENT_KIT = ["tflearn_kit.reference.tf"]
+
 
 
 # ---- port one tf.layers block to tf.keras ------------------------------------------------
@@ -36,7 +38,7 @@ def run_tf1_block(x, kernel, bias):
             return sess.run(out, {images: x})
 
 
-def _block_args(seed, batch, size, channels, filters):
+def block_case(seed, batch, size, channels, filters):
     g = seeded(seed)
     x = g.standard_normal((batch, size, size, channels)).astype("float32")
     kernel = (g.standard_normal((3, 3, channels, filters)) * 0.3).astype("float32")
@@ -44,16 +46,17 @@ def _block_args(seed, batch, size, channels, filters):
     return x, kernel, bias
 
 
-register(Exercise(
-    id="port_block", notebook=NOTEBOOK, function="port_block",
+PORT_BLOCK = Exercise(
+    function="port_block",
     reference=run_tf1_block,
     visible=[
-        Case("8x8-1ch-16filters", lambda: _block_args(0, 2, 8, 1, 16)),
-        Case("6x6-3ch-4filters", lambda: _block_args(1, 3, 6, 3, 4)),
+        Case("8x8-1ch-16filters", lambda: block_case(seed=0, batch=2, size=8, channels=1, filters=16)),
+        Case("6x6-3ch-4filters", lambda: block_case(seed=1, batch=3, size=6, channels=3, filters=4)),
     ],
     hidden=[
-        Case("odd-7x7", lambda: _block_args(2, 2, 7, 2, 5)),      # the pool's padding="same" matters
-        Case("batch1-5x5", lambda: _block_args(3, 1, 5, 4, 8)),
+        # the pool's padding="same" matters
+        Case("odd-7x7", lambda: block_case(seed=2, batch=2, size=7, channels=2, filters=5)),
+        Case("batch1-5x5", lambda: block_case(seed=3, batch=1, size=5, channels=4, filters=8)),
     ],
     points=2,
     # The Keras port runs in float32, as the TF1 block does.
@@ -61,7 +64,7 @@ register(Exercise(
     hint="tf.layers.conv2d(x, f, 3, ...) -> keras.layers.Conv2D(f, 3, ...): same arguments, minus x; "
          "activation=tf.nn.relu -> 'relu'; keep padding='same' on the pooling too; "
          "dropout(rate, training=False) -> keras.layers.Dropout(rate).",
-))
+)
 
 
 # ---- find the bug in a TF1 batch-norm training step ----------------------------------------
@@ -102,7 +105,7 @@ def train_bn_fixed(x, y, w_hidden, w_out):
             return mean, variance, sess.run(logits, {images: x})
 
 
-def _bn_args(seed, batch, features, hidden, classes):
+def bn_case(seed, batch, features, hidden, classes):
     g = seeded(seed)
     x = g.standard_normal((batch, features)) * 2.0 + 1.0
     y = g.integers(0, classes, batch).astype("int64")
@@ -111,18 +114,20 @@ def _bn_args(seed, batch, features, hidden, classes):
     return x, y, w_hidden, w_out
 
 
-register(Exercise(
-    id="train_bn", notebook=NOTEBOOK, function="train_bn",
+TRAIN_BN = Exercise(
+    function="train_bn",
     reference=train_bn_fixed,
     visible=[
-        Case("64x8-hidden6-3classes", lambda: _bn_args(10, 64, 8, 6, 3)),
-        Case("32x5-hidden4-2classes", lambda: _bn_args(11, 32, 5, 4, 2)),
+        Case("64x8-hidden6-3classes", lambda: bn_case(seed=10, batch=64, features=8, hidden=6, classes=3)),
+        Case("32x5-hidden4-2classes", lambda: bn_case(seed=11, batch=32, features=5, hidden=4, classes=2)),
     ],
     hidden=[
-        Case("100x12-hidden10-4classes", lambda: _bn_args(12, 100, 12, 10, 4)),
+        Case("100x12-hidden10-4classes", lambda: bn_case(seed=12, batch=100, features=12, hidden=10, classes=4)),
     ],
     points=2,
     hint="The moving mean is still all zeros after training: tf.layers.batch_normalization puts its "
          "updates in the UPDATE_OPS collection, and nothing runs them. Build the train op under "
          "tf.control_dependencies(tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS)).",
-))
+)
+
+EXERCISES = [PORT_BLOCK, TRAIN_BN]

@@ -8,9 +8,12 @@ gradients from a GradientTape. TensorFlow is imported inside the reference only.
 """
 import numpy as np
 
-from ..exercises import Case, Exercise, register, seeded
+from ..exercises import Case, Exercise, seeded
 
-NOTEBOOK = "12_custom_layers_and_transfer_learning"
+# MyPReLU subclasses the kit's Layer base class (which needs initializers and regularizers), so the
+# sandbox has that and nothing else of the kit: no kernels, no other layers.
+STUDENT_KIT = ["tflearn_kit.layers.Layer"]
+
 
 
 def keras_prelu_step(x, alpha, dy):
@@ -29,7 +32,7 @@ def keras_prelu_step(x, alpha, dy):
     return np.asarray(y), np.asarray(dx), np.asarray(dalpha).reshape(alpha.shape)
 
 
-def _prelu_args(seed, shape):
+def prelu_case(seed, shape):
     g = seeded(seed)
     x = g.standard_normal(shape)
     alpha = g.uniform(-0.5, 0.5, shape[-1])       # nonzero, some negative: every term matters
@@ -37,19 +40,21 @@ def _prelu_args(seed, shape):
     return x, alpha, dy
 
 
-register(Exercise(
-    id="prelu_layer", notebook=NOTEBOOK, function="prelu_step",
+PRELU_LAYER = Exercise(
+    id="prelu_layer", function="prelu_step",
     reference=keras_prelu_step,
     visible=[
-        Case("dense-4x5", lambda: _prelu_args(0, (4, 5))),
-        Case("images-2x3x3x4", lambda: _prelu_args(1, (2, 3, 3, 4))),
+        Case("dense-4x5", lambda: prelu_case(seed=0, shape=(4, 5))),
+        Case("images-2x3x3x4", lambda: prelu_case(seed=1, shape=(2, 3, 3, 4))),
     ],
     hidden=[
-        Case("sequence-2x5x3", lambda: _prelu_args(2, (2, 5, 3))),
-        Case("batch1-1ch", lambda: _prelu_args(3, (1, 6, 1))),
+        Case("sequence-2x5x3", lambda: prelu_case(seed=2, shape=(2, 5, 3))),
+        Case("batch1-1ch", lambda: prelu_case(seed=3, shape=(1, 6, 1))),
     ],
     points=3,
     hint="build: self.alpha = self.add_weight(shape=(input_shape[-1],), initializer='zeros', name='alpha'). "
          "call: y = max(x, 0) + alpha * min(x, 0). backward: dx = dy * (1 where x > 0, else alpha); "
          "dalpha sums dy * min(x, 0) over every axis but the last. Return (dx, [dalpha]).",
-))
+)
+
+EXERCISES = [PRELU_LAYER]
