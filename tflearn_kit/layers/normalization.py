@@ -139,7 +139,9 @@ class LayerNormalization(Layer):
         epsilon, center, scale, beta/gamma initializers, regularizers and constraints: as in
             BatchNormalization.
         rms_scaling: x / sqrt(variance + epsilon) * gamma, with no centering and no beta
-            (Keras 3's definition: it divides by the standard deviation, not the RMS).
+            (Keras 3's definition: it divides by the standard deviation, not the RMS; Keras
+            warns that the argument is deprecated for that reason, RMSNormalization being the
+            real RMS norm).
 
     Input shape: any      Output shape: the same
     Weights: gamma, beta. Their shape is Keras's: the sizes of the axes in the order
