@@ -1,4 +1,6 @@
 """BatchNormalization and LayerNormalization."""
+import numpy as np
+
 from .. import constraints, initializers, regularizers
 from ..kernels.normalization import (moving_average, normalize_backward, normalize_forward,
                                      rms_scale_backward, rms_scale_forward)
@@ -28,10 +30,17 @@ class BatchNormalization(Layer):
         center, scale: whether to learn beta (shift) and gamma (scale).
         beta_initializer, gamma_initializer, moving_mean_initializer,
         moving_variance_initializer: names or initializers.
-        beta_regularizer, gamma_regularizer: penalties.
+        beta_regularizer, gamma_regularizer: penalties; beta_constraint, gamma_constraint.
+        synchronized: accepted (one device: the same computation).
+        renorm: batch renormalization: in training y = (x_hat r + d) gamma + beta, with
+            r = batch std / renorm_stddev and d = (batch mean - renorm_mean) / renorm_stddev
+            clipped by ``renorm_clipping`` ({"rmin", "rmax", "dmax"}) and not differentiated;
+            renorm_mean/renorm_stddev move with ``renorm_momentum``, the inference statistics
+            with ``momentum`` (moving_variance derived from moving_stddev, as in Keras).
 
     Input shape: any, rank >= 2      Output shape: the same
     Weights (Keras's order): gamma (C,), beta (C,), then non-trainable moving_mean (C,), moving_variance (C,)
+    (renorm: then moving_stddev, renorm_mean, renorm_stddev)
     """
 
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
@@ -41,12 +50,14 @@ class BatchNormalization(Layer):
                  beta_constraint=None, gamma_constraint=None, synchronized=False, renorm=False,
                  renorm_clipping=None, renorm_momentum=0.99, **kwargs):
         super().__init__(**kwargs)
-        if renorm:
-            raise ValueError("BatchNormalization: renorm=True (batch renormalization) is not in the "
-                             "kit yet; got renorm=True.")
         # synchronized only changes how replicas share statistics; on one device it is plain BN
-        self.synchronized, self.renorm = bool(synchronized), False
+        self.synchronized, self.renorm = bool(synchronized), bool(renorm)
         self.renorm_clipping, self.renorm_momentum = renorm_clipping, renorm_momentum
+        if self.renorm:
+            self.renorm_clipping = dict(renorm_clipping or {})
+            if set(self.renorm_clipping) - {"rmax", "rmin", "dmax"}:
+                raise ValueError(f"BatchNormalization: renorm_clipping takes the keys rmax, rmin, "
+                                 f"dmax; got {renorm_clipping!r}.")
         if not isinstance(axis, int):
             raise ValueError(f"BatchNormalization: axis must be an int; got {axis!r}.")
         if not 0.0 <= momentum <= 1.0:
@@ -80,6 +91,17 @@ class BatchNormalization(Layer):
                                            trainable=False, name="moving_mean")
         self.moving_variance = self.add_weight(shape=shape, initializer=self.moving_variance_initializer,
                                                trainable=False, name="moving_variance")
+        if self.renorm:
+            # Batch renormalization (Ioffe 2017) tracks standard deviations, as Keras does:
+            # the inference one, and a training-time mean and stddev that r and d correct towards
+            self.moving_stddev = self.add_weight(shape=shape, initializer="zeros", trainable=False,
+                                                 name="moving_stddev")
+            self.moving_stddev[...] = np.sqrt(self.moving_variance)
+            self.renorm_mean = self.add_weight(shape=shape, initializer=self.moving_mean_initializer,
+                                               trainable=False, name="renorm_mean")
+            self.renorm_stddev = self.add_weight(shape=shape, initializer="zeros", trainable=False,
+                                                 name="renorm_stddev")
+            self.renorm_stddev[...] = self.moving_stddev
         self.input_spec = InputSpec(ndim=len(input_shape), axes={self.axis: shape[0]})
 
     def call(self, inputs, training=None):
@@ -90,7 +112,10 @@ class BatchNormalization(Layer):
         def b(p):
             return None if p is None else _broadcast(p, ndim, (channel,))
 
-        if training and self.trainable:
+        self._renorm = None
+        if training and self.trainable and self.renorm:
+            y, cache = self._renorm_call(inputs, stat_axes, b)
+        elif training and self.trainable:
             y, cache = normalize_forward(inputs, stat_axes, b(self.gamma), b(self.beta),
                                          self.epsilon)
             mean, variance = cache[-1]
@@ -106,10 +131,47 @@ class BatchNormalization(Layer):
         self._cache = (cache, channel)
         return y
 
+    def _renorm_call(self, inputs, stat_axes, b):
+        """Training with renorm: y = (x_hat r + d) gamma + beta, r and d constants for backward."""
+        t = inputs.dtype.type
+        mean = inputs.mean(axis=stat_axes)
+        variance = ((inputs - b(mean)) ** 2).mean(axis=stat_axes)
+        stddev = np.sqrt(variance + t(self.epsilon))
+        renorm_stddev = np.maximum(self.renorm_stddev, np.sqrt(t(self.epsilon)))
+        r = stddev / renorm_stddev
+        d = (mean - self.renorm_mean) / renorm_stddev
+        clip = self.renorm_clipping
+        if clip.get("rmin") is not None:
+            r = np.maximum(r, t(clip["rmin"]))
+        if clip.get("rmax") is not None:
+            r = np.minimum(r, t(clip["rmax"]))
+        if clip.get("dmax") is not None:
+            d = np.clip(d, -t(clip["dmax"]), t(clip["dmax"]))
+        gamma = r * self.gamma if self.gamma is not None else r
+        beta = d * self.gamma if self.gamma is not None else d
+        if self.beta is not None:
+            beta = beta + self.beta
+        y, cache = normalize_forward(inputs, stat_axes, b(gamma), b(beta), self.epsilon)
+        self._renorm = (r, d)
+        # the moving statistics, in Keras's order and formulas
+        self.renorm_mean[...] = moving_average(self.renorm_mean, mean, self.renorm_momentum)
+        self.renorm_stddev[...] = moving_average(self.renorm_stddev, stddev, self.renorm_momentum)
+        self.moving_mean[...] = moving_average(self.moving_mean, mean, self.momentum)
+        self.moving_stddev[...] = moving_average(self.moving_stddev, stddev, self.momentum)
+        self.moving_variance[...] = np.maximum(self.moving_stddev ** 2 - t(self.epsilon), 0)
+        return y, cache
+
     def backward_call(self, dy):
         cache, channel = self._cache
         dx, grads = normalize_backward(dy, cache, param_axes=(channel,))
-        return dx, [g.reshape(-1) for g in grads]
+        grads = [g.reshape(-1) for g in grads]
+        if self._renorm is None:
+            return dx, grads
+        # the effective scale r gamma and shift d gamma + beta: r and d are not differentiated
+        r, d = self._renorm
+        dscale, dshift = grads
+        out = [r * dscale + d * dshift] if self.gamma is not None else []
+        return dx, out + ([dshift] if self.beta is not None else [])
 
     def get_config(self):
         return {
