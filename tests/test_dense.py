@@ -34,7 +34,10 @@ def test_dense_matches_both_tf_apis(case, dtype):
 
 @pytest.mark.parametrize("activation", kit.activations.ALL)
 def test_dense_with_every_activation_matches_both_tf_apis(activation, dtype):
-    layer = kit.layers.Dense(5, activation=activation, dtype=dtype, bias_initializer="random_normal")
+    if activation == "sparsemax":
+        pytest.skip("Keras 3's sparsemax is not the definition: tests/test_activations_keras.py")
+    # 6 units: glu halves an even axis
+    layer = kit.layers.Dense(6, activation=activation, dtype=dtype, bias_initializer="random_normal")
     assert_report_ok(compare(layer, make_input((3, 4), dtype, seed=4)))
 
 

@@ -36,7 +36,7 @@ def test_merging_gradient_check(layer, shapes):
 
 
 def test_merging_layers_reject_mismatched_shapes():
-    with pytest.raises(ValueError, match=r"'add.*' \(Add\) expected inputs of one shape.*\(3, 4\).*\(3, 5\)"):
+    with pytest.raises(ValueError, match=r"'add.*' \(Add\) expected inputs whose shapes broadcast.*\(3, 4\).*\(3, 5\)"):
         L.Add()([np.zeros((3, 4)), np.zeros((3, 5))])
     with pytest.raises(ValueError, match=r"\(Concatenate\) expected inputs with matching shapes"):
         L.Concatenate()([np.zeros((3, 4)), np.zeros((2, 4))[None]])

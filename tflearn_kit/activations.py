@@ -15,6 +15,10 @@ class Activation:
             raise ValueError(
                 f"Unknown activation {name!r}. Expected one of: {', '.join(sorted(_REGISTRY))}."
             )
+        missing = [a for a in REQUIRED_ARGS.get(name, ()) if a not in kwargs]
+        if missing:
+            raise ValueError(f"Activation {name!r} needs the arguments {missing}, as "
+                             f"keras.activations.{name} does; got {kwargs}.")
         self.name = name
         self.kwargs = kwargs
         self.fn, self.grad = _REGISTRY[name]
@@ -57,10 +61,39 @@ _REGISTRY = {
     "swish": (K.silu, K.silu_grad),          # Keras: swish is silu
     "softmax": (K.softmax, K.softmax_grad),
     "exponential": (K.exponential, K.exponential_grad),
+    "celu": (K.celu, K.celu_grad),
+    "glu": (K.glu, K.glu_grad),
+    "hard_shrink": (K.hard_shrink, K.hard_shrink_grad),
+    "hard_silu": (K.hard_silu, K.hard_silu_grad),
+    "hard_swish": (K.hard_silu, K.hard_silu_grad),   # Keras: hard_swish is hard_silu
+    "hard_tanh": (K.hard_tanh, K.hard_tanh_grad),
+    "log_sigmoid": (K.log_sigmoid, K.log_sigmoid_grad),
+    "log_softmax": (K.log_softmax, K.log_softmax_grad),
+    "mish": (K.mish, K.mish_grad),
+    "soft_shrink": (K.soft_shrink, K.soft_shrink_grad),
+    "sparse_plus": (K.sparse_plus, K.sparse_plus_grad),
+    "sparse_sigmoid": (K.sparse_sigmoid, K.sparse_sigmoid_grad),
+    "sparsemax": (K.sparsemax, K.sparsemax_grad),
+    "squareplus": (K.squareplus, K.squareplus_grad),
+    "tanh_shrink": (K.tanh_shrink, K.tanh_shrink_grad),
+    # needs its two arguments: Activation("threshold", threshold=0.5, default_value=0.0)
+    "threshold": (K.threshold, K.threshold_grad),
 }
 
-ALL = tuple(_REGISTRY)
-"""Every activation name the kit accepts."""
+REQUIRED_ARGS = {"threshold": ("threshold", "default_value")}
+"""Activations that Keras exports but cannot call by name alone: the arguments they need."""
+
+DIFFERENCES = {
+    "hard_sigmoid": "hard_sigmoid follows Keras 3, relu6(x + 3) / 6; TF1 and tf_keras used "
+                    "clip(0.2 x + 0.5, 0, 1), which differs by up to 0.083 (at x = +-2.5)",
+    "sparsemax": "sparsemax follows the definition (Martins & Astudillo 2016, rows sum to 1); Keras "
+                 "3's formula sums the cumulative sums and differs whenever more than one entry "
+                 "is kept (tests/test_activations_keras.py shows the case [1, 1.2, 1.5])",
+}
+"""Where the kit's activation is not TF1's or Keras 3's: which one it follows, and by how much."""
+
+ALL = tuple(n for n in _REGISTRY if n not in REQUIRED_ARGS)
+"""Every activation name the kit accepts by name alone (``threshold`` needs its arguments)."""
 
 
 def get(identifier):

@@ -120,13 +120,14 @@ def add_coverage(sub):
 
 
 def run_coverage(args):
-    from .coverage import coverage_matrix, update_readme
+    from .coverage import coverage_matrix, keras_catalog, update_readme
     if args.update_readme:
         changed = update_readme(args.update_readme)
         print(f"{args.update_readme}: {'updated' if changed else 'already up to date'}.")
         return 0
-    matrix = coverage_matrix()
-    print(matrix.to_markdown() if args.markdown else matrix.to_text())
+    for table in (coverage_matrix(), keras_catalog()):
+        print(table.to_markdown() if args.markdown else table.to_text())
+        print()
     return 0
 
 

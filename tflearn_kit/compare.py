@@ -16,6 +16,7 @@ import html
 
 import numpy as np
 
+from .activations import DIFFERENCES
 from .layers.base import as_list
 from .reference import families
 from .reference.normalization import batch_normalization_tf1
@@ -39,13 +40,16 @@ def errors(actual, expected):
 
 
 def make_input(shape, dtype="float32", kind="normal", seed=0):
-    """A seeded input: standard normal, positive (|normal| + 0.1) or integer ids ('int:<high>')."""
+    """A seeded input: standard normal, positive (|normal| + 0.1), integer ids ('int:<high>'), or
+    normal with every third step set to a padding value ('padded-steps:<value>')."""
     g = np.random.default_rng(seed)
     if kind.startswith("int:"):
         return g.integers(0, int(kind.split(":")[1]), size=shape).astype("int64")
     x = g.standard_normal(shape)
     if kind == "positive":
         x = np.abs(x) + 0.1
+    if kind.startswith("padded-steps:"):     # every third step all equal to a padding value (Masking)
+        x[:, 1::3] = float(kind.split(":")[1])
     return x.astype(dtype)
 
 
@@ -196,6 +200,10 @@ def compare(layer, x, dy=None, training=False, apis=APIS, seed=0, case_name="cus
                 rows += _diff_rows("tf.layers", kit, ref, tolerance, non_trainable,
                                    twin.zero_gradients)
                 notes.append(f"tf.layers twin: {twin.tf1_name}")
+    for attr in ("activation", "recurrent_activation"):
+        name = getattr(getattr(layer, attr, None), "name", None)
+        if name in DIFFERENCES:
+            notes.append(DIFFERENCES[name])
     return Report(type(layer).__name__, case_name, layer.dtype, rows, notes)
 
 

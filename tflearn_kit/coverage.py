@@ -286,14 +286,135 @@ def curriculum(root=None):
     ])
 
 
+# ---- every class keras.layers exports, read from Keras at run time ---------------------------
+
+_AUGMENTATION = ("AugMix", "AutoContrast", "CutMix", "MixUp", "RandAugment", "Solarization",
+                 "Equalization", "ContrastLimitedAdaptiveHistogramEqualization",
+                 "RandomBrightness", "RandomColorDegeneration", "RandomColorJitter", "RandomContrast",
+                 "RandomCrop", "RandomElasticTransform", "RandomErasing", "RandomFlip",
+                 "RandomGaussianBlur", "RandomGrayscale", "RandomHue", "RandomInvert",
+                 "RandomPerspective", "RandomPosterization", "RandomRotation", "RandomSaturation",
+                 "RandomSharpness", "RandomShear", "RandomTranslation", "RandomZoom")
+LEFT_OUT = {
+    **{name: "data augmentation: a random image transform of the input pipeline, no weights and "
+             "nothing to backpropagate" for name in _AUGMENTATION},
+    "MaxNumBoundingBoxes": "bounding-box bookkeeping for augmentation, not a computation on tensors",
+    "CenterCrop": "image preprocessing of the input pipeline (Cropping2D is the layer inside a model)",
+    "Resizing": "image preprocessing of the input pipeline (UpSampling2D is the layer inside a model)",
+    **{name: "a lookup or encoding of raw strings/integers before the model: no float computation, "
+             "no gradient" for name in ("CategoryEncoding", "Discretization", "HashedCrossing",
+                                       "Hashing", "IntegerLookup", "StringLookup",
+                                       "TextVectorization")},
+    "MelSpectrogram": "audio feature extraction (FFTs), outside the course",
+    "STFTSpectrogram": "audio feature extraction (FFTs), outside the course",
+    "FlaxLayer": "a wrapper around another framework's module",
+    "JaxLayer": "a wrapper around another framework's function",
+    "TorchModuleWrapper": "a wrapper around another framework's module",
+    "TFSMLayer": "loads a TensorFlow SavedModel: a framework wrapper",
+    "Pipeline": "chains preprocessing layers of the input pipeline",
+    "Wrapper": "an abstract base class (TimeDistributed and Bidirectional are its computations)",
+    "InputLayer": "a graph placeholder, not a computation: the kit's models.Input plays its part",
+}
+"""Keras layer classes left out on purpose, each with the reason."""
+
+IN_PROGRESS = {}
+"""Computational Keras layers other branches are building now."""
+
+MISSING = {
+    "ReversibleEmbedding": "computational; not in the kit yet",
+    "SpectralNormalization": "computational (a wrapper that normalizes a kernel by its top "
+                             "singular value); not in the kit yet",
+}
+"""Computational Keras layers nobody is building yet: the catalog says so rather than hide them."""
+
+CATALOG_COLUMNS = ("keras class", "status", "notebook", "tf.layers twin", "reason")
+
+
+def keras_layer_classes():
+    """Every class ``keras.layers`` exports, read from the installed Keras: {name: class}."""
+    import inspect
+
+    from .reference.tf import modules
+    _, keras, _ = modules()
+    return {n: getattr(keras.layers, n) for n in sorted(dir(keras.layers))
+            if not n.startswith("_") and inspect.isclass(getattr(keras.layers, n))}
+
+
+class KerasCatalog(CoverageMatrix):
+    """One row per class keras.layers exports: in the kit, left out (why), in progress, missing."""
+
+    def counts(self):
+        out = {}
+        for r in self.rows:
+            key = r["status"].split(" (")[0]
+            out[key] = out.get(key, 0) + 1
+        return out
+
+    def summary(self):
+        c = self.counts()
+        return (f"{len(self.rows)} classes in keras.layers: " +
+                ", ".join(f"{n} {k}" for k, n in sorted(c.items())) + ".")
+
+    def to_text(self):
+        widths = [max(len(c), *(len(r[c]) for r in self.rows)) for c in CATALOG_COLUMNS]
+        lines = ["  ".join(c.ljust(w) for c, w in zip(CATALOG_COLUMNS, widths)).rstrip()]
+        lines.append("-" * len(lines[0]))
+        for r in self.rows:
+            lines.append("  ".join(r[c].ljust(w) for c, w in zip(CATALOG_COLUMNS, widths)).rstrip())
+        lines.append(self.summary())
+        return "\n".join(lines)
+
+    __str__ = __repr__ = to_text
+
+    def to_markdown(self):
+        lines = ["| " + " | ".join(CATALOG_COLUMNS) + " |", "|" + "---|" * len(CATALOG_COLUMNS)]
+        lines += ["| " + " | ".join(r[c] for c in CATALOG_COLUMNS) + " |" for r in self.rows]
+        return "\n".join(lines) + "\n"
+
+    def _repr_html_(self):
+        head = "".join(f"<th>{c}</th>" for c in CATALOG_COLUMNS)
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(r[c])}</td>" for c in CATALOG_COLUMNS)
+                       + "</tr>" for r in self.rows)
+        return f"<table><tr>{head}</tr>{body}</table><p>{html.escape(self.summary())}</p>"
+
+
+def keras_catalog(root=None):
+    """Every keras.layers class with the kit's status, notebook, TF1 twin and reason."""
+    from . import layers
+    root = root or project_root()
+    notebooks = {e.layer: e.notebook for e in ENTRIES}
+    rows = []
+    for name, cls in keras_layer_classes().items():
+        canonical = cls.__name__
+        alias = f" (alias of {canonical})" if canonical != name else ""
+        twin = REGISTRY.get(canonical)
+        if isinstance(getattr(layers, name, None), type):
+            status, reason = "in the kit" + alias, ""
+        elif name in LEFT_OUT:
+            status, reason = "left out", LEFT_OUT[name]
+        elif name in IN_PROGRESS:
+            status, reason = "in progress", IN_PROGRESS[name]
+        else:
+            status, reason = "missing", MISSING.get(name, "computational; not in the kit yet")
+        notebook = notebooks.get(canonical, "")
+        if notebook and notebook_status(notebook, root) != "available":
+            notebook += " (planned)"
+        rows.append({"keras class": name, "status": status, "notebook": notebook or "-",
+                     "tf.layers twin": twin.tf1_column if twin else "-", "reason": reason})
+    return KerasCatalog(rows)
+
+
 README_START, README_END = "<!-- coverage:start -->", "<!-- coverage:end -->"
 
 
 def readme_section(root=None):
     """What the README holds between its coverage markers."""
     matrix = coverage_matrix(root)
+    catalog = keras_catalog(root)
     return (f"{README_START}\n{matrix.to_markdown()}\n\n{matrix.summary()} "
-            f"Regenerate with `tflearn-kit coverage --update-readme`.\n{README_END}")
+            f"Regenerate with `tflearn-kit coverage --update-readme`.\n\n"
+            f"Every class `keras.layers` exports (read from the installed Keras):\n\n"
+            f"{catalog.to_markdown()}\n{catalog.summary()}\n{README_END}")
 
 
 def update_readme(path="README.md", root=None):

@@ -34,12 +34,32 @@ def linear_grad(dy, x, y):
     return dy
 
 
-def relu(x):
-    return np.maximum(x, 0)
+def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
+    """max(x, 0) by default; keras.activations.relu's three options as Keras 3 composes them:
+    x above ``threshold`` (capped at ``max_value``), ``negative_slope * (x - threshold)`` below."""
+    if negative_slope == 0 and max_value is None and threshold == 0:
+        return np.maximum(x, 0)
+    if negative_slope != 0 and max_value is None and threshold == 0:
+        return leaky_relu(x, negative_slope)      # Keras calls tf.nn.leaky_relu here
+    t = x.dtype.type
+    y = np.where(x > t(threshold), x, t(0))
+    if max_value is not None:
+        y = np.minimum(y, t(max_value))
+    if negative_slope != 0:
+        y = y - t(negative_slope) * np.maximum(t(threshold) - x, 0)
+    return y
 
 
-def relu_grad(dy, x, y):
-    return dy * (x > 0)          # TF's convention: the derivative at 0 is 0
+def relu_grad(dy, x, y, negative_slope=0.0, max_value=None, threshold=0.0):
+    # TF's convention: the derivative at a kink is the one of the lower branch (0 at x = 0)
+    if negative_slope != 0 and max_value is None and threshold == 0:
+        return leaky_relu_grad(dy, x, y, negative_slope)
+    t = x.dtype.type
+    above = x > t(threshold)
+    if max_value is not None:
+        above = above & (x < t(max_value))
+    below = t(negative_slope) * dy if negative_slope != 0 else 0
+    return np.where(above, dy, np.where(x < t(threshold), below, 0)).astype(dy.dtype)
 
 
 def leaky_relu(x, negative_slope=0.2):
@@ -173,6 +193,164 @@ def relu6(x):
 
 def relu6_grad(dy, x, y):
     return dy * ((x > 0) & (x < 6))
+
+
+def celu(x, alpha=1.0):
+    """max(x, 0) + alpha (e^(min(x, 0)/alpha) - 1): ELU with the slope at 0 kept at 1."""
+    t = x.dtype.type
+    return np.maximum(x, 0) + t(alpha) * np.expm1(np.minimum(x, 0) / t(alpha))
+
+
+def celu_grad(dy, x, y, alpha=1.0):
+    return np.where(x > 0, dy, dy * np.exp(np.minimum(x, 0) / x.dtype.type(alpha)))
+
+
+def glu(x, axis=-1):
+    """Gated linear unit: split ``axis`` into halves a, b and return a * sigmoid(b)."""
+    if x.shape[axis] % 2:
+        raise ValueError(f"glu: the axis {axis} must have an even size to split in two; "
+                         f"got shape {x.shape}.")
+    a, b = np.split(x, 2, axis=axis)
+    return a * sigmoid(b)
+
+
+def glu_grad(dy, x, y, axis=-1):
+    a, b = np.split(x, 2, axis=axis)
+    s = sigmoid(b)
+    return np.concatenate([dy * s, dy * a * s * (1 - s)], axis=axis)
+
+
+def hard_shrink(x, threshold=0.5):
+    return np.where(np.abs(x) > x.dtype.type(threshold), x, 0).astype(x.dtype)
+
+
+def hard_shrink_grad(dy, x, y, threshold=0.5):
+    return dy * (np.abs(x) > x.dtype.type(threshold))
+
+
+def soft_shrink(x, threshold=0.5):
+    """x moved towards 0 by ``threshold``, 0 inside [-threshold, threshold]."""
+    t = x.dtype.type(threshold)
+    return np.where(x > t, x - t, np.where(x < -t, x + t, 0)).astype(x.dtype)
+
+
+def soft_shrink_grad(dy, x, y, threshold=0.5):
+    return dy * (np.abs(x) > x.dtype.type(threshold))
+
+
+def hard_silu(x):
+    """x * hard_sigmoid(x), Keras 3's hard_silu (alias hard_swish)."""
+    return x * hard_sigmoid(x)
+
+
+def hard_silu_grad(dy, x, y):
+    return dy * (hard_sigmoid(x) + x * ((x > -3) & (x < 3)) / 6)
+
+
+def hard_tanh(x):
+    return np.clip(x, -1, 1)
+
+
+def hard_tanh_grad(dy, x, y):
+    # tf.clip_by_value passes the gradient where the bounds are not active (inclusive)
+    return dy * ((x >= -1) & (x <= 1))
+
+
+def log_sigmoid(x):
+    """log sigmoid(x) = -softplus(-x), finite for every x."""
+    return -softplus(-x)
+
+
+def log_sigmoid_grad(dy, x, y):
+    return dy * sigmoid(-x)
+
+
+def log_softmax(x, axis=-1):
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def log_softmax_grad(dy, x, y, axis=-1):
+    # y = x - logsumexp(x): dx = dy - softmax(x) * sum(dy), with softmax = e^y
+    return dy - np.exp(y) * dy.sum(axis=axis, keepdims=True)
+
+
+def mish(x):
+    """x tanh(softplus(x))."""
+    return x * np.tanh(softplus(x))
+
+
+def mish_grad(dy, x, y):
+    th = np.tanh(softplus(x))
+    return dy * (th + x * (1 - th * th) * sigmoid(x))
+
+
+def sparse_plus(x):
+    """0 below -1, (x + 1)^2 / 4 on [-1, 1), x above: a softplus made of pieces."""
+    return np.where(x <= -1, 0, np.where(x < 1, (x + 1) ** 2 / 4, x)).astype(x.dtype)
+
+
+def sparse_plus_grad(dy, x, y):
+    return dy * np.where(x <= -1, 0, np.where(x < 1, (x + 1) / 2, 1)).astype(x.dtype)
+
+
+def sparse_sigmoid(x):
+    """0 below -1, (x + 1) / 2 on (-1, 1), 1 above: a sigmoid made of pieces."""
+    return np.where(x <= -1, 0, np.where(x >= 1, 1, (x + 1) / 2)).astype(x.dtype)
+
+
+def sparse_sigmoid_grad(dy, x, y):
+    return dy * ((x > -1) & (x < 1)) / 2
+
+
+def sparsemax(x, axis=-1):
+    """Euclidean projection of x onto the simplex along ``axis`` (Martins & Astudillo, 2016).
+
+    max(x - tau, 0), tau chosen so each row sums to 1: sort descending, keep the
+    k largest where 1 + k z_(k) > z_(1) + ... + z_(k), tau = (that sum - 1) / k.
+    """
+    z = np.moveaxis(x, axis, -1)
+    zs = -np.sort(-z, axis=-1)
+    cum = np.cumsum(zs, axis=-1)
+    k = np.arange(1, z.shape[-1] + 1, dtype=x.dtype)
+    support = 1 + k * zs > cum
+    k_max = support.sum(axis=-1, keepdims=True)
+    tau = (np.take_along_axis(cum, k_max - 1, axis=-1) - 1) / k_max.astype(x.dtype)
+    return np.moveaxis(np.maximum(z - tau, 0), -1, axis)
+
+
+def sparsemax_grad(dy, x, y, axis=-1):
+    # On the support S (y > 0) the Jacobian is I - 1 1^T / |S|: dx = dy - mean_S(dy) there, 0 off it
+    on = y > 0
+    mean = (dy * on).sum(axis=axis, keepdims=True) / on.sum(axis=axis, keepdims=True)
+    return np.where(on, dy - mean, 0).astype(dy.dtype)
+
+
+def squareplus(x, b=4):
+    """(x + sqrt(x^2 + b)) / 2: a smooth relu with only a square root."""
+    return (x + np.sqrt(x * x + x.dtype.type(b))) / 2
+
+
+def squareplus_grad(dy, x, y, b=4):
+    return dy * (1 + x / np.sqrt(x * x + x.dtype.type(b))) / 2
+
+
+def tanh_shrink(x):
+    return x - np.tanh(x)
+
+
+def tanh_shrink_grad(dy, x, y):
+    return dy * np.tanh(x) ** 2
+
+
+def threshold(x, threshold, default_value):
+    """x where x > threshold, else default_value."""
+    t = x.dtype.type
+    return np.where(x > t(threshold), x, t(default_value))
+
+
+def threshold_grad(dy, x, y, threshold, default_value):
+    return dy * (x > x.dtype.type(threshold))
 
 
 def activation_forward(x, fn, **kwargs):

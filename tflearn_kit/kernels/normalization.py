@@ -143,3 +143,29 @@ def moving_average(moving, batch_value, momentum):
     momentum is a Python float: like TF, NumPy applies it in the array's dtype.
     """
     return moving * momentum + batch_value * (1.0 - momentum)
+
+
+def rms_scale_forward(x, axes, gamma=None, epsilon=1e-3):
+    """LayerNormalization(rms_scaling=True) as Keras 3 computes it: y = x / sqrt(var + eps) * gamma.
+
+    The variance is the centered one over ``axes``, but x itself is not centered and
+    there is no beta. gamma: broadcastable to x (or None).
+    """
+    mu = x.mean(axis=axes, keepdims=True)
+    var = ((x - mu) ** 2).mean(axis=axes, keepdims=True)
+    inv = 1.0 / np.sqrt(var + epsilon)
+    x_inv = x * inv
+    return (x_inv if gamma is None else x_inv * gamma), (x, mu, inv, x_inv, gamma, axes)
+
+
+def rms_scale_backward(dy, cache):
+    """dy -> dx, [dgamma in gamma's broadcast shape] (no dgamma when gamma is None)."""
+    x, mu, inv, x_inv, gamma, axes = cache
+    g = dy if gamma is None else dy * gamma
+    n = np.prod([x.shape[a] for a in axes])
+    # d inv / dx = -inv^3 (x - mu) / n: the mean's own term vanishes because sum(x - mu) = 0
+    dx = g * inv - inv ** 3 * (x - mu) / x.dtype.type(n) * (g * x).sum(axis=axes, keepdims=True)
+    if gamma is None:
+        return dx, []
+    summed = tuple(a for a in range(x.ndim) if gamma.shape[a] == 1 and x.shape[a] != 1)
+    return dx, [(dy * x_inv).sum(axis=summed, keepdims=True)]

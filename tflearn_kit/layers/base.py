@@ -171,7 +171,7 @@ class Layer:
         shape = tuple(int(d) for d in (shape or ()))
         dtype = np.dtype(dtype or self.dtype).name
         value = initializers.get(initializer or "glorot_uniform")(shape, dtype)
-        value = np.require(value, dtype=dtype, requirements="C")   # a 0-d scale stays 0-d
+        value = np.array(value, dtype=dtype, order="C")   # (ascontiguousarray makes a scalar 1-D)
         if name is None:
             name = "variable" if not self._weights else f"variable_{len(self._weights)}"
         self._weights.append(Weight(name, value, bool(trainable), regularizers.get(regularizer),
@@ -278,6 +278,10 @@ class Layer:
         """Cast an input to the layer's dtype (Keras casts inputs to the compute dtype)."""
         return np.asarray(x, dtype=self.dtype)
 
+    def accepts_mask(self):
+        """Whether a mask can reach this layer: its call uses one, or it carries one through."""
+        return self.supports_masking or "mask" in inspect.signature(self.call).parameters
+
     def _shapes(self, inputs):
         if isinstance(inputs, (list, tuple)):
             return [tuple(x.shape) for x in inputs]
@@ -311,6 +315,13 @@ class Layer:
             kwargs["training"] = training
         if "mask" in params:
             kwargs["mask"] = mask
+        elif mask is not None and not self.supports_masking:
+            # Keras raises too (its call has no mask argument); ignoring it would be a silent
+            # wrong answer, e.g. an average over padded steps
+            raise ValueError(
+                f"Layer '{self.name}' ({type(self).__name__}) cannot use a mask: it neither takes "
+                f"one in call() nor carries one through, as in Keras. Got mask of shape "
+                f"{np.shape(mask)} for an input of shape {self._shapes(inputs)}.")
         outputs = self.call(inputs, **kwargs)
         self.output_mask = self.compute_mask(inputs, mask)
         if self.activity_regularizer is not None:

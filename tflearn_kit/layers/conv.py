@@ -4,7 +4,7 @@ Thin classes over ``tflearn_kit.kernels.conv``. The kernels work channels_last;
 a channels_first layer moves the channel axis at its boundary (in and out, and
 back again for the gradients). The arithmetic is in the kernels.
 """
-from .. import activations, initializers, regularizers
+from .. import activations, constraints, initializers, regularizers
 from ..fast import conv as fast     # the kernels of kernels/conv.py, faster on big arrays
 from ..kernels import conv as K
 from .base import InputSpec, Layer
@@ -113,11 +113,13 @@ class _Spatial(Layer):
         if not self.use_bias:
             return None
         return self.add_weight(shape=(size,), initializer=self.bias_initializer,
-                               regularizer=self.bias_regularizer, name="bias")
+                               regularizer=self.bias_regularizer,
+                               constraint=self.bias_constraint, name="bias")
 
     def get_config(self):
         return {
             **super().get_config(),
+            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
             "kernel_size": self.kernel_size,
             "strides": self.strides,
             "padding": self.padding,
@@ -152,7 +154,8 @@ class _Conv(_Spatial):
     def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,
                  dilation_rate=1, groups=1, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None, **kwargs):
+                 kernel_regularizer=None, bias_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(kernel_size, strides, padding, data_format, dilation_rate, activation,
                          use_bias, **kwargs)
         if not isinstance(filters, int) or filters <= 0:
@@ -166,7 +169,9 @@ class _Conv(_Spatial):
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.bias_constraint = constraints.get(bias_constraint)
 
     def build(self, input_shape):
         channels = self._input_channels(input_shape)
@@ -177,7 +182,8 @@ class _Conv(_Spatial):
         self._out_spatial(input_shape, self.groups)
         self.kernel = self.add_weight(shape=(*self.kernel_size, channels // self.groups, self.filters),
                                       initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer, name="kernel")
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint, name="kernel")
         self.bias = self._add_bias(self.filters)
         self._set_input_spec(channels)
 
@@ -196,12 +202,15 @@ class _Conv(_Spatial):
     def get_config(self):
         return {
             **super().get_config(),
+            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
             "filters": self.filters,
             "groups": self.groups,
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
             "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
             "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
         }
 
 
@@ -243,7 +252,8 @@ class _ConvTranspose(_Spatial):
     def __init__(self, filters, kernel_size, strides=1, padding="valid", output_padding=None,
                  data_format=None, dilation_rate=1, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None, **kwargs):
+                 kernel_regularizer=None, bias_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(kernel_size, strides, padding, data_format, dilation_rate, activation,
                          use_bias, **kwargs)
         if not isinstance(filters, int) or filters <= 0:
@@ -260,7 +270,9 @@ class _ConvTranspose(_Spatial):
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.bias_constraint = constraints.get(bias_constraint)
 
     def _transpose_geometry(self, input_shape):
         try:
@@ -274,7 +286,8 @@ class _ConvTranspose(_Spatial):
         self._transpose_out_spatial(input_shape)
         self.kernel = self.add_weight(shape=(*self.kernel_size, self.filters, channels),
                                       initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer, name="kernel")
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint, name="kernel")
         self.bias = self._add_bias(self.filters)
         self._set_input_spec(channels)
 
@@ -302,12 +315,15 @@ class _ConvTranspose(_Spatial):
     def get_config(self):
         return {
             **super().get_config(),
+            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
             "filters": self.filters,
             "output_padding": self.output_padding,
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
             "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
             "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
         }
 
 
@@ -347,7 +363,8 @@ class _DepthwiseConv(_Spatial):
 
     def __init__(self, kernel_size, strides=1, padding="valid", depth_multiplier=1, data_format=None,
                  dilation_rate=1, activation=None, use_bias=True, depthwise_initializer="glorot_uniform",
-                 bias_initializer="zeros", depthwise_regularizer=None, bias_regularizer=None, **kwargs):
+                 bias_initializer="zeros", depthwise_regularizer=None, bias_regularizer=None,
+                 depthwise_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(kernel_size, strides, padding, data_format, dilation_rate, activation,
                          use_bias, **kwargs)
         if not isinstance(depth_multiplier, int) or depth_multiplier <= 0:
@@ -357,14 +374,17 @@ class _DepthwiseConv(_Spatial):
         self.depthwise_initializer = initializers.get(depthwise_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
         self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
+        self.depthwise_constraint = constraints.get(depthwise_constraint)
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.bias_constraint = constraints.get(bias_constraint)
 
     def build(self, input_shape):
         channels = self._input_channels(input_shape)
         self._out_spatial(input_shape, channels)
         self.kernel = self.add_weight(shape=(*self.kernel_size, channels, self.depth_multiplier),
                                       initializer=self.depthwise_initializer,
-                                      regularizer=self.depthwise_regularizer, name="kernel")
+                                      regularizer=self.depthwise_regularizer,
+                                      constraint=self.depthwise_constraint, name="kernel")
         self.bias = self._add_bias(channels * self.depth_multiplier)
         self._set_input_spec(channels)
 
@@ -385,11 +405,14 @@ class _DepthwiseConv(_Spatial):
     def get_config(self):
         return {
             **super().get_config(),
+            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
             "depth_multiplier": self.depth_multiplier,
             "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
             "depthwise_regularizer": regularizers.serialize(self.depthwise_regularizer),
+            "depthwise_constraint": constraints.serialize(self.depthwise_constraint),
             "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
         }
 
 
@@ -425,7 +448,8 @@ class _SeparableConv(_Spatial):
                  dilation_rate=1, depth_multiplier=1, activation=None, use_bias=True,
                  depthwise_initializer="glorot_uniform", pointwise_initializer="glorot_uniform",
                  bias_initializer="zeros", depthwise_regularizer=None, pointwise_regularizer=None,
-                 bias_regularizer=None, **kwargs):
+                 bias_regularizer=None,
+                 depthwise_constraint=None, pointwise_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(kernel_size, strides, padding, data_format, dilation_rate, activation,
                          use_bias, **kwargs)
         if not isinstance(filters, int) or filters <= 0:
@@ -438,8 +462,11 @@ class _SeparableConv(_Spatial):
         self.pointwise_initializer = initializers.get(pointwise_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
         self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
+        self.depthwise_constraint = constraints.get(depthwise_constraint)
         self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
+        self.pointwise_constraint = constraints.get(pointwise_constraint)
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.bias_constraint = constraints.get(bias_constraint)
 
     def build(self, input_shape):
         channels = self._input_channels(input_shape)
@@ -448,10 +475,12 @@ class _SeparableConv(_Spatial):
         self.depthwise_kernel = self.add_weight(shape=(*self.kernel_size, channels, m),
                                                 initializer=self.depthwise_initializer,
                                                 regularizer=self.depthwise_regularizer,
+                                                constraint=self.depthwise_constraint,
                                                 name="depthwise_kernel")
         self.pointwise_kernel = self.add_weight(shape=(1,) * self.rank + (channels * m, self.filters),
                                                 initializer=self.pointwise_initializer,
                                                 regularizer=self.pointwise_regularizer,
+                                                constraint=self.pointwise_constraint,
                                                 name="pointwise_kernel")
         self.bias = self._add_bias(self.filters)
         self._set_input_spec(channels)
@@ -473,14 +502,18 @@ class _SeparableConv(_Spatial):
     def get_config(self):
         return {
             **super().get_config(),
+            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
             "filters": self.filters,
             "depth_multiplier": self.depth_multiplier,
             "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
             "pointwise_initializer": initializers.serialize(self.pointwise_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
             "depthwise_regularizer": regularizers.serialize(self.depthwise_regularizer),
+            "depthwise_constraint": constraints.serialize(self.depthwise_constraint),
             "pointwise_regularizer": regularizers.serialize(self.pointwise_regularizer),
+            "pointwise_constraint": constraints.serialize(self.pointwise_constraint),
             "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
         }
 
 

@@ -1,7 +1,7 @@
 """Embedding: integer ids to dense vectors by table lookup."""
 import numpy as np
 
-from .. import initializers, regularizers
+from .. import constraints, initializers, regularizers
 from ..kernels.embedding import embedding_backward, embedding_forward
 from .base import Layer
 
@@ -29,20 +29,26 @@ class Embedding(Layer):
     """
 
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
-                 embeddings_regularizer=None, mask_zero=False, **kwargs):
+                 embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False,
+                 quantization_config=None, **kwargs):
         super().__init__(**kwargs)
+        if quantization_config is not None:
+            raise ValueError(f"Embedding: quantized weights are not in the kit; got "
+                             f"quantization_config={quantization_config!r}.")
         for arg, value in (("input_dim", input_dim), ("output_dim", output_dim)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
                 raise ValueError(f"Embedding: {arg} must be a positive integer; got {value!r}.")
         self.input_dim, self.output_dim = int(input_dim), int(output_dim)
         self.embeddings_initializer = _initializer(embeddings_initializer)
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
+        self.embeddings_constraint = constraints.get(embeddings_constraint)
         self.mask_zero = bool(mask_zero)
 
     def build(self, input_shape):
         self.embeddings = self.add_weight(shape=(self.input_dim, self.output_dim),
                                           initializer=self.embeddings_initializer,
-                                          regularizer=self.embeddings_regularizer, name="embeddings")
+                                          regularizer=self.embeddings_regularizer,
+                                          constraint=self.embeddings_constraint, name="embeddings")
 
     def convert_input(self, x):
         """Ids stay integers (the base layer would cast them to float); floats are truncated, as Keras casts them."""
@@ -73,10 +79,13 @@ class Embedding(Layer):
     def get_config(self):
         return {
             **super().get_config(),
+            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+            "quantization_config": None,
             "input_dim": self.input_dim,
             "output_dim": self.output_dim,
             "embeddings_initializer": initializers.serialize(self.embeddings_initializer),
             "embeddings_regularizer": regularizers.serialize(self.embeddings_regularizer),
+            "embeddings_constraint": constraints.serialize(self.embeddings_constraint),
             "mask_zero": self.mask_zero,
         }
 

@@ -1,8 +1,15 @@
-"""Layers that merge several inputs into one: Add, Subtract, Multiply, Average, Concatenate.
+"""Layers that merge several inputs into one: Add, Subtract, Multiply, Average, Maximum,
+Minimum, Concatenate, Dot.
 
 They take a list of arrays and their backward returns a list of dx, one per input.
 A skip connection ``Add()([x, f(x)])`` is the reason they exist: the gradient
 reaching the sum flows unchanged into both branches.
+
+The elementwise ones broadcast as Keras 3 does: an input of lower rank gets axes of
+size 1 inserted after the batch axis, then NumPy's broadcasting applies, so
+``Add()([x (2, 3), b (2, 1)])`` is (2, 3). Backward sums the gradient back over
+the axes an input was broadcast along (the chain rule for a copy: the copies'
+gradients add up).
 """
 import numpy as np
 
@@ -20,13 +27,47 @@ class _Merge(Layer):
 
     def build(self, input_shape):
         self._check(input_shape)
-        batchless = {tuple(s[1:]) for s in input_shape}
-        if len(batchless) != 1:
-            raise ValueError(f"Layer '{self.name}' ({type(self).__name__}) expected inputs of one shape, "
-                             f"but got shapes {[tuple(s) for s in input_shape]}.")
+        self.compute_output_shape(input_shape)      # raises on shapes that do not broadcast
 
     def compute_output_shape(self, input_shape):
-        return tuple(input_shape[0])
+        shapes = [tuple(s) for s in input_shape]
+        batches = {s[0] for s in shapes} - {None}
+        if len(batches) > 1 or not self._broadcasts(shapes):
+            raise ValueError(
+                f"Layer '{self.name}' ({type(self).__name__}) expected inputs whose shapes broadcast "
+                f"together (one batch size, each axis equal or 1 counting from the last), but got "
+                f"shapes {shapes}.")
+        out = []
+        for axis in range(1, max(len(s) for s in shapes)):
+            sizes = [s[-axis] for s in shapes if len(s) - 1 >= axis]
+            out.insert(0, None if None in sizes else max(sizes))
+        return (batches.pop() if batches else None,) + tuple(out)
+
+    @staticmethod
+    def _broadcasts(shapes):
+        """Keras's rule: the batchless shapes, aligned on the right, are equal or 1 on each axis."""
+        rank = max(len(s) for s in shapes) - 1
+        for axis in range(1, rank + 1):
+            sizes = {s[-axis] for s in shapes if len(s) - 1 >= axis} - {1, None}
+            if len(sizes) > 1:
+                return False
+        return True
+
+    @staticmethod
+    def _expanded(inputs):
+        """Each input with axes of size 1 inserted after the batch axis, up to the highest rank."""
+        rank = max(x.ndim for x in inputs)
+        return [x.reshape(x.shape[:1] + (1,) * (rank - x.ndim) + x.shape[1:]) for x in inputs]
+
+    @staticmethod
+    def _unbroadcast(grad, shape):
+        """Sum ``grad`` over the axes an input of ``shape`` was broadcast (or expanded) along."""
+        rank = grad.ndim
+        expanded = shape[:1] + (1,) * (rank - len(shape)) + tuple(shape[1:])
+        axes = tuple(i for i, (g, n) in enumerate(zip(grad.shape, expanded)) if n == 1 and g != 1)
+        if axes:
+            grad = grad.sum(axis=axes, keepdims=True)
+        return grad.reshape(shape)
 
     def compute_mask(self, inputs, mask=None):
         return None
@@ -38,24 +79,36 @@ class _Merge(Layer):
         return super().__call__(list(inputs), training=training, mask=mask, **kwargs)
 
 
-class Add(_Merge):
-    """The elementwise sum of its inputs. See tf.keras.layers.Add.
-
-    Input shape: a list of arrays of one shape      Output shape: the same
-    """
+class _Elementwise(_Merge):
+    """A merge computed elementwise after Keras's broadcasting; backward unbroadcasts each dx."""
 
     def call(self, inputs):
-        self._cache = len(inputs)
-        out = inputs[0].copy()
-        for x in inputs[1:]:
-            out += x
-        return out
+        self._shapes_in = [x.shape for x in inputs]
+        return self.merge(self._expanded(inputs))
 
     def backward_call(self, dy):
-        return [dy] * self._cache, []          # d(sum)/d(each input) is the identity
+        return [self._unbroadcast(g, shape)
+                for g, shape in zip(self.merge_backward(dy), self._shapes_in)], []
 
 
-class Subtract(_Merge):
+class Add(_Elementwise):
+    """The elementwise sum of its inputs. See tf.keras.layers.Add.
+
+    Input shape: a list of arrays that broadcast together      Output shape: the broadcast shape
+    """
+
+    def merge(self, xs):
+        self._cache = len(xs)
+        out = xs[0]
+        for x in xs[1:]:
+            out = out + x
+        return out
+
+    def merge_backward(self, dy):
+        return [dy] * self._cache           # d(sum)/d(each input) is the identity
+
+
+class Subtract(_Elementwise):
     """inputs[0] - inputs[1]. See tf.keras.layers.Subtract."""
 
     def build(self, input_shape):
@@ -64,45 +117,81 @@ class Subtract(_Merge):
             raise ValueError(f"Layer '{self.name}' (Subtract) expected exactly 2 inputs, "
                              f"but got {len(input_shape)}.")
 
-    def call(self, inputs):
+    def merge(self, xs):
         self._cache = True
-        return inputs[0] - inputs[1]
+        return xs[0] - xs[1]
 
-    def backward_call(self, dy):
-        return [dy, -dy], []
+    def merge_backward(self, dy):
+        return [dy, -dy]
 
 
-class Multiply(_Merge):
+class Multiply(_Elementwise):
     """The elementwise product of its inputs. See tf.keras.layers.Multiply."""
 
-    def call(self, inputs):
-        self._cache = inputs
-        out = inputs[0].copy()
-        for x in inputs[1:]:
-            out *= x
+    def merge(self, xs):
+        self._cache = xs
+        out = xs[0]
+        for x in xs[1:]:
+            out = out * x
         return out
 
-    def backward_call(self, dy):
+    def merge_backward(self, dy):
         xs = self._cache
         dxs = []
         for i in range(len(xs)):
-            others = dy.copy()
+            others = dy
             for j, x in enumerate(xs):
                 if j != i:
-                    others *= x          # the product of every other input, without dividing by x_i
+                    others = others * x      # the product of every other input, without dividing by x_i
             dxs.append(others)
-        return dxs, []
+        return dxs
 
 
-class Average(_Merge):
+class Average(_Elementwise):
     """The elementwise mean of its inputs. See tf.keras.layers.Average."""
 
-    def call(self, inputs):
-        self._cache = len(inputs)
-        return sum(inputs[1:], inputs[0].copy()) / len(inputs)
+    def merge(self, xs):
+        self._cache = len(xs)
+        out = xs[0]
+        for x in xs[1:]:
+            out = out + x
+        return out / out.dtype.type(len(xs))
 
-    def backward_call(self, dy):
-        return [dy / self._cache] * self._cache, []
+    def merge_backward(self, dy):
+        return [dy / dy.dtype.type(self._cache)] * self._cache
+
+
+class _Extremum(_Elementwise):
+    """Maximum and Minimum: Keras folds ``ops.maximum(out, x)`` over the inputs in order."""
+
+    def merge(self, xs):
+        out = xs[0]
+        winner = np.zeros((), dtype=np.intp)
+        for i, x in enumerate(xs[1:], start=1):
+            # TF's gradient of maximum(a, b) goes to a where a >= b (minimum: a <= b): on a tie
+            # the earlier input keeps it
+            keep = out >= x if self.keep_ties_max else out <= x
+            winner = np.where(keep, winner, i)
+            out = np.where(keep, out, x)
+        self._cache = (len(xs), np.broadcast_to(winner, out.shape))
+        return out
+
+    def merge_backward(self, dy):
+        n, winner = self._cache
+        return [np.where(winner == i, dy, 0).astype(dy.dtype) for i in range(n)]
+
+
+class Maximum(_Extremum):
+    """The elementwise maximum of its inputs. See tf.keras.layers.Maximum.
+
+    The gradient reaches only the input that held the maximum (the first one on a tie).
+    """
+    keep_ties_max = True
+
+
+class Minimum(_Extremum):
+    """The elementwise minimum of its inputs. See tf.keras.layers.Minimum."""
+    keep_ties_max = False
 
 
 class Concatenate(_Merge):
@@ -142,3 +231,96 @@ class Concatenate(_Merge):
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}
+
+
+class Dot(_Merge):
+    """Dot product of two inputs along ``axes``, sample by sample. See tf.keras.layers.Dot.
+
+    Args:
+        axes: one axis for both inputs, or (axis of the first, axis of the second); never 0.
+        normalize: L2-normalize both inputs along their axis first (the result is then the
+            cosine similarity).
+
+    Input shape: [(batch, ..., d, ...), (batch, ..., d, ...)]
+    Output shape: (batch, the first's other axes, the second's other axes); (batch, 1) for two
+    rank-2 inputs.
+    """
+
+    supports_masking = True
+
+    def __init__(self, axes, normalize=False, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(axes, (list, tuple)):
+            if len(axes) != 2 or not all(isinstance(a, int) for a in axes):
+                raise ValueError(f"Dot: axes must be an int or a list of two ints; got {axes!r}.")
+        elif not isinstance(axes, int):
+            raise TypeError(f"Dot: axes must be an int or a list of two ints; got {axes!r}.")
+        self.axes = axes
+        self.normalize = normalize
+
+    def _axes(self, shapes):
+        axes = self.axes if isinstance(self.axes, (list, tuple)) else [self.axes] * 2
+        return [a % len(s) for a, s in zip(axes, shapes)]
+
+    def build(self, input_shape):
+        if not isinstance(input_shape, list) or len(input_shape) != 2:
+            raise ValueError(f"Layer '{self.name}' (Dot) expected a list of 2 inputs, but got "
+                             f"{input_shape!r}.")
+        s1, s2 = (tuple(s) for s in input_shape)
+        a1, a2 = self._axes((s1, s2))
+        if len(s1) < 2 or len(s2) < 2 or 0 in (a1, a2) or s1[a1] != s2[a2] or s1[0] != s2[0]:
+            raise ValueError(
+                f"Layer '{self.name}' (Dot) expected two inputs of rank >= 2 with one batch size "
+                f"and equal sizes on axes {self.axes} (not the batch axis), but got shapes "
+                f"{s1} and {s2}.")
+
+    def _normalized(self, x, axis):
+        # keras.ops.normalize: x * min(1 / sqrt(sum x^2), 1 / epsilon)
+        inv = np.minimum(1 / np.sqrt((x * x).sum(axis=axis, keepdims=True)), x.dtype.type(1e7))
+        return x * inv, (x, inv, axis)
+
+    @staticmethod
+    def _normalized_backward(du, cache):
+        x, inv, axis = cache
+        active = inv < x.dtype.type(1e7)     # where the cap holds, inv is a constant
+        return du * inv - np.where(active, x * inv ** 3 * (du * x).sum(axis=axis, keepdims=True), 0)
+
+    def call(self, inputs):
+        x, y = inputs
+        a1, a2 = self._axes((x.shape, y.shape))
+        norms = None
+        if self.normalize:
+            (x, cx), (y, cy) = self._normalized(x, a1), self._normalized(y, a2)
+            norms = (cx, cy)
+        xm = np.moveaxis(x, a1, -1)                      # (batch, X..., d)
+        ym = np.moveaxis(y, a2, 1)                       # (batch, d, Y...)
+        b, d = x.shape[0], x.shape[a1]
+        out = np.matmul(xm.reshape(b, -1, d), ym.reshape(b, d, -1))     # (batch, P, Q)
+        out_shape = (b,) + xm.shape[1:-1] + ym.shape[2:]
+        self._cache = (xm, ym, a1, a2, norms, out.shape)
+        return out.reshape(out_shape if len(out_shape) > 1 else (b, 1))
+
+    def backward_call(self, dy):
+        xm, ym, a1, a2, norms, flat = self._cache
+        b, d = xm.shape[0], xm.shape[-1]
+        g = dy.reshape(flat)
+        dxm = np.matmul(g, ym.reshape(b, d, -1).transpose(0, 2, 1)).reshape(xm.shape)
+        dym = np.matmul(xm.reshape(b, -1, d).transpose(0, 2, 1), g).reshape(ym.shape)
+        dx, dyy = np.moveaxis(dxm, -1, a1), np.moveaxis(dym, 1, a2)
+        if norms is not None:
+            dx, dyy = self._normalized_backward(dx, norms[0]), self._normalized_backward(dyy, norms[1])
+        return [dx, dyy], []
+
+    def compute_output_shape(self, input_shape):
+        s1, s2 = (list(s) for s in input_shape)
+        a1, a2 = self._axes((s1, s2))
+        s1.pop(a1)
+        s2.pop(a2)
+        out = s1 + s2[1:]
+        return tuple(out + [1] if len(out) == 1 else out)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def get_config(self):
+        return {**super().get_config(), "axes": self.axes, "normalize": self.normalize}

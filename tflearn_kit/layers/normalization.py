@@ -1,8 +1,11 @@
 """BatchNormalization, LayerNormalization, RMSNormalization and UnitNormalization."""
-from .. import initializers, regularizers
+import numpy as np
+
+from .. import constraints, initializers, regularizers
 from ..kernels.attention import (rms_normalization_backward, rms_normalization_forward,
                                  unit_normalization_backward, unit_normalization_forward)
-from ..kernels.normalization import moving_average, normalize_backward, normalize_forward
+from ..kernels.normalization import (moving_average, normalize_backward, normalize_forward,
+                                     rms_scale_backward, rms_scale_forward)
 from .base import InputSpec, Layer
 
 
@@ -29,17 +32,34 @@ class BatchNormalization(Layer):
         center, scale: whether to learn beta (shift) and gamma (scale).
         beta_initializer, gamma_initializer, moving_mean_initializer,
         moving_variance_initializer: names or initializers.
-        beta_regularizer, gamma_regularizer: penalties.
+        beta_regularizer, gamma_regularizer: penalties; beta_constraint, gamma_constraint.
+        synchronized: accepted (one device: the same computation).
+        renorm: batch renormalization: in training y = (x_hat r + d) gamma + beta, with
+            r = batch std / renorm_stddev and d = (batch mean - renorm_mean) / renorm_stddev
+            clipped by ``renorm_clipping`` ({"rmin", "rmax", "dmax"}) and not differentiated;
+            renorm_mean/renorm_stddev move with ``renorm_momentum``, the inference statistics
+            with ``momentum`` (moving_variance derived from moving_stddev, as in Keras).
 
     Input shape: any, rank >= 2      Output shape: the same
     Weights (Keras's order): gamma (C,), beta (C,), then non-trainable moving_mean (C,), moving_variance (C,)
+    (renorm: then moving_stddev, renorm_mean, renorm_stddev)
     """
 
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones",
                  moving_mean_initializer="zeros", moving_variance_initializer="ones",
-                 beta_regularizer=None, gamma_regularizer=None, **kwargs):
+                 beta_regularizer=None, gamma_regularizer=None,
+                 beta_constraint=None, gamma_constraint=None, synchronized=False, renorm=False,
+                 renorm_clipping=None, renorm_momentum=0.99, **kwargs):
         super().__init__(**kwargs)
+        # synchronized only changes how replicas share statistics; on one device it is plain BN
+        self.synchronized, self.renorm = bool(synchronized), bool(renorm)
+        self.renorm_clipping, self.renorm_momentum = renorm_clipping, renorm_momentum
+        if self.renorm:
+            self.renorm_clipping = dict(renorm_clipping or {})
+            if set(self.renorm_clipping) - {"rmax", "rmin", "dmax"}:
+                raise ValueError(f"BatchNormalization: renorm_clipping takes the keys rmax, rmin, "
+                                 f"dmax; got {renorm_clipping!r}.")
         if not isinstance(axis, int):
             raise ValueError(f"BatchNormalization: axis must be an int; got {axis!r}.")
         if not 0.0 <= momentum <= 1.0:
@@ -51,7 +71,9 @@ class BatchNormalization(Layer):
         self.moving_mean_initializer = initializers.get(moving_mean_initializer)
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
         self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint)
         self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.gamma_constraint = constraints.get(gamma_constraint)
         self.input_spec = InputSpec(min_ndim=2)
 
     def build(self, input_shape):
@@ -61,14 +83,27 @@ class BatchNormalization(Layer):
         shape = (input_shape[self.axis],)
         self.gamma = self.add_weight(shape=shape, initializer=self.gamma_initializer,
                                      regularizer=self.gamma_regularizer,
+                                     constraint=self.gamma_constraint,
                                      name="gamma") if self.scale else None
         self.beta = self.add_weight(shape=shape, initializer=self.beta_initializer,
                                     regularizer=self.beta_regularizer,
+                                    constraint=self.beta_constraint,
                                     name="beta") if self.center else None
         self.moving_mean = self.add_weight(shape=shape, initializer=self.moving_mean_initializer,
                                            trainable=False, name="moving_mean")
         self.moving_variance = self.add_weight(shape=shape, initializer=self.moving_variance_initializer,
                                                trainable=False, name="moving_variance")
+        if self.renorm:
+            # Batch renormalization (Ioffe 2017) tracks standard deviations, as Keras does:
+            # the inference one, and a training-time mean and stddev that r and d correct towards
+            self.moving_stddev = self.add_weight(shape=shape, initializer="zeros", trainable=False,
+                                                 name="moving_stddev")
+            self.moving_stddev[...] = np.sqrt(self.moving_variance)
+            self.renorm_mean = self.add_weight(shape=shape, initializer=self.moving_mean_initializer,
+                                               trainable=False, name="renorm_mean")
+            self.renorm_stddev = self.add_weight(shape=shape, initializer="zeros", trainable=False,
+                                                 name="renorm_stddev")
+            self.renorm_stddev[...] = self.moving_stddev
         self.input_spec = InputSpec(ndim=len(input_shape), axes={self.axis: shape[0]})
 
     def call(self, inputs, training=None):
@@ -79,7 +114,10 @@ class BatchNormalization(Layer):
         def b(p):
             return None if p is None else _broadcast(p, ndim, (channel,))
 
-        if training and self.trainable:
+        self._renorm = None
+        if training and self.trainable and self.renorm:
+            y, cache = self._renorm_call(inputs, stat_axes, b)
+        elif training and self.trainable:
             y, cache = normalize_forward(inputs, stat_axes, b(self.gamma), b(self.beta),
                                          self.epsilon)
             mean, variance = cache[-1]
@@ -95,10 +133,47 @@ class BatchNormalization(Layer):
         self._cache = (cache, channel)
         return y
 
+    def _renorm_call(self, inputs, stat_axes, b):
+        """Training with renorm: y = (x_hat r + d) gamma + beta, r and d constants for backward."""
+        t = inputs.dtype.type
+        mean = inputs.mean(axis=stat_axes)
+        variance = ((inputs - b(mean)) ** 2).mean(axis=stat_axes)
+        stddev = np.sqrt(variance + t(self.epsilon))
+        renorm_stddev = np.maximum(self.renorm_stddev, np.sqrt(t(self.epsilon)))
+        r = stddev / renorm_stddev
+        d = (mean - self.renorm_mean) / renorm_stddev
+        clip = self.renorm_clipping
+        if clip.get("rmin") is not None:
+            r = np.maximum(r, t(clip["rmin"]))
+        if clip.get("rmax") is not None:
+            r = np.minimum(r, t(clip["rmax"]))
+        if clip.get("dmax") is not None:
+            d = np.clip(d, -t(clip["dmax"]), t(clip["dmax"]))
+        gamma = r * self.gamma if self.gamma is not None else r
+        beta = d * self.gamma if self.gamma is not None else d
+        if self.beta is not None:
+            beta = beta + self.beta
+        y, cache = normalize_forward(inputs, stat_axes, b(gamma), b(beta), self.epsilon)
+        self._renorm = (r, d)
+        # the moving statistics, in Keras's order and formulas
+        self.renorm_mean[...] = moving_average(self.renorm_mean, mean, self.renorm_momentum)
+        self.renorm_stddev[...] = moving_average(self.renorm_stddev, stddev, self.renorm_momentum)
+        self.moving_mean[...] = moving_average(self.moving_mean, mean, self.momentum)
+        self.moving_stddev[...] = moving_average(self.moving_stddev, stddev, self.momentum)
+        self.moving_variance[...] = np.maximum(self.moving_stddev ** 2 - t(self.epsilon), 0)
+        return y, cache
+
     def backward_call(self, dy):
         cache, channel = self._cache
         dx, grads = normalize_backward(dy, cache, param_axes=(channel,))
-        return dx, [g.reshape(-1) for g in grads]
+        grads = [g.reshape(-1) for g in grads]
+        if self._renorm is None:
+            return dx, grads
+        # the effective scale r gamma and shift d gamma + beta: r and d are not differentiated
+        r, d = self._renorm
+        dscale, dshift = grads
+        out = [r * dscale + d * dshift] if self.gamma is not None else []
+        return dx, out + ([dshift] if self.beta is not None else [])
 
     def get_config(self):
         return {
@@ -109,7 +184,11 @@ class BatchNormalization(Layer):
             "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
             "moving_variance_initializer": initializers.serialize(self.moving_variance_initializer),
             "beta_regularizer": regularizers.serialize(self.beta_regularizer),
+            "beta_constraint": constraints.serialize(self.beta_constraint),
             "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
+            "gamma_constraint": constraints.serialize(self.gamma_constraint),
+            "synchronized": self.synchronized, "renorm": self.renorm,
+            "renorm_clipping": self.renorm_clipping, "renorm_momentum": self.renorm_momentum,
         }
 
 
@@ -121,15 +200,24 @@ class LayerNormalization(Layer):
 
     Args:
         axis: an int or a list of ints, the axes to normalize over (default the last).
-        epsilon, center, scale, beta/gamma initializers and regularizers: as in BatchNormalization.
+        epsilon, center, scale, beta/gamma initializers, regularizers and constraints: as in
+            BatchNormalization.
+        rms_scaling: x / sqrt(variance + epsilon) * gamma, with no centering and no beta
+            (Keras 3's definition: it divides by the standard deviation, not the RMS; Keras
+            warns that the argument is deprecated for that reason, RMSNormalization being the
+            real RMS norm).
 
     Input shape: any      Output shape: the same
-    Weights: gamma, beta with the sizes of the normalized axes
+    Weights: gamma, beta. Their shape is Keras's: the sizes of the axes in the order
+    ``sorted(axis)`` gives as written (axis=[1, -1] on (b, 5, 1) gives (1, 5)), reshaped
+    onto the input's axes when applied, so ``set_weights(keras_layer.get_weights())`` works.
     """
 
-    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
-                 gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None,
-                 **kwargs):
+    supports_masking = True
+
+    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, rms_scaling=False,
+                 beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
+                 gamma_regularizer=None, beta_constraint=None, gamma_constraint=None, **kwargs):
         super().__init__(**kwargs)
         if not (isinstance(axis, int) or (isinstance(axis, (list, tuple))
                                           and all(isinstance(a, int) for a in axis))):
@@ -137,10 +225,13 @@ class LayerNormalization(Layer):
                              f"got {axis!r}.")
         self.axis = list(axis) if isinstance(axis, (list, tuple)) else axis
         self.epsilon, self.center, self.scale = float(epsilon), bool(center), bool(scale)
+        self.rms_scaling = bool(rms_scaling)
         self.beta_initializer = initializers.get(beta_initializer)
         self.gamma_initializer = initializers.get(gamma_initializer)
         self.beta_regularizer = regularizers.get(beta_regularizer)
         self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
 
     def _axes(self, ndim):
         axes = self.axis if isinstance(self.axis, list) else [self.axis]
@@ -150,41 +241,57 @@ class LayerNormalization(Layer):
         return tuple(sorted(a % ndim for a in axes))
 
     def build(self, input_shape):
-        axes = self._axes(len(input_shape))
-        shape = tuple(input_shape[a] for a in axes)
+        self._axes(len(input_shape))
+        # Keras sorts the axes as written (negatives first), so the weights follow that order
+        keras_axes = sorted(self.axis) if isinstance(self.axis, list) else [self.axis]
+        shape = tuple(input_shape[a] for a in keras_axes)
         self.gamma = self.add_weight(shape=shape, initializer=self.gamma_initializer,
                                      regularizer=self.gamma_regularizer,
-                                     name="gamma") if self.scale else None
+                                     constraint=self.gamma_constraint,
+                                     name="gamma") if self.scale or self.rms_scaling else None
         self.beta = self.add_weight(shape=shape, initializer=self.beta_initializer,
                                     regularizer=self.beta_regularizer,
-                                    name="beta") if self.center else None
+                                    constraint=self.beta_constraint,
+                                    name="beta") if self.center and not self.rms_scaling else None
+        axes = self._axes(len(input_shape))
         self.input_spec = InputSpec(ndim=len(input_shape),
                                     axes={a: input_shape[a] for a in axes})
 
     def call(self, inputs):
         axes = self._axes(inputs.ndim)
+        shape = [1] * inputs.ndim
+        for a in axes:
+            shape[a] = inputs.shape[a]
 
-        def b(p):
-            return None if p is None else _broadcast(p, inputs.ndim, axes)
+        def b(p):        # a reshape, as Keras does, not a transpose
+            return None if p is None else p.reshape(shape)
 
-        y, cache = normalize_forward(inputs, axes, b(self.gamma), b(self.beta), self.epsilon)
+        if self.rms_scaling:
+            y, cache = rms_scale_forward(inputs, axes, b(self.gamma), self.epsilon)
+        else:
+            y, cache = normalize_forward(inputs, axes, b(self.gamma), b(self.beta), self.epsilon)
         self._cache = (cache, axes)
         return y
 
     def backward_call(self, dy):
         cache, axes = self._cache
-        dx, grads = normalize_backward(dy, cache, param_axes=axes)
-        shape = tuple(dy.shape[a] for a in axes)
-        return dx, [g.reshape(shape) for g in grads]
+        if self.rms_scaling:
+            dx, grads = rms_scale_backward(dy, cache)
+        else:
+            dx, grads = normalize_backward(dy, cache, param_axes=axes)
+        params = [w for w in (self.gamma, self.beta) if w is not None]
+        return dx, [g.reshape(w.shape) for g, w in zip(grads, params)]
 
     def get_config(self):
         return {
             **super().get_config(), "axis": self.axis, "epsilon": self.epsilon,
-            "center": self.center, "scale": self.scale,
+            "center": self.center, "scale": self.scale, "rms_scaling": self.rms_scaling,
             "beta_initializer": initializers.serialize(self.beta_initializer),
             "gamma_initializer": initializers.serialize(self.gamma_initializer),
             "beta_regularizer": regularizers.serialize(self.beta_regularizer),
             "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
+            "beta_constraint": constraints.serialize(self.beta_constraint),
+            "gamma_constraint": constraints.serialize(self.gamma_constraint),
         }
 
 

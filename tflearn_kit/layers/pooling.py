@@ -197,8 +197,43 @@ class GlobalMaxPooling3D(GlobalPooling):
 
 
 class GlobalAveragePooling1D(GlobalPooling):
-    """See tf.keras.layers.GlobalAveragePooling1D (without its mask argument)."""
+    """See tf.keras.layers.GlobalAveragePooling1D.
+
+    Call arguments: ``mask`` (batch, steps), optional: the mean is taken over the steps
+    where it is True only, as Keras does (a row with every step masked gives 0/0 = nan,
+    as in Keras).
+    """
     rank, mode = 1, "average"
+    supports_masking = True
+
+    def call(self, inputs, mask=None):
+        self._mask = None
+        if mask is None:
+            return super().call(inputs)
+        mask = np.asarray(mask).astype(bool)
+        axis = 1 if self.data_format == "channels_last" else 2
+        if mask.shape != (inputs.shape[0], inputs.shape[axis]):
+            raise ValueError(
+                f"Layer '{self.name}' (GlobalAveragePooling1D) expected a mask of shape (batch, "
+                f"steps) for an input of shape {inputs.shape}, but got shape {mask.shape}.")
+        m = np.expand_dims(mask, 2 if axis == 1 else 1).astype(inputs.dtype)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            count = m.sum(axis=axis, keepdims=True)
+            y = (inputs * m).sum(axis=axis, keepdims=True) / count
+        self._mask = self._cache = (m, count, axis, inputs.shape)
+        return y if self.keepdims else y.squeeze(axis)
+
+    def backward_call(self, dy):
+        if self._mask is None:
+            return super().backward_call(dy)
+        m, count, axis, shape = self._mask
+        if not self.keepdims:
+            dy = np.expand_dims(dy, axis)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.broadcast_to(dy / count, shape) * m, []
+
+    def compute_mask(self, inputs, mask=None):
+        return None
 
 
 class GlobalAveragePooling2D(GlobalPooling):

@@ -3,7 +3,7 @@ import numpy as np
 
 from .. import seeding
 from ..kernels.dropout import dropout_backward, dropout_forward, dropout_mask
-from .base import Layer
+from .base import InputSpec, Layer
 
 
 class Dropout(Layer):
@@ -70,6 +70,7 @@ class SpatialDropout1D(Dropout):
 
     def __init__(self, rate, seed=None, **kwargs):
         super().__init__(rate, seed=seed, **kwargs)
+        self.input_spec = InputSpec(ndim=3)      # as Keras: a rank-2 input is an error in both modes
 
     def _mask_shape(self, shape):
         return (shape[0], 1, shape[2])
@@ -77,6 +78,7 @@ class SpatialDropout1D(Dropout):
     def get_config(self):
         config = super().get_config()
         config.pop("noise_shape")
+        config.pop("trainable")              # Keras's SpatialDropout configs leave it out
         return config
 
 
@@ -89,6 +91,7 @@ class SpatialDropout2D(Dropout):
     def __init__(self, rate, data_format=None, seed=None, **kwargs):
         super().__init__(rate, seed=seed, **kwargs)
         self.data_format = data_format or "channels_last"
+        self.input_spec = InputSpec(ndim=4)
 
     def _mask_shape(self, shape):
         if self.data_format == "channels_first":
@@ -98,4 +101,5 @@ class SpatialDropout2D(Dropout):
     def get_config(self):
         config = super().get_config()
         config.pop("noise_shape")
+        config.pop("trainable")              # Keras's SpatialDropout configs leave it out
         return {**config, "data_format": self.data_format}

@@ -200,6 +200,8 @@ class Graph:
                 mask = None if all(m is None for m in mask) else mask
             else:
                 mask = masks.get(id(node.inputs[0]))
+            if mask is not None and not node.layer.accepts_mask():
+                mask = None         # as Keras 3: a layer that cannot use the mask ends it here
             y = node.layer(args if node.list_input else args[0], training=training, mask=mask,
                            **node.kwargs)
             node.saved = _save_state(node.layer)

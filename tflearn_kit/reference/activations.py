@@ -37,5 +37,14 @@ def tf1_activation(activation):
         "swish": tf.nn.silu,
         "softmax": functools.partial(tf.nn.softmax, axis=kw.get("axis", -1)),
         "exponential": tf.exp,
+        "log_sigmoid": tf.math.log_sigmoid,
+        "log_softmax": functools.partial(tf.nn.log_softmax, axis=kw.get("axis", -1)),
+        "hard_tanh": functools.partial(tf.clip_by_value, clip_value_min=-1.0, clip_value_max=1.0),
     }
-    return table[activation.name]
+    if activation.name == "relu" and kw:
+        return functools.partial(keras.activations.relu, **kw)   # tf.nn.relu has no options
+    if activation.name in table:
+        return table[activation.name]
+    # Keras 3 additions (celu, glu, mish, sparsemax, ...): TF1 code wrote them out of tf ops,
+    # which is what Keras 3's own function is, so the graph runs that function.
+    return functools.partial(getattr(keras.activations, activation.name), **kw)

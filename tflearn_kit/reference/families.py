@@ -1,8 +1,10 @@
 """Every family's twins, collected: a new family adds its module to ``FAMILIES``."""
-from . import (attention, conv, core, merging, normalization, pooling, recurrent, regularization,
-               reshaping, rnn)
+from . import (activation_layers, adaptive_pooling, attention, conv, core, feature_normalization,
+               merging, noise, normalization, pooling, recurrent, regularization, resampling,
+               reshaping, rnn, shape)
 
 FAMILIES = (core, conv, normalization, pooling, regularization, reshaping, recurrent, merging,
+            activation_layers, resampling, shape, feature_normalization, noise, adaptive_pooling,
             attention, rnn)
 
 REGISTRY = {t.layer: t for family in FAMILIES for t in family.TWINS}

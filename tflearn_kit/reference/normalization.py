@@ -64,5 +64,12 @@ TWINS = [
              Case("rank3-last-axis", {}, (2, 3, 5)),
              Case("axes-1-2", {"axis": [1, 2], "gamma_initializer": "random_normal"}, (2, 3, 4, 5)),
              Case("no-center", {"center": False, "epsilon": 1e-5}, (3, 7)),
+             Case("axes-1-minus1-keras-order", {"axis": [1, -1], "gamma_initializer": "random_normal",
+                                                "beta_initializer": "random_normal"}, (2, 5, 1)),
+             Case("axes-2-minus3-keras-order", {"axis": [2, -3], "gamma_initializer": "random_normal",
+                                                "beta_initializer": "random_normal"}, (2, 3, 4, 2)),
+             Case("rms-scaling", {"rms_scaling": True, "gamma_initializer": "random_normal"}, (3, 6)),
+             Case("rms-scaling-axes-1-2", {"rms_scaling": True, "axis": [1, 2],
+                                           "gamma_initializer": "random_normal"}, (2, 3, 4)),
          ]),
 ]
