@@ -31,7 +31,8 @@ EXTRA_KEYS = {}        # a key the kit keeps and Keras drops would be listed her
 def _config_pairs():
     from tflearn_kit.reference import families
     for name, twin in sorted(families.all_twins().items()):
-        if twin.cases and hasattr(kit.layers, name):
+        # PositionEmbedding's twin is keras.layers.Embedding over positions: no config to share
+        if twin.cases and hasattr(kit.layers, name) and name in keras_layer_names():
             yield name, twin.cases[0]
 
 

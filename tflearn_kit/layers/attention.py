@@ -17,7 +17,7 @@ import string
 
 import numpy as np
 
-from .. import activations, initializers, regularizers, seeding
+from .. import activations, constraints, initializers, regularizers, seeding
 from ..fast import attention as fast   # kernels/attention.py's attention, faster on many heads
 from ..kernels.attention import (causal_mask, einsum_dense_backward, einsum_dense_forward,
                                  masked_softmax_backward, masked_softmax_forward)
@@ -112,8 +112,12 @@ class EinsumDense(Layer):
 
     def __init__(self, equation, output_shape, activation=None, bias_axes=None,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None, **kwargs):
+                 kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
+                 bias_constraint=None, quantization_config=None, **kwargs):
         super().__init__(**kwargs)
+        if quantization_config is not None:
+            raise ValueError(f"EinsumDense: quantized weights are not in the kit; got "
+                             f"quantization_config={quantization_config!r}.")
         if "->" not in equation or "," not in equation:
             raise ValueError(f"EinsumDense: equation must read 'input,kernel->output'; "
                              f"got {equation!r}.")
@@ -126,6 +130,8 @@ class EinsumDense(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
 
     def build(self, input_shape):
         kernel_shape, bias_shape, self.full_output_shape = _einsum_shapes(
@@ -135,12 +141,14 @@ class EinsumDense(Layer):
         self.kernel = self.add_weight(name="kernel", shape=kernel_shape,
                                       initializer=_einsum_initializer(self.kernel_initializer,
                                                                       k_spec, x_spec),
-                                      regularizer=self.kernel_regularizer)
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
         self.bias = None
         if bias_shape is not None:
             self.bias = self.add_weight(name="bias", shape=bias_shape,
                                         initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer)
+                                        regularizer=self.bias_regularizer,
+                                        constraint=self.bias_constraint)
         self.input_rank = len(input_shape)
 
     def call(self, inputs):
@@ -169,6 +177,10 @@ class EinsumDense(Layer):
             "bias_initializer": initializers.serialize(self.bias_initializer),
             "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
             "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
+            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+            "quantization_config": None,
         }
 
 
@@ -390,8 +402,13 @@ class MultiHeadAttention(_MultiHeadBase):
     def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias=True,
                  output_shape=None, attention_axes=None, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
-                 seed=None, **kwargs):
+                 kernel_constraint=None, bias_constraint=None, seed=None, sliding_window=None,
+                 use_gate=False, **kwargs):
         super().__init__(**kwargs)
+        # Keras 3.15's newest options: a banded mask and a learned output gate.
+        if sliding_window is not None or use_gate:
+            raise ValueError(f"{type(self).__name__}: sliding_window and use_gate are not in the "
+                             f"kit yet; got sliding_window={sliding_window!r}, use_gate={use_gate!r}.")
         for arg, val in (("num_heads", num_heads), ("key_dim", key_dim)):
             if not isinstance(val, (int, np.integer)) or val <= 0:
                 raise ValueError(f"MultiHeadAttention: {arg} must be a positive integer; got {val!r}.")
@@ -412,6 +429,8 @@ class MultiHeadAttention(_MultiHeadBase):
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.seed = seed
         self._rng = seeding.rng(seed) if seed is not None else None
         self._query_mask = None
@@ -450,12 +469,14 @@ class MultiHeadAttention(_MultiHeadBase):
             kernel = self.add_weight(name=f"{which}/kernel", shape=kernel_shape,
                                      initializer=_einsum_initializer(self.kernel_initializer,
                                                                      k_spec, x_spec),
-                                     regularizer=self.kernel_regularizer)
+                                     regularizer=self.kernel_regularizer,
+                                     constraint=self.kernel_constraint)
             bias = None
             if self.use_bias:
                 bias = self.add_weight(name=f"{which}/bias", shape=kernel_shape[bound:],
                                        initializer=self.bias_initializer,
-                                       regularizer=self.bias_regularizer)
+                                       regularizer=self.bias_regularizer,
+                                       constraint=self.bias_constraint)
             self._proj[which] = (kernel, bias)
 
     def compute_output_shape(self, input_shape):
@@ -478,7 +499,12 @@ class MultiHeadAttention(_MultiHeadBase):
             "bias_initializer": initializers.serialize(self.bias_initializer),
             "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
             "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
+            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
             "seed": self.seed,
+            "sliding_window": None,
+            "use_gate": False,
         }
 
 
@@ -498,14 +524,16 @@ class GroupQueryAttention(MultiHeadAttention):
 
     def __init__(self, head_dim, num_query_heads, num_key_value_heads, dropout=0.0, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None, seed=None, **kwargs):
+                 kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
+                 bias_constraint=None, seed=None, **kwargs):
         if int(num_key_value_heads) <= 0 or int(num_query_heads) % int(num_key_value_heads):
             raise ValueError(f"GroupQueryAttention: num_query_heads ({num_query_heads}) must be a "
                              f"multiple of num_key_value_heads ({num_key_value_heads}).")
         super().__init__(num_heads=num_query_heads, key_dim=head_dim, dropout=dropout,
                          use_bias=use_bias, kernel_initializer=kernel_initializer,
                          bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer,
-                         bias_regularizer=bias_regularizer, seed=seed, **kwargs)
+                         bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
+                         bias_constraint=bias_constraint, seed=seed, **kwargs)
         self.head_dim = int(head_dim)
         self.num_query_heads = int(num_query_heads)
         self.num_key_value_heads = int(num_key_value_heads)
@@ -541,7 +569,12 @@ class GroupQueryAttention(MultiHeadAttention):
             "bias_initializer": initializers.serialize(self.bias_initializer),
             "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
             "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
+            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
             "seed": self.seed,
+            "sliding_window": None,
+            "use_gate": False,
         }
 
 
