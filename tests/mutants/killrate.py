@@ -22,7 +22,7 @@ def outcome(variant):
 
 
 def main():
-    rows = {m: [0, 0, 0, 0] for m in MODULES}
+    rows = {m: [0, 0, 0, 0, 0] for m in MODULES}
     survivors = []
     for module, variant in load("MUTANTS"):
         v, h, s = outcome(variant)
@@ -31,13 +31,16 @@ def main():
         row[1] += v
         row[2] += h
         row[3] += v and h and s
+        row[4] += v or h
         if not (v and h and s):
             survivors.append(f"  {variant.exercise}:{variant.name} visible={v} hidden={h} salted={s}")
-    print(f"{'notebook':8} {'mutants':>7} {'visible':>8} {'hidden':>8} {'all':>8}")
-    for m, (n, v, h, a) in rows.items():
-        print(f"{m:8} {n:7} {v / n:8.0%} {h / n:8.0%} {a / n:8.0%}")
-    total = [sum(r[i] for r in rows.values()) for i in range(4)]
-    print(f"{'total':8} {total[0]:7} {total[1] / total[0]:8.0%} {total[2] / total[0]:8.0%} {total[3] / total[0]:8.0%}")
+    # visible: the notebook's check fails; grade: the grade loses points (a visible or hidden case fails);
+    # hidden: a hidden case fails too, as shipped; all: visible, hidden and hidden under a salt all fail
+    print(f"{'notebook':8} {'mutants':>7} {'visible':>8} {'grade':>8} {'hidden':>8} {'all':>8}")
+    for m, (n, v, h, a, g) in rows.items():
+        print(f"{m:8} {n:7} {v / n:8.0%} {g / n:8.0%} {h / n:8.0%} {a / n:8.0%}")
+    n, v, h, a, g = (sum(r[i] for r in rows.values()) for i in range(5))
+    print(f"{'total':8} {n:7} {v / n:8.0%} {g / n:8.0%} {h / n:8.0%} {a / n:8.0%}")
     print("survivors:" if survivors else "no survivors")
     print("\n".join(survivors))
     bad = []

@@ -39,12 +39,12 @@ MUTANTS = [
     V("embedding_one_hot_matmul", "one-hot-from-data", "one-hot sized ids.max() + 1", """
         def embedding_one_hot_matmul(ids, embeddings):
             one_hot = (ids[..., None] == np.arange(ids.max() + 1)).astype(float)
-            return one_hot @ embeddings[: ids.max() + 1]
+            return one_hot @ embeddings
     """),
-    V("embedding_one_hot_matmul", "one-hot-sized-padded", "one-hot sized ids.max() + 1, table cropped silently", """
+    V("embedding_one_hot_matmul", "one-hot-sized-output-dim", "one-hot sized by output_dim (the table's other axis)", """
         def embedding_one_hot_matmul(ids, embeddings):
-            n = int(ids.max()) + 1
-            return np.eye(n)[ids] @ embeddings[:n]
+            one_hot = (ids[..., None] == np.arange(embeddings.shape[1])).astype(float)
+            return one_hot @ embeddings
     """),
     V("embedding_one_hot_matmul", "float32", "one-hot in float32, result float32", """
         def embedding_one_hot_matmul(ids, embeddings):
