@@ -148,7 +148,7 @@ def _is_scalar(v):
 
 def _fmt(v):
     v = np.asarray(v).item()
-    return f"{v:.6g}" if isinstance(v, float) else repr(v)
+    return repr(float(f"{v:.6g}")) if isinstance(v, float) else repr(v)
 
 
 def _compare_one(actual, expected, rtol):
@@ -204,7 +204,7 @@ def compare_results(actual, expected, rtol, names=()):
     for i, (a, e) in enumerate(zip(actual, expected)):
         ok, reason, err = _compare_one(a, e, rtol)
         if not ok:
-            swapped = _swapped(actual, expected, rtol)
+            swapped = _swapped(actual, expected, rtol, labels)
             if swapped:
                 return False, f"{labels[i]}: {reason}. {swapped}", err
             return False, f"{labels[i]}: {reason}", err
@@ -212,13 +212,14 @@ def compare_results(actual, expected, rtol, names=()):
     return True, "", worst
 
 
-def _swapped(actual, expected, rtol, names=None):
-    """'the results look swapped: ...' when the parts are right but in another order, else ''."""
+def _swapped(actual, expected, rtol, labels):
+    """'h_t and c_t look swapped: ...' when two parts are right but in each other's place, else ''."""
     n = len(expected)
     for i in range(n):
-        for j in range(n):
-            if i != j and _compare_one(actual[i], expected[j], rtol)[0] and _compare_one(actual[j], expected[i], rtol)[0]:
-                return f"Results {i + 1} and {j + 1} look swapped: return them in the order the docstring gives"
+        for j in range(i + 1, n):
+            if _compare_one(actual[i], expected[j], rtol)[0] and _compare_one(actual[j], expected[i], rtol)[0]:
+                return (f"{labels[i]} and {labels[j]} look swapped: return "
+                        f"({', '.join(labels)}) in that order")
     return ""
 
 
@@ -331,8 +332,8 @@ def _tiered_hint(exercise, case, ask):
     FAILURES[exercise.id, case] = FAILURES.get((exercise.id, case), 0) + 1
     if ask or FAILURES[exercise.id, case] > 1 or not exercise.look:
         return f"Hint: {exercise.hint}" if exercise.hint else ""
-    more = "check(..., hint=True) or hint(...) shows the formula"
-    return f"Look at: {exercise.look} (fails again, or {more}.)"
+    return (f"Look at: {exercise.look}. (The formula comes if this case fails again, "
+            f"or now with check(..., hint=True) or hint({exercise.id!r}).)")
 
 
 def hint(exercise_id):

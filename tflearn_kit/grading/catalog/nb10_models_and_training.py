@@ -7,10 +7,11 @@ from ..exercises import Case, Exercise, seeded
 
 
 
-def ce_case(seed, batch, classes, scale=3.0, skip_top=0):
-    """(logits, labels); ``skip_top`` classes at the end that no label uses (a one-hot sized from the labels fails)."""
+def ce_case(seed, batch, classes, scale=3.0, skip_top=0, offset=0.0):
+    """(logits, labels); ``skip_top`` classes at the end that no label uses (a one-hot sized from the labels
+    fails); ``offset`` added to every logit (1000: exp overflows unless the row's max is subtracted)."""
     g = seeded(seed)
-    return g.standard_normal((batch, classes)) * scale, g.integers(0, classes - skip_top, batch)
+    return g.standard_normal((batch, classes)) * scale + offset, g.integers(0, classes - skip_top, batch)
 
 
 def _ce_reference(logits, labels):
@@ -26,7 +27,7 @@ SOFTMAX_CROSS_ENTROPY = Exercise(
     reference=_ce_reference,
     visible=[Case("batch4-classes3", lambda: ce_case(seed=0, batch=4, classes=3)),
              Case("batch1", lambda: ce_case(seed=1, batch=1, classes=5)),
-             Case("huge-logits", lambda: ce_case(seed=4, batch=3, classes=4, scale=1000.0))],
+             Case("huge-logits", lambda: ce_case(seed=4, batch=3, classes=4, offset=1000.0))],
     hidden=[Case("large-logits", lambda: ce_case(seed=2, batch=6, classes=4, scale=300.0)),
             Case("classes10", lambda: ce_case(seed=3, batch=8, classes=10))],
     points=2,
@@ -40,10 +41,10 @@ SOFTMAX_CROSS_ENTROPY_GRAD = Exercise(
     reference=_ce_grad_reference,
     visible=[Case("batch4-classes3", lambda: ce_case(seed=10, batch=4, classes=3)),
              Case("batch1", lambda: ce_case(seed=11, batch=1, classes=5)),
-             Case("huge-logits-labels-skip-the-last", lambda: ce_case(seed=14, batch=3, classes=4, scale=1000.0,
+             Case("huge-logits-labels-skip-the-last", lambda: ce_case(seed=14, batch=3, classes=4, offset=1000.0,
                                                                       skip_top=1))],
     hidden=[Case("large-logits", lambda: ce_case(seed=12, batch=6, classes=4, scale=300.0)),
-            Case("huge-logits-labels-skip-the-last-two", lambda: ce_case(seed=15, batch=5, classes=6, scale=1000.0,
+            Case("huge-logits-labels-skip-the-last-two", lambda: ce_case(seed=15, batch=5, classes=6, offset=1000.0,
                                                                           skip_top=2)),
             Case("classes10", lambda: ce_case(seed=13, batch=8, classes=10))],
     points=2,
