@@ -28,7 +28,7 @@ DENSE_FORWARD = Exercise(
         Case("batch2-in3-units4", lambda: dense_case(seed=0, lead=(2,), n_in=3, units=4)),
         Case("batch1", lambda: dense_case(seed=1, lead=(1,), n_in=5, units=2)),
         Case("no-bias", lambda: dense_case(seed=2, lead=(4,), n_in=3, units=3, bias=False)),
-        Case("rank3-in4-units4", lambda: dense_case(seed=6, lead=(2, 3), n_in=4, units=4)),
+        Case("batch2x3-in4-units4", lambda: dense_case(seed=6, lead=(2, 3), n_in=4, units=4)),
     ],
     hidden=[
         Case("rank3", lambda: dense_case(seed=3, lead=(2, 3), n_in=4, units=5)),
@@ -53,7 +53,7 @@ DENSE_BACKWARD = Exercise(
     visible=[
         Case("batch2-in3-units4", lambda: dense_bwd_case(seed=10, lead=(2,), n_in=3, units=4)),
         Case("batch1", lambda: dense_bwd_case(seed=11, lead=(1,), n_in=5, units=2)),
-        Case("rank3", lambda: dense_bwd_case(seed=14, lead=(2, 3), n_in=3, units=2)),
+        Case("batch2x3-in3-units2", lambda: dense_bwd_case(seed=14, lead=(2, 3), n_in=3, units=2)),
     ],
     hidden=[
         Case("rank3", lambda: dense_bwd_case(seed=12, lead=(2, 3), n_in=4, units=5)),

@@ -3,12 +3,21 @@ from ...kernels import conv as K
 from ..exercises import Case, Exercise, seeded
 
 
-def size_case(seed, padding, stride=1, dilation=1):
-    """(n, k, stride, dilation, padding) with n and k drawn from ``seed`` (salted when graded)."""
+def size_case(seed, padding, stride=1, dilation=1, odd=False, even_gap=False):
+    """(n, k, stride, dilation, padding) with n and k drawn from ``seed`` (salted when graded).
+
+    ``odd``: n odd, so that with stride 2 rounding n / 2 up and down differ; ``even_gap``: n - span
+    even, so that with stride 2 (n - span) // 2 + 1 and (n - span + 1) // 2 differ.
+    """
     g = seeded(seed)
     k = int(g.integers(2, 6))      # k >= 2: with k = 1 every padding gives the same size
     span = (k - 1) * dilation + 1
-    return int(g.integers(span, span + 13)), k, stride, dilation, padding
+    n = int(g.integers(span, span + 13))
+    if odd:
+        n |= 1
+    if even_gap:
+        n -= (n - span) % 2
+    return n, k, stride, dilation, padding
 
 
 CONV_OUTPUT_SIZE = Exercise(
@@ -26,8 +35,10 @@ CONV_OUTPUT_SIZE = Exercise(
         Case("stride2-same", lambda: size_case(seed=71, padding="same", stride=2)),
         Case("dilated3-causal", lambda: size_case(seed=72, padding="causal", dilation=3)),
         Case("n1-k1", lambda: (1, 1, 1, 1, "valid")),
-        Case("n11-k3-dilated2-stride2-valid", lambda: (11, 3, 2, 2, "valid")),
-        Case("n9-stride2-same", lambda: (9, 3, 2, 1, "same")),
+        # dilation 3 and stride 2: a span of k, or of k * dilation, always gives another size
+        Case("dilated3-stride2-valid", lambda: size_case(seed=73, padding="valid", stride=2, dilation=3,
+                                                                    even_gap=True)),
+        Case("odd-n-stride2-same", lambda: size_case(seed=74, padding="same", stride=2, odd=True)),
     ],
     points=1,
     look="the window's span with dilation, the rounding (floor for valid, ceil for same/causal), and causal's size",

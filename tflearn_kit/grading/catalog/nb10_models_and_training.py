@@ -29,6 +29,7 @@ SOFTMAX_CROSS_ENTROPY = Exercise(
              Case("batch1", lambda: ce_case(seed=1, batch=1, classes=5)),
              Case("huge-logits", lambda: ce_case(seed=4, batch=3, classes=4, offset=1000.0))],
     hidden=[Case("large-logits", lambda: ce_case(seed=2, batch=6, classes=4, scale=300.0)),
+            Case("huge-logits-batch1", lambda: ce_case(seed=5, batch=1, classes=6, offset=1000.0)),
             Case("classes10", lambda: ce_case(seed=3, batch=8, classes=10))],
     points=2,
     look="large logits: is anything subtracted before exp? And the batch: a mean",
