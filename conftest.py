@@ -9,6 +9,11 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("PYTHONHASHSEED", "0")
 os.environ.setdefault("MPLBACKEND", "Agg")
+# TensorFlow turns its oneDNN kernels on only on CPUs with AVX-512 or AMX; without them its
+# float32 CPU convolution rejects channels_first (NCHW) and some dilated or transposed cases
+# ("The Conv2D op currently only supports the NHWC tensor format on the CPU"), which fails
+# tests/test_conv.py and notebook 03 on, e.g., an AMD EPYC. Both wheels behave the same.
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 ROOT = Path(__file__).resolve().parent
 SANITIZE = ROOT / "solutions" / "nbval_sanitize.cfg"

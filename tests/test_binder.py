@@ -46,6 +46,7 @@ def test_tf_keras_is_pinned_to_tensorflows_minor_version():
 def test_binder_start_quiets_tensorflow_and_runs_the_command():
     start = (ROOT / "binder" / "start").read_text()
     assert "export TF_CPP_MIN_LOG_LEVEL=" in start
+    assert "export TF_ENABLE_ONEDNN_OPTS=1" in start      # channels_first convolutions on any CPU
     assert start.rstrip().endswith('exec "$@"')
     assert (ROOT / "binder" / "start").stat().st_mode & 0o111
     assert "pip install --no-deps -e ." in (ROOT / "binder" / "postBuild").read_text()

@@ -34,7 +34,8 @@ class Twin:
         """What a learner wrote in TF1: the tf.layers function, or "none: what TF1 code used"."""
         if self.tf1 is not None and self.tf1_name.startswith("tf.compat.v1.layers."):
             return self.tf1_name.split("(")[0]        # batch_normalization(fused=False): the function
-        return f"none: {self.tf1_note or self.tf1_name}"
+        # TF1 code wrote tf.nn.*; tf.compat.v1.nn.* is how TF2 spells the same functions
+        return f"none: {self.tf1_note or self.tf1_name}".replace("tf.compat.v1.nn.", "tf.nn.")
 
 
 def twin(layer, *, tf1=None, tf1_name="", tf1_note="", keras=None, keras_name="", cases=()):

@@ -17,6 +17,9 @@ import warnings
 def quiet_tensorflow():
     """Silence TensorFlow's C++ and Python logging. Call before TensorFlow is imported."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    # On a CPU without AVX-512 TensorFlow leaves oneDNN off, and its float32 CPU
+    # convolution then rejects channels_first (notebooks 03-05 compare it).
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     logging.getLogger("absl").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", message=r".*tf\.layers\..* is deprecated.*")
