@@ -205,8 +205,11 @@ def _submissions(folder):
     for name in GRADED:
         nb = nbformat.read(solution_path(name), as_version=4)
         ids = [e.id for e in exercises.for_notebook(name)]
-        for tag, pool, pick in (("mutants-a", MUTANTS, 0), ("mutants-b", MUTANTS, 1), ("correct", CORRECT, 0)):
-            chosen = [[v for _, v in pool if v.exercise == i][pick] for i in ids]
+        for tag, pool, pick in (("mutants-a", MUTANTS, 0), ("mutants-b", MUTANTS, 1), ("mutants-c", MUTANTS, -1),
+                                ("correct", CORRECT, 0)):
+            # mutants-c: the in-place mutant where there is one (it needs the sandbox's own check), else the last
+            chosen = [next((v for _, v in pool if v.exercise == i and v.name == "in-place" and tag == "mutants-c"),
+                           [v for _, v in pool if v.exercise == i][pick]) for i in ids]
             student = folder / f"{tag}-{name[:2]}"
             student.mkdir(parents=True)
             path = student / f"{name}.ipynb"
@@ -238,3 +241,5 @@ def test_the_grader_takes_points_from_every_mutant_and_gives_full_marks_to_corre
     text = next(feedback).read_text()
     assert "your output matches padding read as ((top, left), (bottom, right))" in text
     assert f"Hint: {exercises.get('conv2d_forward').look}" in text
+    text = next((out / "feedback").glob("mutants-c-10*.md")).read_text()
+    assert "changed its input w, velocity in place" in text
