@@ -111,7 +111,7 @@ def test_patching_in_the_notebook_fools_only_the_notebooks_own_check(nb02, capsy
     try:
         exercises.compare_results = lambda *a, **k: (True, "", 0.0)
         exercises.check("dense_forward", lambda x, kernel, bias: np.zeros(1))
-        assert "all 3 cases passed" in capsys.readouterr().out
+        assert f"all {len(exercises.get('dense_forward').visible)} cases passed" in capsys.readouterr().out
     finally:
         exercises.compare_results = original
 
@@ -192,7 +192,7 @@ def test_instructor_extra_cases_and_tests_count_toward_partial_credit(tmp_path, 
     sig = next(e for e in result.exercises if e.id == "sigmoid_forward")
     total = len(sig.cases)
     assert [c.passed for c in sig.cases].count(True) == 1
-    assert sig.score == pytest.approx(sig.points / total)
+    assert sig.score == pytest.approx(sig.points / total, abs=1e-4)      # scores are kept to 4 decimals
 
 
 def test_extra_tests_naming_an_unknown_exercise_are_refused(tmp_path):
@@ -216,7 +216,7 @@ def test_check_raises_under_nbgrader_autograde_and_only_there(monkeypatch, capsy
     exercises.check("dense_forward", wrong)               # prints, does not raise
     assert "cases passed" in capsys.readouterr().out
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
-    with pytest.raises(AssertionError, match="dense_forward: 1/3 cases passed"):
+    with pytest.raises(AssertionError, match="dense_forward: 1/4 cases passed"):
         exercises.check("dense_forward", wrong)
     with pytest.raises(AssertionError, match="not implemented yet"):
         exercises.check("sigmoid_forward", lambda x: (_ for _ in ()).throw(NotImplementedError()))
@@ -347,7 +347,9 @@ def test_a_table_of_the_shipped_answers_fails_the_salted_hidden_cases(tmp_path, 
     assert unsalted.score == unsalted.max_score                # why the salt matters
     salted = grade_submission(path, salt="only-the-instructor-knows", **FAST)
     forward = next(e for e in salted.exercises if e.id == "dense_forward")
-    assert [c.passed for c in forward.cases] == [True] * 3 + [False] * 3, salted.reason
+    exercise = exercises.get("dense_forward")
+    assert [c.passed for c in forward.cases] == [True] * len(exercise.visible) + [False] * len(exercise.hidden), \
+        salted.reason
     assert "KeyError" in forward.cases[-1].message
 
 

@@ -115,7 +115,7 @@ def test_no_student_process_outlives_grading(graded):
 def test_every_cheat_scores_less_than_full_marks_with_a_plain_reason(graded, name):
     row = graded["rows"][f"{name}__{NB02}"]
     assert float(row["score"]) == float(row["max_score"]) - exercises.get("dense_forward").points, row["reason"]
-    assert "dense_forward: 0/6 cases passed" in row["reason"]
+    assert "dense_forward: 0/8 cases passed" in row["reason"]
     assert row["flags"] == ""
     assert "Traceback" not in row["reason"]
 
@@ -239,7 +239,7 @@ def test_the_file_name_wins_over_the_metadata(breakers):
 
 def test_a_forged_huge_reply_is_refused_not_inflated(breakers):
     row = _row(breakers, "huge_reply")
-    assert "dense_forward: 0/6" in row["reason"] and "could not read the result" in row["reason"]
+    assert "dense_forward: 0/8" in row["reason"] and "could not read the result" in row["reason"]
 
 
 def test_a_complex_result_does_not_pass(breakers):

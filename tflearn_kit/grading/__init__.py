@@ -16,6 +16,6 @@
 
 See docs/instructors.md.
 """
-from .exercises import Case, Exercise, check, for_notebook, get, progress, register, run_cases
+from .exercises import Case, Exercise, check, for_notebook, get, hint, progress, register, run_cases
 
-__all__ = ["Case", "Exercise", "check", "for_notebook", "get", "progress", "register", "run_cases"]
+__all__ = ["Case", "Exercise", "check", "for_notebook", "get", "hint", "progress", "register", "run_cases"]

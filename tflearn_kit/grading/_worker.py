@@ -45,6 +45,26 @@ def _describe(exc):
     return f"raised {type(exc).__name__}: {text}" if text else f"raised {type(exc).__name__}"
 
 
+def _changed(fn, originals, args):
+    """Names of the array arguments the call modified in place."""
+    try:
+        code = fn.__code__
+        names = list(code.co_varnames[:code.co_argcount])
+    except AttributeError:
+        names = []
+    out = []
+    for i, (before, after) in enumerate(zip(originals, args)):
+        if before is None:
+            continue
+        try:
+            same = before.shape == after.shape and bool(((before == after) | ((before != before) & (after != after))).all())
+        except Exception:                              # noqa: BLE001 (an argument replaced by something odd)
+            same = False
+        if not same:
+            out.append(names[i] if i < len(names) else f"argument {i + 1}")
+    return out
+
+
 def _only_the_worker_answers(worker_pid):
     """A process the student forked that returns into this loop leaves: it must not answer or read requests."""
     if os.getpid() != worker_pid:
@@ -78,6 +98,7 @@ def main(request_fd, reply_fd):
             return
         fn = namespace.get(header["function"])
         args = decode(header["args"], arrays)
+        originals = [a.copy() if hasattr(a, "copy") and hasattr(a, "shape") else None for a in args]
         try:
             value = fn(*args)
         except NotImplementedError:
@@ -91,6 +112,13 @@ def main(request_fd, reply_fd):
                             "where": _where(exc)})
             continue
         _only_the_worker_answers(worker_pid)
+        changed = _changed(fn, originals, args)
+        if changed:
+            # a layer keeps its inputs for backward: modifying one in place is a bug even when the result is right
+            send(reply_fd, {"event": "raised", "not_implemented": False, "where": "",
+                            "error": f"changed its input {', '.join(changed)} in place; a layer keeps its inputs "
+                                     f"for backward, so compute into a new array (x = x * 2, not x *= 2)"})
+            continue
         out = {}
         try:
             tree = encode(value, out)

@@ -143,10 +143,12 @@ def _evaluate(exercise, case, kind, process, deadline, settings):
                         timeout=min(settings.case_timeout, max(deadline - time.monotonic(), 0.1)))
     if not call.ok:
         return CaseOutcome(case.name, kind, False, call.error, call.error, timed_out=call.timed_out)
-    ok, reason, _ = exercises.compare_results(call.value, expected, exercise.rtol)
+    ok, reason, recognized = exercises.judge(exercise, args, expected, call.value)
     if ok:
         return CaseOutcome(case.name, kind, True)
-    detail = f"inputs {exercises._describe_args(args)}; expected {exercises._shape(expected)}: {reason}"
+    # the same hints the notebook's check shows: a recognized mistake, then what to look at
+    hints = "".join(f" Hint: {h.rstrip('.')}." for h in (recognized, exercise.look) if h)
+    detail = f"inputs {exercises._describe_args(args)}; expected {exercises._shape(expected)}: {reason}.{hints}"
     return CaseOutcome(case.name, kind, False, detail, reason)
 
 

@@ -15,6 +15,7 @@ import contextlib
 import contextvars
 import hashlib
 import importlib
+import inspect
 import os
 import traceback
 from dataclasses import dataclass, field
@@ -42,8 +43,13 @@ class Exercise:
     visible: list
     hidden: list = field(default_factory=list)
     points: int = 1
-    hint: str = ""
+    hint: str = ""               # the formula: shown on a repeated failure, or on request
     rtol: float = RTOL["float64"]
+    look: str = ""               # the first hint: what to look at (a quantity, an axis, a case property)
+    outputs: tuple = ()          # names of the returned quantities ("dx", "dkernel", "dbias"), for messages
+    # known mistakes recognized by their output: (what it is, f(*args) -> that mistake's result, the fix)
+    signatures: list = field(default_factory=list)
+    grade_adds: str = ""         # what the hidden cases add, said by progress() ("stride 2 and asymmetric pads")
     id: str = ""                 # what check() names; the function's name unless given
     notebook: str = ""           # set from the catalog module that lists the exercise
 
@@ -136,19 +142,17 @@ def _describe_args(args):
     return ", ".join(f"{tuple(a.shape)}" if isinstance(a, np.ndarray) else repr(a) for a in args)
 
 
-def compare_results(actual, expected, rtol):
-    """(ok, reason, max error) for arrays or tuples of arrays."""
-    if isinstance(expected, (tuple, list)):
-        if not isinstance(actual, (tuple, list)) or len(actual) != len(expected):
-            return False, (f"expected {len(expected)} results {_shape(expected)}, "
-                           f"got {_shape(actual)}"), None
-        worst = 0.0
-        for i, (a, e) in enumerate(zip(actual, expected)):
-            ok, reason, err = compare_results(a, e, rtol)
-            if not ok:
-                return False, f"result {i}: {reason}", err
-            worst = max(worst, err or 0.0)
-        return True, "", worst
+def _is_scalar(v):
+    return np.ndim(v) == 0
+
+
+def _fmt(v):
+    v = np.asarray(v).item()
+    return repr(float(f"{v:.6g}")) if isinstance(v, float) else repr(v)
+
+
+def _compare_one(actual, expected, rtol):
+    """(ok, reason, max error) for one array or scalar."""
     if actual is None:
         return False, "got None (did you forget to return?)", None
     try:
@@ -157,22 +161,127 @@ def compare_results(actual, expected, rtol):
         return False, f"got {type(actual).__name__}, which is not an array", None
     expected = np.asarray(expected)
     if actual.shape != expected.shape:
+        if _is_scalar(expected):
+            return False, f"expected a single number, got shape {actual.shape}", None
         return False, f"expected shape {expected.shape}, got {actual.shape}", None
     if not np.issubdtype(actual.dtype, np.number) and actual.dtype != bool:
         return False, f"expected numbers, got dtype {actual.dtype}", None
     if np.iscomplexobj(actual) and not np.iscomplexobj(expected):
         return False, f"expected real numbers, got dtype {actual.dtype}", None
+    # A float32 result where float64 came in (or the reverse) is a cast the layer would not make.
+    if np.issubdtype(expected.dtype, np.floating) and np.issubdtype(actual.dtype, np.floating) \
+            and actual.dtype != expected.dtype:
+        return False, f"expected dtype {expected.dtype} (the inputs' dtype), got {actual.dtype}", None
+    if np.issubdtype(expected.dtype, np.integer) and np.issubdtype(actual.dtype, np.floating):
+        if _is_scalar(expected):
+            return False, f"expected the integer {_fmt(expected)}, got the float {_fmt(actual)}", None
+        return False, f"expected integers, got dtype {actual.dtype}", None
     if expected.size == 0:
         return True, "", 0.0
     diff = np.abs(actual.astype(np.float64) - expected.astype(np.float64))
     err = float(np.nanmax(diff)) if not np.isnan(diff).all() else float("nan")
     if np.isnan(diff).any():
-        return False, "the result contains NaN", err
+        where = "" if _is_scalar(expected) else f" ({int(np.isnan(diff).sum())} of {diff.size} values)"
+        return False, f"the result contains NaN or inf{where}, where the expected values are finite", err
     scale = max(1.0, float(np.max(np.abs(expected))))
     if err > rtol * scale:
-        dtype = "" if actual.dtype == expected.dtype else f" (your dtype is {actual.dtype}, expected {expected.dtype})"
-        return False, f"shape {actual.shape} is right, but the max abs error is {err:.2e}{dtype}", err
+        if _is_scalar(expected):
+            return False, f"expected {_fmt(expected)}, got {_fmt(actual)}", err
+        return False, f"shape {actual.shape} is right, but the max abs error is {err:.2e}", err
     return True, "", err
+
+
+def compare_results(actual, expected, rtol, names=()):
+    """(ok, reason, max error) for arrays or tuples of arrays; ``names`` name the parts of a tuple."""
+    if not isinstance(expected, (tuple, list)):
+        ok, reason, err = _compare_one(actual, expected, rtol)
+        return ok, (f"{names[0]}: {reason}" if names and reason else reason), err
+    labels = [names[i] if i < len(names) else f"result {i + 1} of {len(expected)}" for i in range(len(expected))]
+    if not isinstance(actual, (tuple, list)) or len(actual) != len(expected):
+        return False, (f"expected {len(expected)} results ({', '.join(labels)}) of shapes {_shape(expected)}, "
+                       f"got {_shape(actual)}"), None
+    worst = 0.0
+    for i, (a, e) in enumerate(zip(actual, expected)):
+        ok, reason, err = _compare_one(a, e, rtol)
+        if not ok:
+            swapped = _swapped(actual, expected, rtol, labels)
+            if swapped:
+                return False, f"{labels[i]}: {reason}. {swapped}", err
+            return False, f"{labels[i]}: {reason}", err
+        worst = max(worst, err or 0.0)
+    return True, "", worst
+
+
+def _swapped(actual, expected, rtol, labels):
+    """'h_t and c_t look swapped: ...' when two parts are right but in each other's place, else ''."""
+    n = len(expected)
+    for i in range(n):
+        for j in range(i + 1, n):
+            if _compare_one(actual[i], expected[j], rtol)[0] and _compare_one(actual[j], expected[i], rtol)[0]:
+                return (f"{labels[i]} and {labels[j]} look swapped: return "
+                        f"({', '.join(labels)}) in that order")
+    return ""
+
+
+def _learner_line(exc):
+    """The innermost line of the learner's own code in the traceback (not NumPy's), or None."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    def mine(f):
+        name = f.filename
+        return not (name.startswith(os.path.dirname(np.__file__)) or os.sep + "site-packages" + os.sep in name
+                    or os.sep + "lib" + os.sep + "python" in name or name == __file__)
+    own = [f for f in frames if mine(f)]
+    return (own or frames)[-1]
+
+
+def _location(frame):
+    """'line 3 of your cell, in conv2d_forward': lines counted from 1 in the cell, as JupyterLab numbers them."""
+    name = frame.filename
+    if name.startswith("<cell"):                          # the grader's own naming
+        return f"line {frame.lineno} of {name.strip('<>')}"
+    if "ipykernel" in name or name.startswith("<ipython-input"):
+        return f"line {frame.lineno} of your cell, in {frame.name}"
+    return f"line {frame.lineno} of {os.path.basename(name)}, in {frame.name}"
+
+
+def _changed_inputs(fn, originals, passed):
+    """Names of the array arguments the call modified in place."""
+    try:
+        names = list(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        names = []
+    out = []
+    for i, (before, after) in enumerate(zip(originals, passed)):
+        if isinstance(before, np.ndarray) and isinstance(after, np.ndarray) \
+                and (before.shape != after.shape or not np.array_equal(before, after, equal_nan=True)):
+            out.append(names[i] if i < len(names) else f"argument {i + 1}")
+    return out
+
+
+def changed_inputs_message(names):
+    return (f"your function changed its input {', '.join(names)} in place; a layer keeps its inputs for "
+            f"backward, so compute into a new array (x = x * 2, not x *= 2)")
+
+
+def recognize(exercise, args, actual):
+    """The known mistake the result equals, as a hint ('your output matches ...'), or ''."""
+    for what, make, fix in exercise.signatures:
+        try:
+            wrong = make(*[a.copy() if isinstance(a, np.ndarray) else a for a in args])
+        except Exception:                               # noqa: BLE001 (the mistake does not apply to this case)
+            continue
+        ok, _, _ = compare_results(actual, wrong, exercise.rtol)
+        if ok:
+            return f"your output matches {what}: {fix}"
+    return ""
+
+
+def judge(exercise, args, expected, actual):
+    """(ok, reason, recognized-mistake hint): the comparison the check and the grader share."""
+    ok, reason, err = compare_results(actual, expected, exercise.rtol, exercise.outputs)
+    if ok:
+        return True, "", ""
+    return False, reason, recognize(exercise, args, actual)
 
 
 @dataclass
@@ -182,24 +291,28 @@ class CaseResult:
     message: str
     max_error: object = None
     not_implemented: bool = False
+    hint: str = ""                # a recognized mistake, when the output matches one
 
 
 def run_case(exercise, fn, case):
     args = case.make()
     expected = exercise.reference(*[a.copy() if isinstance(a, np.ndarray) else a for a in args])
+    passed = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
     try:
-        actual = fn(*[a.copy() if isinstance(a, np.ndarray) else a for a in args])
+        actual = fn(*passed)
     except NotImplementedError:
         return CaseResult(case.name, False, "not implemented yet", not_implemented=True)
     except Exception as exc:                            # noqa: BLE001 (the student's code raised)
-        where = traceback.extract_tb(exc.__traceback__)[-1]
         return CaseResult(case.name, False,
-                          f"raised {type(exc).__name__}: {exc} (line {where.lineno})")
-    ok, reason, err = compare_results(actual, expected, exercise.rtol)
+                          f"raised {type(exc).__name__}: {exc} ({_location(_learner_line(exc))})")
+    changed = _changed_inputs(fn, args, passed)
+    if changed:
+        return CaseResult(case.name, False, changed_inputs_message(changed))
+    ok, reason, recognized = judge(exercise, args, expected, actual)
     if ok:
-        return CaseResult(case.name, True, "", err)
+        return CaseResult(case.name, True, "", 0.0)
     return CaseResult(case.name, False,
-                      f"inputs {_describe_args(args)}; expected {_shape(expected)}: {reason}", err)
+                      f"inputs {_describe_args(args)}; expected {_shape(expected)}: {reason}", None, hint=recognized)
 
 
 def run_cases(exercise, fn, which="visible"):
@@ -211,11 +324,31 @@ def _under_nbgrader():
     return bool(os.environ.get("NBGRADER_EXECUTION"))
 
 
-def check(exercise_id, fn, hidden=False):
+FAILURES = {}     # (exercise id, case) -> failed checks in this kernel, for the hint's second tier
+
+
+def _tiered_hint(exercise, case, ask):
+    """What to look at on a first failure; the formula when the same case fails again, or when asked."""
+    FAILURES[exercise.id, case] = FAILURES.get((exercise.id, case), 0) + 1
+    if ask or FAILURES[exercise.id, case] > 1 or not exercise.look:
+        return f"Hint: {exercise.hint}" if exercise.hint else ""
+    return (f"Look at: {exercise.look}. (The formula comes if this case fails again, "
+            f"or now with check(..., hint=True) or hint({exercise.id!r}).)")
+
+
+def hint(exercise_id):
+    """Print the exercise's formula (the second tier of its hint)."""
+    exercise = get(exercise_id)
+    print(f"{exercise_id}: {exercise.hint or 'no hint for this exercise.'}")
+
+
+def check(exercise_id, fn, hidden=False, hint=False):
     """Run the visible cases of an exercise on the student's function and print the verdict.
 
-    ``hidden=True`` runs the hidden cases instead (solutions/ only: release removes
-    those calls, and nbgrader's autograde puts them back). Inside nbgrader's
+    On a failure it names the case and the quantity that is wrong, then hints in tiers:
+    first what to look at; when the same case fails again (or with ``hint=True``), the
+    formula. ``hidden=True`` runs the hidden cases instead (solutions/ only: release
+    removes those calls, and nbgrader's autograde puts them back). Inside nbgrader's
     autograde a failure raises AssertionError, so nbgrader scores the cell 0.
     """
     exercise = get(exercise_id)
@@ -234,15 +367,29 @@ def check(exercise_id, fn, hidden=False):
     else:
         first = next(r for r in results if not r.passed)
         message = f"{label}: {passed}/{len(results)} cases passed. Case '{first.case}' failed: {first.message}."
-        if exercise.hint:
-            message += f"\nHint: {exercise.hint}"
+        if first.hint:
+            message += f"\nHint: {first.hint}."
+        tier = _tiered_hint(exercise, first.case, hint)
+        if tier:
+            message += f"\n{tier}"
     print(message)
     if _under_nbgrader():
         raise AssertionError(message)
 
 
+def grade_adds(exercise):
+    """What the grade's hidden cases add beyond the visible ones, in words."""
+    if exercise.grade_adds:
+        return exercise.grade_adds
+    return ", ".join(c.name for c in exercise.hidden)
+
+
 def progress(notebook):
-    """A summary of this notebook's exercises, as checked so far in this kernel."""
+    """A summary of this notebook's exercises, as checked so far in this kernel.
+
+    "visible cases pass" is not a promise about the grade: each such exercise says
+    what its hidden cases add.
+    """
     lines = [f"Progress in {notebook}:"]
     done = 0
     exercises = for_notebook(notebook)
@@ -251,8 +398,12 @@ def progress(notebook):
             state = "not checked yet"
         else:
             passed, total = PROGRESS[e.id]
-            state = "done" if passed == total else f"{passed}/{total} cases"
+            if passed == total:
+                state = (f"visible cases pass; the grade also runs {grade_adds(e)}" if e.hidden
+                         else "visible cases pass (the grade runs no other cases)")
+            else:
+                state = f"{passed}/{total} visible cases"
             done += passed == total
         lines.append(f"  {e.id:28} {state}")
-    lines.append(f"{done}/{len(exercises)} exercises done.")
+    lines.append(f"{done}/{len(exercises)} exercises pass their visible cases.")
     print("\n".join(lines))

@@ -31,6 +31,7 @@ DENSE_PARAM_COUNT = Exercise(
         Case("rank4-no-bias", lambda: count_case(seed=61, rank=4, use_bias=False)),
     ],
     points=1,
+    look="which axis of input_shape is the layer's input size, and whether use_bias adds anything",
     hint="Only the last axis of the input counts: kernel (in, units) plus, with a bias, (units,).",
 )
 
@@ -52,6 +53,7 @@ SQUARE_FORWARD = Exercise(
     hidden=[Case("rank3", lambda: x_case(seed=42, shape=(2, 3, 4))),
             Case("batch1", lambda: x_case(seed=43, shape=(1, 6)))],
     points=1,
+    look="the shape and dtype of your result against x's, and whether x itself changed",
     hint="y = x ** 2, elementwise; the output has the input's shape.",
 )
 
@@ -63,6 +65,7 @@ SQUARE_BACKWARD = Exercise(
              Case("batch2-features3", lambda: dy_x_case(seed=51, shape=(2, 3)))],
     hidden=[Case("rank3", lambda: dy_x_case(seed=52, shape=(2, 3, 4)))],
     points=1,
+    look="the chain rule: the local derivative d(x^2)/dx times the incoming dy",
     hint="d(x^2)/dx = 2x; the chain rule multiplies it by dy, elementwise.",
 )
 

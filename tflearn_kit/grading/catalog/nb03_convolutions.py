@@ -3,12 +3,21 @@ from ...kernels import conv as K
 from ..exercises import Case, Exercise, seeded
 
 
-def size_case(seed, padding, stride=1, dilation=1):
-    """(n, k, stride, dilation, padding) with n and k drawn from ``seed`` (salted when graded)."""
+def size_case(seed, padding, stride=1, dilation=1, odd=False, even_gap=False):
+    """(n, k, stride, dilation, padding) with n and k drawn from ``seed`` (salted when graded).
+
+    ``odd``: n odd, so that with stride 2 rounding n / 2 up and down differ; ``even_gap``: n - span
+    even, so that with stride 2 (n - span) // 2 + 1 and (n - span + 1) // 2 differ.
+    """
     g = seeded(seed)
-    k = int(g.integers(1, 6))
+    k = int(g.integers(2, 6))      # k >= 2: with k = 1 every padding gives the same size
     span = (k - 1) * dilation + 1
-    return int(g.integers(span, span + 13)), k, stride, dilation, padding
+    n = int(g.integers(span, span + 13))
+    if odd:
+        n |= 1
+    if even_gap:
+        n -= (n - span) % 2
+    return n, k, stride, dilation, padding
 
 
 CONV_OUTPUT_SIZE = Exercise(
@@ -18,14 +27,21 @@ CONV_OUTPUT_SIZE = Exercise(
         Case("n7-k3-valid", lambda: (7, 3, 1, 1, "valid")),
         Case("n7-k3-stride2-same", lambda: (7, 3, 2, 1, "same")),
         Case("n10-k3-dilated2-valid", lambda: (10, 3, 1, 2, "valid")),
+        Case("n7-k3-stride2-valid", lambda: (7, 3, 2, 1, "valid")),
+        Case("n6-k3-causal", lambda: (6, 3, 1, 1, "causal")),
     ],
     hidden=[
         Case("stride3-valid", lambda: size_case(seed=70, padding="valid", stride=3)),
         Case("stride2-same", lambda: size_case(seed=71, padding="same", stride=2)),
         Case("dilated3-causal", lambda: size_case(seed=72, padding="causal", dilation=3)),
         Case("n1-k1", lambda: (1, 1, 1, 1, "valid")),
+        # dilation 3 and stride 2: a span of k, or of k * dilation, always gives another size
+        Case("dilated3-stride2-valid", lambda: size_case(seed=73, padding="valid", stride=2, dilation=3,
+                                                                    even_gap=True)),
+        Case("odd-n-stride2-same", lambda: size_case(seed=74, padding="same", stride=2, odd=True)),
     ],
     points=1,
+    look="the window's span with dilation, the rounding (floor for valid, ceil for same/causal), and causal's size",
     hint="valid: the window's span is (k - 1) * dilation + 1, so floor((n - span) / stride) + 1 windows fit; "
          "same and causal: ceil(n / stride) (use -(-n // stride)).",
 )
@@ -48,6 +64,25 @@ def _conv_forward_ref(x, kernel, bias, strides, pads):
     return K.conv_forward(x, kernel, bias, geom)[0]
 
 
+def _pads_read_as(order):
+    """The forward pass with pads misread: ((t, b), (l, r)) taken as ((t, l), (b, r)), or each side's first amount twice."""
+    def wrong(x, kernel, bias, strides, pads):
+        (t, b), (l, r) = pads
+        misread = ((t, l), (b, r)) if order == "top-left" else ((t, t), (l, l))
+        return _conv_forward_ref(x, kernel, bias, strides, misread)
+    return wrong
+
+
+PADS_SIGNATURES = [
+    ("padding read as ((top, left), (bottom, right))", _pads_read_as("top-left"),
+     "pads are ((top, bottom), (left, right)), one pair per axis"),
+    ("padding split symmetrically (top on both sides, left on both sides)", _pads_read_as("symmetric"),
+     "the pads may differ: pad (top, bottom) rows and (left, right) columns, as given"),
+    ("strides read as (cols, rows)",
+     lambda x, kernel, bias, strides, pads: _conv_forward_ref(x, kernel, bias, strides[::-1], pads),
+     "strides are (rows, cols): sh moves down, sw moves right"),
+]
+
 CONV2D_FORWARD = Exercise(
     function="conv2d_forward",
     reference=_conv_forward_ref,
@@ -57,6 +92,9 @@ CONV2D_FORWARD = Exercise(
                                               pads=((1, 1), (1, 1)))),
         Case("stride2-no-bias", lambda: conv_case(seed=2, batch=2, hw=(7, 6), channels=2, kernel_hw=(3, 2),
                                                   filters=4, strides=(2, 2), bias=False)),
+        # pads ((top, bottom), (left, right)) with bottom != left: read in another order, they differ
+        Case("stride2x1-asymmetric-pads", lambda: conv_case(seed=6, batch=1, hw=(6, 7), channels=2, kernel_hw=(2, 3),
+                                                            filters=2, strides=(2, 1), pads=((1, 0), (2, 1)))),
     ],
     hidden=[
         Case("stride2x1-asymmetric-pads",
@@ -65,8 +103,12 @@ CONV2D_FORWARD = Exercise(
         Case("1x1", lambda: conv_case(seed=4, batch=3, hw=(4, 4), channels=5, kernel_hw=(1, 1), filters=3)),
         Case("kernel-covers-input", lambda: conv_case(seed=5, batch=1, hw=(3, 3), channels=2, kernel_hw=(3, 3),
                                                       filters=2)),
+        Case("stride1x2-asymmetric-pads", lambda: conv_case(seed=7, batch=2, hw=(5, 6), channels=2, kernel_hw=(3, 2),
+                                                            filters=3, strides=(1, 2), pads=((2, 0), (1, 2)))),
     ],
     points=3,
+    look="the order of pads: ((top, bottom), (left, right)); strides (rows, cols); non-square kernels",
+    signatures=PADS_SIGNATURES,
     hint="Pad x first (np.pad on axes 1 and 2). Output (i, j) sees the window "
          "xp[n, i*sh : i*sh + kh, j*sw : j*sw + kw, :]; "
          "y[n, i, j, f] = sum(window * kernel[..., f]) + bias[f].",
@@ -97,6 +139,10 @@ CONV2D_BACKWARD = Exercise(
                                                 filters=3)),
         Case("3x3-padded1", lambda: conv_bwd_case(seed=11, batch=1, hw=(4, 5), channels=3, kernel_hw=(3, 3),
                                                   filters=2, pads=((1, 1), (1, 1)))),
+        # bottom > top: padded symmetrically from top, the last windows run off the input
+        Case("stride2x1-asymmetric-pads", lambda: conv_bwd_case(seed=14, batch=1, hw=(6, 7), channels=2,
+                                                                kernel_hw=(2, 3), filters=2, strides=(2, 1),
+                                                                pads=((0, 2), (1, 1)))),
     ],
     hidden=[
         Case("stride2", lambda: conv_bwd_case(seed=12, batch=2, hw=(7, 6), channels=2, kernel_hw=(3, 2), filters=4,
@@ -104,8 +150,13 @@ CONV2D_BACKWARD = Exercise(
         Case("stride2x1-asymmetric-pads", lambda: conv_bwd_case(seed=13, batch=2, hw=(6, 7), channels=3,
                                                                 kernel_hw=(2, 3), filters=2, strides=(2, 1),
                                                                 pads=((0, 1), (1, 1)))),
+        Case("stride1x2-asymmetric-pads", lambda: conv_bwd_case(seed=15, batch=2, hw=(5, 6), channels=2,
+                                                                kernel_hw=(3, 2), filters=3, strides=(1, 2),
+                                                                pads=((0, 2), (1, 0)))),
     ],
     points=3,
+    look="the stride between windows, the pads' order ((top, bottom), (left, right)), and where dx is cropped",
+    outputs=("dx", "dkernel", "dbias"),
     hint="Loop as in the forward pass. Each y[n, i, j, f] adds dy[n, i, j, f] * kernel[..., f] to its window "
          "of dx_padded and dy[n, i, j, f] * window to dkernel[..., f]; crop the padding off dx at the end. "
          "Return (dx, dkernel, dbias).",

@@ -21,6 +21,7 @@ CONV2D_TRANSPOSE = Exercise(
         Case("3x3-stride2", lambda: _args(0, 2, 3, 4, 2, 3, 3, 3, (2, 2))),
         Case("2x2-stride2", lambda: _args(1, 1, 3, 3, 3, 2, 2, 2, (2, 2))),
         Case("3x3-stride1", lambda: _args(2, 2, 4, 3, 2, 3, 3, 2, (1, 1))),
+        Case("2x3-stride1x2", lambda: _args(6, 1, 3, 2, 2, 2, 3, 3, (1, 2))),
     ],
     hidden=[
         Case("3x2-stride2x1", lambda: _args(3, 2, 3, 4, 3, 3, 2, 4, (2, 1))),
@@ -28,6 +29,7 @@ CONV2D_TRANSPOSE = Exercise(
         Case("1x1-input", lambda: _args(5, 2, 1, 1, 3, 3, 3, 2, (2, 2))),
     ],
     points=3,
+    look="the output size (H - 1) * stride + kh per axis, strides (rows, cols), and the kernel's layout (kh, kw, F, C)",
     hint="The output has (H - 1) * stride + kh rows. Each input pixel x[n, i, j, :] scatters the patch "
          "kernel[a, b] @ x[n, i, j, :] (shape (filters,)) into y[n, i*sh + a, j*sw + b, :]. "
          "Equivalently: it is the dx of a valid convolution whose input has the output's size.",

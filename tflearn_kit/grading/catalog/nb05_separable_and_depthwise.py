@@ -27,6 +27,8 @@ DEPTHWISE_CONV2D = Exercise(
              lambda: depthwise_case(seed=0, batch=2, hw=(5, 5), channels=3, kernel_hw=(3, 3), multiplier=1)),
         Case("3x3-multiplier2",
              lambda: depthwise_case(seed=1, batch=1, hw=(4, 6), channels=2, kernel_hw=(3, 3), multiplier=2)),
+        Case("3x2-multiplier2",
+             lambda: depthwise_case(seed=4, batch=1, hw=(5, 4), channels=2, kernel_hw=(3, 2), multiplier=2)),
     ],
     hidden=[
         Case("2x3-multiplier3",
@@ -35,6 +37,7 @@ DEPTHWISE_CONV2D = Exercise(
              lambda: depthwise_case(seed=3, batch=2, hw=(3, 3), channels=4, kernel_hw=(1, 1), multiplier=2)),
     ],
     points=2,
+    look="each channel convolved alone, the output channel order c * m + j, and non-square kernels",
     hint="Loop over the kh * kw taps only: y[..., c, j] += window_t[..., c] * kernel[a, b, c, j]; "
          "broadcast window[..., :, None] * kernel[a, b] and reshape (.., C, m) to (.., C * m) at the end.",
 )
@@ -65,6 +68,7 @@ CONV_COSTS = Exercise(
     visible=[
         Case("3x3-32-to-64", lambda: ((3, 3), 32, 64, 1, (16, 16))),
         Case("5x5-multiplier2", lambda: ((5, 5), 8, 16, 2, (10, 12))),
+        Case("1x3-multiplier3", lambda: ((1, 3), 6, 10, 3, (7, 5))),
     ],
     hidden=[
         Case("1x1", lambda: costs_case(seed=80, kernel_size=(1, 1))),
@@ -72,6 +76,7 @@ CONV_COSTS = Exercise(
         Case("3x5-multiplier4", lambda: costs_case(seed=81, kernel_size=(3, 5), depth_multiplier=4)),
     ],
     points=2,
+    look="every bias, the depth multiplier, the number of output positions, non-square kernels; integers",
     hint="Conv2D: taps * C * F weights + F biases; each output position does taps * C * F multiplications. "
          "Separable: taps * C * m depthwise + C * m * F pointwise + F biases. Return the four numbers "
          "as np.array([...]).",

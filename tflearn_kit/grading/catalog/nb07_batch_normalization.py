@@ -33,6 +33,7 @@ BATCHNORM_FORWARD = Exercise(
     hidden=[Case("eps0.1", lambda: forward_case(seed=2, batch=5, features=6, eps=0.1)),
             Case("features1", lambda: forward_case(seed=3, batch=16, features=1))],
     points=1,
+    look="the axis of the statistics (the batch, axis 0) and which variance (biased) with eps inside the sqrt",
     hint="Statistics over the batch axis (axis 0): mean, and the *biased* variance (np.var's default). "
          "x_hat = (x - mean) / sqrt(var + eps); y = gamma * x_hat + beta.",
 )
@@ -45,6 +46,8 @@ BATCHNORM_BACKWARD = Exercise(
     hidden=[Case("eps0.1", lambda: backward_case(seed=12, batch=6, features=2, eps=0.1)),
             Case("batch32", lambda: backward_case(seed=13, batch=32, features=4))],
     points=3,
+    look="the mean and variance depend on x too: dx has three terms",
+    outputs=("dx", "dgamma", "dbeta"),
     hint="dbeta = sum(dy), dgamma = sum(dy * x_hat) over the batch; "
          "dx = gamma / sqrt(var + eps) * (dy - mean(dy) - x_hat * mean(dy * x_hat)), means over the batch.",
 )

@@ -19,6 +19,7 @@ INVERTED_DROPOUT = Exercise(
     hidden=[Case("rate0.9", lambda: dropout_case(seed=2, shape=(10, 10), rate=0.9)),
             Case("rate0", lambda: dropout_case(seed=3, shape=(3, 4), rate=0.0))],
     points=1,
+    look="the scale of the kept elements (1 / (1 - rate)), and x itself must not change",
     hint="Zero where keep_mask is False; multiply the kept elements by 1 / (1 - rate).",
 )
 
@@ -40,6 +41,8 @@ L1_L2_PENALTY = Exercise(
              Case("both", lambda: penalty_case(seed=12, shape=(3, 3), l1=0.01, l2=0.05))],
     hidden=[Case("rank4", lambda: penalty_case(seed=13, shape=(2, 3, 3, 4), l1=0.003, l2=0.2))],
     points=2,
+    look="the derivative of l2 * w^2, and sums (not means) over every weight",
+    outputs=("penalty", "gradient"),
     hint="penalty = l1 * sum|w| + l2 * sum w^2; gradient = l1 * sign(w) + 2 * l2 * w. Return (penalty, gradient).",
 )
 

@@ -59,6 +59,7 @@ PORT_BLOCK = Exercise(
         Case("batch1-5x5", lambda: block_case(seed=3, batch=1, size=5, channels=4, filters=8)),
     ],
     points=2,
+    look="each TF1 argument's Keras name and default, the pooling's padding, and dropout in inference",
     # The Keras port runs in float32, as the TF1 block does.
     rtol=RTOL["float32"],
     hint="tf.layers.conv2d(x, f, 3, ...) -> keras.layers.Conv2D(f, 3, ...): same arguments, minus x; "
@@ -125,6 +126,8 @@ TRAIN_BN = Exercise(
         Case("100x12-hidden10-4classes", lambda: bn_case(seed=12, batch=100, features=12, hidden=10, classes=4)),
     ],
     points=2,
+    look="the moving statistics after training: did the training steps ever update them?",
+    outputs=("moving_mean", "moving_variance", "logits"),
     hint="The moving mean is still all zeros after training: tf.layers.batch_normalization puts its "
          "updates in the UPDATE_OPS collection, and nothing runs them. Build the train op under "
          "tf.control_dependencies(tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS)).",

@@ -52,6 +52,8 @@ PRELU_LAYER = Exercise(
         Case("batch1-1ch", lambda: prelu_case(seed=3, shape=(1, 6, 1))),
     ],
     points=3,
+    look="alpha's shape (one per channel), x > 0 versus x <= 0 in both passes, and the axes dalpha sums over",
+    outputs=("y", "dx", "dalpha"),
     hint="build: self.alpha = self.add_weight(shape=(input_shape[-1],), initializer='zeros', name='alpha'). "
          "call: y = max(x, 0) + alpha * min(x, 0). backward: dx = dy * (1 where x > 0, else alpha); "
          "dalpha sums dy * min(x, 0) over every axis but the last. Return (dx, [dalpha]).",

@@ -1,0 +1,245 @@
+"""The mutant corpus (tests/mutants/): every plausible wrong answer fails the notebook's visible
+check and loses points in the grade; every differently written correct answer passes everything;
+and the messages name what is wrong (issue 17)."""
+import copy
+import csv
+import re
+import warnings
+
+import nbformat
+import numpy as np
+import pytest
+
+from tflearn_kit.cli import main
+from tflearn_kit.grading import exercises
+
+from .grading_corpus import _def_cell, solution_path
+from .mutants import function_of, load
+
+MUTANTS = load("MUTANTS")
+CORRECT = load("CORRECT")
+SALT = "a salt the corpus never saw"
+
+
+def _id(item):
+    return f"{item[1].exercise}:{item[1].name}"
+
+
+def _run(variant, which):
+    exercise = exercises.get(variant.exercise)
+    fn = function_of(variant, exercise.function)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")                 # overflow in an unstabilized exp is the mutant's point
+        return exercises.run_cases(exercise, fn, which)
+
+
+def test_every_exercise_of_notebooks_01_to_10_has_mutants_and_two_correct_alternatives():
+    covered = [e for e in exercises.REGISTRY.values() if e.notebook[:2] <= "10"] or \
+        [e for nb in range(1, 11) for e in exercises.for_notebook(
+            next(m for m in __import__("tflearn_kit.grading.catalog", fromlist=["MODULES"]).MODULES
+                 if m.startswith(f"nb{nb:02d}"))[2:])]
+    ids = {e.id for e in covered}
+    assert ids and ids <= {v.exercise for _, v in MUTANTS}
+    correct = [v.exercise for _, v in CORRECT]
+    assert all(correct.count(i) >= 2 for i in ids), sorted(i for i in ids if correct.count(i) < 2)
+    names = [(v.exercise, v.name) for _, v in MUTANTS + CORRECT]
+    assert len(names) == len(set(names))
+    assert all(v.description for _, v in MUTANTS)
+
+
+@pytest.mark.parametrize("item", MUTANTS, ids=_id)
+def test_every_mutant_fails_the_visible_check(item):
+    results = _run(item[1], "visible")
+    assert not all(r.passed for r in results), f"{_id(item)} passes every visible case"
+
+
+@pytest.mark.parametrize("item", MUTANTS, ids=_id)
+def test_every_mutant_fails_a_hidden_case_as_shipped_and_under_a_salt(item):
+    assert not all(r.passed for r in _run(item[1], "hidden")), f"{_id(item)} passes every hidden case"
+    with exercises.salted(SALT):
+        assert not all(r.passed for r in _run(item[1], "hidden")), f"{_id(item)} passes the salted hidden cases"
+
+
+@pytest.mark.parametrize("item", CORRECT, ids=_id)
+def test_every_correct_alternative_passes_every_case(item):
+    results = _run(item[1], "all")
+    assert all(r.passed for r in results), [r.message for r in results if not r.passed]
+    with exercises.salted(SALT):
+        results = _run(item[1], "hidden")
+    assert all(r.passed for r in results), [r.message for r in results if not r.passed]
+
+
+def test_the_check_never_says_all_passed_for_a_mutant(capsys):
+    for _, variant in MUTANTS:
+        exercise = exercises.get(variant.exercise)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            exercises.check(variant.exercise, function_of(variant, exercise.function))
+        out = capsys.readouterr().out
+        assert "all" not in out.split("\n")[0] or "cases passed." not in out.split("\n")[0], (variant.name, out)
+
+
+# ---- messages ---------------------------------------------------------------------------------
+
+def _mutant(exercise, name):
+    variant = next(v for _, v in MUTANTS if v.exercise == exercise and v.name == name)
+    return function_of(variant, exercises.get(exercise).function)
+
+
+def _check(capsys, exercise, fn, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        exercises.check(exercise, fn, **kw)
+    return capsys.readouterr().out
+
+
+def test_a_wrong_part_of_a_tuple_is_named_by_its_quantity(capsys):
+    out = _check(capsys, "dense_backward", _mutant("dense_backward", "dbias-all-axes"))
+    assert "dbias: expected shape (4,), got ()" in out
+    assert "result 2" not in out
+
+
+def test_an_integer_says_expected_and_got(capsys):
+    out = _check(capsys, "conv_output_size", _mutant("conv_output_size", "causal-as-valid"))
+    assert "expected 6, got 4" in out
+    out = _check(capsys, "dense_param_count", _mutant("dense_param_count", "bias-always"))
+    assert "expected 10, got 12" in out
+    out = _check(capsys, "conv_output_size", _mutant("conv_output_size", "float"))
+    assert "expected the integer 5, got the float 5.0" in out
+
+
+def test_a_recognized_mistake_is_said_as_a_hint(capsys):
+    out = _check(capsys, "conv2d_forward", _mutant("conv2d_forward", "pads-top-left-order"))
+    assert "your output matches padding read as ((top, left), (bottom, right)): " \
+           "pads are ((top, bottom), (left, right))" in out
+    out = _check(capsys, "conv2d_forward", _mutant("conv2d_forward", "pads-symmetric"))
+    assert "your output matches padding split symmetrically" in out
+    out = _check(capsys, "lstm_cell_step", _mutant("lstm_cell_step", "gates-ifoc"))
+    assert "your output matches the gates read in the order i, f, o, c" in out
+    out = _check(capsys, "rnn_cell_step", _mutant("rnn_cell_step", "recurrent-kernel-T"))
+    assert "your output matches h_prev @ recurrent_kernel.T" in out
+
+
+def test_another_mistake_is_never_taken_for_a_known_one(capsys):
+    # a signature is said only when the output equals it: a different mistake gets no such hint
+    for exercise, name in [("conv2d_forward", "bias-ignored"), ("conv2d_forward", "kernel-flipped"),
+                           ("lstm_cell_step", "h-without-tanh"), ("rnn_cell_step", "no-activation")]:
+        assert "your output matches" not in _check(capsys, exercise, _mutant(exercise, name)), name
+
+
+def test_swapped_results_are_said_to_be_swapped(capsys):
+    out = _check(capsys, "lstm_cell_step", _mutant("lstm_cell_step", "swapped-return"))
+    assert "h_t: " in out and "h_t and c_t look swapped: return (h_t, c_t) in that order" in out
+    out = _check(capsys, "l1_l2_penalty", _mutant("l1_l2_penalty", "swapped"))
+    assert "penalty and gradient look swapped" in out
+
+
+def test_in_place_modification_names_the_argument(capsys):
+    out = _check(capsys, "sgd_momentum_step", _mutant("sgd_momentum_step", "in-place"))
+    assert "changed its input w, velocity in place" in out
+
+
+def test_float32_where_float64_came_in_names_the_dtypes(capsys):
+    out = _check(capsys, "square_forward", _mutant("square_forward", "float32"))
+    assert "expected dtype float64 (the inputs' dtype), got float32" in out
+
+
+def test_nan_from_an_unstabilized_exp_is_named(capsys):
+    out = _check(capsys, "sigmoid_forward", _mutant("sigmoid_forward", "unstable"))
+    assert "NaN or inf" in out and "extremes" in out
+
+
+def test_an_error_inside_numpy_points_at_the_learners_line(capsys):
+    out = _check(capsys, "dense_backward", _mutant("dense_backward", "dx-no-transpose"))
+    # line 3 of the function's own code, where `dy @ kernel` is; never a line of NumPy's source
+    assert re.search(r"raised ValueError: .* \(line 3 of <dense_backward:dx-no-transpose>, in dense_backward\)", out), out
+    fn = function_of(next(v for _, v in MUTANTS if v.name == "one-hot-from-data"
+                          and v.exercise == "softmax_cross_entropy_grad"), "softmax_cross_entropy_grad")
+    out = _check(capsys, "softmax_cross_entropy_grad", fn)
+    assert "(line 4 of <softmax_cross_entropy_grad:one-hot-from-data>, in softmax_cross_entropy_grad)" in out
+
+
+def test_hints_come_in_tiers_what_to_look_at_then_the_formula(capsys):
+    exercise = exercises.get("rnn_cell_step")
+    exercises.FAILURES.clear()
+    fn = _mutant("rnn_cell_step", "no-activation")
+    first = _check(capsys, "rnn_cell_step", fn)
+    assert f"Look at: {exercise.look}" in first and exercise.hint not in first
+    second = _check(capsys, "rnn_cell_step", fn)                  # the same case fails again
+    assert f"Hint: {exercise.hint}" in second
+    exercises.FAILURES.clear()
+    asked = _check(capsys, "rnn_cell_step", fn, hint=True)
+    assert f"Hint: {exercise.hint}" in asked
+    exercises.hint("rnn_cell_step")
+    assert exercise.hint in capsys.readouterr().out
+
+
+def test_progress_says_what_the_grade_adds(capsys):
+    exercises.PROGRESS.clear()
+    variant = next(v for _, v in CORRECT if v.exercise == "conv2d_backward")
+    _check(capsys, "conv2d_backward", function_of(variant, "conv2d_backward"))
+    exercises.progress("03_convolutions")
+    out = capsys.readouterr().out
+    assert "conv2d_backward              visible cases pass; the grade also runs stride2, " \
+           "stride2x1-asymmetric-pads, stride1x2-asymmetric-pads" in out
+    assert "done" not in out
+
+
+# ---- one real `tflearn-kit grade` over mutant notebooks -------------------------------------------
+
+GRADED = ["02_dense_and_activations", "03_convolutions", "09_embedding_and_recurrent", "10_models_and_training"]
+
+
+def _with(nb, variants):
+    """A copy of the solution notebook whose exercise cells define the variants' functions instead."""
+    nb = copy.deepcopy(nb)
+    for v in variants:
+        function = exercises.get(v.exercise).function
+        nb.cells[_def_cell(nb, function)].source = v.code
+    return nb
+
+
+def _submissions(folder):
+    """Per notebook: one submission with a mutant for every exercise (the n-th of each), and one of correct ones."""
+    paths = {}
+    for name in GRADED:
+        nb = nbformat.read(solution_path(name), as_version=4)
+        ids = [e.id for e in exercises.for_notebook(name)]
+        for tag, pool, pick in (("mutants-a", MUTANTS, 0), ("mutants-b", MUTANTS, 1), ("mutants-c", MUTANTS, -1),
+                                ("correct", CORRECT, 0)):
+            # mutants-c: the in-place mutant where there is one (it needs the sandbox's own check), else the last
+            chosen = [next((v for _, v in pool if v.exercise == i and v.name == "in-place" and tag == "mutants-c"),
+                           [v for _, v in pool if v.exercise == i][pick]) for i in ids]
+            student = folder / f"{tag}-{name[:2]}"
+            student.mkdir(parents=True)
+            path = student / f"{name}.ipynb"
+            path.write_text(nbformat.writes(_with(nb, chosen)))
+            paths[path] = (name, tag, chosen)
+    return paths
+
+
+@pytest.mark.usefixtures("sandbox")
+def test_the_grader_takes_points_from_every_mutant_and_gives_full_marks_to_correct_variants(tmp_path):
+    paths = _submissions(tmp_path / "submitted")
+    out = tmp_path / "graded"
+    assert main(["grade", *map(str, paths), "--out", str(out), "--jobs", "2", "--quiet", "--salt", SALT,
+                 "--timeout", "120", "--case-timeout", "5"]) == 0
+    with open(out / "gradebook.csv", newline="") as f:
+        rows = {r["submission"]: r for r in csv.DictReader(f)}
+    for path, (name, tag, chosen) in paths.items():
+        row = rows[str(path)]
+        assert row["status"] == "graded", row
+        scores = dict(part.split("=") for part in row["exercises"].split("; "))
+        for v in chosen:
+            got, full = scores[v.exercise].split("/")
+            if tag == "correct":
+                assert float(got) == float(full), (v.exercise, v.name, row["reason"])
+            else:
+                assert float(got) < float(full), (v.exercise, v.name, row["reason"])
+    # the grader's feedback carries the notebook's hints: the recognized mistake, and what to look at
+    feedback = (out / "feedback").glob("mutants-a-03*.md")
+    text = next(feedback).read_text()
+    assert "your output matches padding read as ((top, left), (bottom, right))" in text
+    assert f"Hint: {exercises.get('conv2d_forward').look}" in text
+    text = next((out / "feedback").glob("mutants-c-10*.md")).read_text()
+    assert "changed its input w, velocity in place" in text
