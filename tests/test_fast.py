@@ -1,8 +1,8 @@
 """fast/ computes what kernels/ computes: every layer that runs a fast kernel gives the same
 output, dx and weight gradients when it runs the readable kernel instead.
 
-Over the parity grid (every registered case of the convolutions and pooling, both dtypes),
-plus inputs large enough to take the threaded roads (over parallel.MIN_SIZE elements).
+Over the parity grid (every registered case of the convolutions, pooling and normalization,
+both dtypes, in the case's training mode), plus inputs large enough to take the threaded roads (over parallel.MIN_SIZE elements).
 The readable modules have the fast ones' names, so swapping the module a layer calls is
 the whole switch.
 """
@@ -13,17 +13,20 @@ import tflearn_kit as kit
 from tflearn_kit.compare import make_input
 from tflearn_kit.fast import conv as fast_conv
 from tflearn_kit.kernels import conv as readable_conv
+from tflearn_kit.kernels import normalization as readable_normalization
 from tflearn_kit.kernels import pooling as readable_pooling
 from tflearn_kit.layers import conv as conv_layers
+from tflearn_kit.layers import normalization as normalization_layers
 from tflearn_kit.layers import pooling as pooling_layers
 from tflearn_kit.reference import families
 from tflearn_kit.tolerances import PARITY
 
-FAST_FAMILIES = {conv_layers: readable_conv, pooling_layers: readable_pooling}
+FAST_FAMILIES = {conv_layers: readable_conv, pooling_layers: readable_pooling,
+                 normalization_layers: readable_normalization}
 
 CASES = [(twin.layer, case, dtype)
-         for family in (families.conv, families.pooling) for twin in family.TWINS
-         if hasattr(conv_layers, twin.layer) or hasattr(pooling_layers, twin.layer)
+         for family in (families.conv, families.pooling, families.normalization) for twin in family.TWINS
+         if any(hasattr(layers_module, twin.layer) for layers_module in FAST_FAMILIES)
          for case in twin.cases for dtype in case.dtypes]
 
 LARGE = {   # name: (layer name, config, input shape) on the threaded roads
@@ -36,27 +39,28 @@ LARGE = {   # name: (layer name, config, input shape) on the threaded roads
     "MaxPooling2D-3x3-s2-same": ("MaxPooling2D", {"pool_size": 3, "strides": 2, "padding": "same"},
                                  (4, 64, 64, 16)),
     "AveragePooling2D-2x2-tiled": ("AveragePooling2D", {"pool_size": 2}, (4, 64, 64, 16)),
+    "BatchNormalization-slabs": ("BatchNormalization", {"momentum": 0.5}, (8, 32, 32, 16)),
 }
 
 
-def _run(name, config, x, dy, dtype):
+def _run(name, config, x, dy, dtype, training):
     kit.set_seed(0)
     layer = getattr(kit.layers, name)(dtype=dtype, **config)
-    y = layer(x)
+    y = layer(x, training=training)
     dx = layer.backward(dy)
     return [y, dx, *layer.grads]
 
 
-def _same_both_ways(name, config, shape, dtype, monkeypatch):
+def _same_both_ways(name, config, shape, dtype, monkeypatch, training=False):
     x = make_input(shape, dtype, seed=5)
     probe = getattr(kit.layers, name)(dtype=dtype, **config)
     dy = make_input(probe.compute_output_shape(shape), dtype, seed=6)
-    fast = _run(name, config, x, dy, dtype)
+    fast = _run(name, config, x, dy, dtype, training)
     for layers_module, readable in FAST_FAMILIES.items():
         monkeypatch.setattr(layers_module, "fast", readable)
-    slow = _run(name, config, x, dy, dtype)
+    slow = _run(name, config, x, dy, dtype, training)
     assert len(fast) == len(slow)
-    for what, a, b in zip(["y", "dx", "grads"], fast, slow):
+    for what, a, b in zip(["y", "dx"] + [f"grad {i}" for i in range(len(fast) - 2)], fast, slow):
         scale = max(float(np.max(np.abs(b))), 1e-30)
         assert np.max(np.abs(a - b)) <= PARITY[dtype] * scale, (name, what)
 
@@ -64,12 +68,12 @@ def _same_both_ways(name, config, shape, dtype, monkeypatch):
 @pytest.mark.parametrize("name, case, dtype", CASES,
                          ids=[f"{n}-{c.name}-{d}" for n, c, d in CASES])
 def test_fast_kernels_equal_the_readable_ones_on_the_parity_grid(name, case, dtype, monkeypatch):
-    _same_both_ways(name, case.config, case.input_shape, dtype, monkeypatch)
+    _same_both_ways(name, case.config, case.input_shape, dtype, monkeypatch, case.training)
 
 
 @pytest.mark.parametrize("name, config, shape", LARGE.values(), ids=LARGE.keys())
 def test_fast_kernels_equal_the_readable_ones_on_large_inputs(name, config, shape, monkeypatch):
-    _same_both_ways(name, config, shape, "float32", monkeypatch)
+    _same_both_ways(name, config, shape, "float32", monkeypatch, training=True)
 
 
 SHIFTED = [(rank, k, d, padding) for rank in (1, 2, 3) for k in (1, 2, 3) for d in (1, 2)
