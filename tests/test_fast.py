@@ -1,11 +1,13 @@
 """fast/ computes what kernels/ computes: every layer that runs a fast kernel gives the same
 output, dx and weight gradients when it runs the readable kernel instead.
 
-Over the parity grid (every registered case of the convolutions and pooling, both dtypes),
-plus inputs large enough to take the threaded roads (over parallel.MIN_SIZE elements).
+Over the parity grid (every registered case of the convolutions, pooling and normalization,
+both dtypes, in the case's training mode), plus inputs large enough to take the threaded roads (over parallel.MIN_SIZE elements).
 The readable modules have the fast ones' names, so swapping the module a layer calls is
 the whole switch.
 """
+import functools
+
 import numpy as np
 import pytest
 
@@ -13,17 +15,21 @@ import tflearn_kit as kit
 from tflearn_kit.compare import make_input
 from tflearn_kit.fast import conv as fast_conv
 from tflearn_kit.kernels import conv as readable_conv
+from tflearn_kit.kernels import normalization as readable_normalization
 from tflearn_kit.kernels import pooling as readable_pooling
+from tflearn_kit.kernels import recurrent as readable_recurrent
 from tflearn_kit.layers import conv as conv_layers
+from tflearn_kit.layers import normalization as normalization_layers
 from tflearn_kit.layers import pooling as pooling_layers
 from tflearn_kit.reference import families
 from tflearn_kit.tolerances import PARITY
 
-FAST_FAMILIES = {conv_layers: readable_conv, pooling_layers: readable_pooling}
+FAST_FAMILIES = {conv_layers: readable_conv, pooling_layers: readable_pooling,
+                 normalization_layers: readable_normalization}
 
 CASES = [(twin.layer, case, dtype)
-         for family in (families.conv, families.pooling) for twin in family.TWINS
-         if hasattr(conv_layers, twin.layer) or hasattr(pooling_layers, twin.layer)
+         for family in (families.conv, families.pooling, families.normalization) for twin in family.TWINS
+         if any(hasattr(layers_module, twin.layer) for layers_module in FAST_FAMILIES)
          for case in twin.cases for dtype in case.dtypes]
 
 LARGE = {   # name: (layer name, config, input shape) on the threaded roads
@@ -36,27 +42,28 @@ LARGE = {   # name: (layer name, config, input shape) on the threaded roads
     "MaxPooling2D-3x3-s2-same": ("MaxPooling2D", {"pool_size": 3, "strides": 2, "padding": "same"},
                                  (4, 64, 64, 16)),
     "AveragePooling2D-2x2-tiled": ("AveragePooling2D", {"pool_size": 2}, (4, 64, 64, 16)),
+    "BatchNormalization-slabs": ("BatchNormalization", {"momentum": 0.5}, (8, 32, 32, 16)),
 }
 
 
-def _run(name, config, x, dy, dtype):
+def _run(name, config, x, dy, dtype, training):
     kit.set_seed(0)
     layer = getattr(kit.layers, name)(dtype=dtype, **config)
-    y = layer(x)
+    y = layer(x, training=training)
     dx = layer.backward(dy)
     return [y, dx, *layer.grads]
 
 
-def _same_both_ways(name, config, shape, dtype, monkeypatch):
+def _same_both_ways(name, config, shape, dtype, monkeypatch, training=False):
     x = make_input(shape, dtype, seed=5)
     probe = getattr(kit.layers, name)(dtype=dtype, **config)
     dy = make_input(probe.compute_output_shape(shape), dtype, seed=6)
-    fast = _run(name, config, x, dy, dtype)
+    fast = _run(name, config, x, dy, dtype, training)
     for layers_module, readable in FAST_FAMILIES.items():
         monkeypatch.setattr(layers_module, "fast", readable)
-    slow = _run(name, config, x, dy, dtype)
+    slow = _run(name, config, x, dy, dtype, training)
     assert len(fast) == len(slow)
-    for what, a, b in zip(["y", "dx", "grads"], fast, slow):
+    for what, a, b in zip(["y", "dx"] + [f"grad {i}" for i in range(len(fast) - 2)], fast, slow):
         scale = max(float(np.max(np.abs(b))), 1e-30)
         assert np.max(np.abs(a - b)) <= PARITY[dtype] * scale, (name, what)
 
@@ -64,12 +71,12 @@ def _same_both_ways(name, config, shape, dtype, monkeypatch):
 @pytest.mark.parametrize("name, case, dtype", CASES,
                          ids=[f"{n}-{c.name}-{d}" for n, c, d in CASES])
 def test_fast_kernels_equal_the_readable_ones_on_the_parity_grid(name, case, dtype, monkeypatch):
-    _same_both_ways(name, case.config, case.input_shape, dtype, monkeypatch)
+    _same_both_ways(name, case.config, case.input_shape, dtype, monkeypatch, case.training)
 
 
 @pytest.mark.parametrize("name, config, shape", LARGE.values(), ids=LARGE.keys())
 def test_fast_kernels_equal_the_readable_ones_on_large_inputs(name, config, shape, monkeypatch):
-    _same_both_ways(name, config, shape, "float32", monkeypatch)
+    _same_both_ways(name, config, shape, "float32", monkeypatch, training=True)
 
 
 SHIFTED = [(rank, k, d, padding) for rank in (1, 2, 3) for k in (1, 2, 3) for d in (1, 2)
@@ -92,3 +99,55 @@ def test_shifted_input_gradient_equals_col2im(rank, k, d, padding, dtype):
         assert shifted.dtype == np.dtype(dtype) and shifted.shape == (batch, *geom.in_spatial, 4)
         np.testing.assert_allclose(shifted, reference, rtol=0,
                                    atol=PARITY[dtype] * np.abs(reference).max())
+
+
+# ---- recurrent: the layers' masked, go_backwards-aware loop (rnn_backward with *_step_backward
+# adding into a grads dict) against the readable BPTT (bptt with *_step_gradients) ----------------
+
+RECURRENT_CASES = [(twin.layer, case) for twin in families.recurrent.TWINS
+                   if twin.layer in ("SimpleRNN", "LSTM", "GRU") for case in twin.cases]
+
+
+def _readable_step_gradients(layer):
+    acts = {"activation": layer.activation}
+    if isinstance(layer, kit.layers.SimpleRNN):
+        return functools.partial(readable_recurrent.simple_rnn_step_gradients,
+                                 recurrent_kernel=layer.recurrent_kernel, **acts)
+    acts["recurrent_activation"] = layer.recurrent_activation
+    if isinstance(layer, kit.layers.LSTM):
+        return functools.partial(readable_recurrent.lstm_step_gradients,
+                                 recurrent_kernel=layer.recurrent_kernel, **acts)
+    return functools.partial(readable_recurrent.gru_step_gradients, recurrent_kernel=layer.recurrent_kernel,
+                             reset_after=layer.reset_after, **acts)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name, case", RECURRENT_CASES, ids=[f"{n}-{c.name}" for n, c in RECURRENT_CASES])
+def test_layers_recurrent_backward_equals_the_readable_bptt(name, case, dtype):
+    """Unmasked inputs; bptt reads forwards only, so a go_backwards case runs forwards here."""
+    config = dict(case.config, go_backwards=False)
+    kit.set_seed(0)
+    layer = getattr(kit.layers, name)(dtype=dtype, **config)
+    x = make_input(case.input_shape, dtype, seed=5)
+    out = layer(x)
+    outs = out if isinstance(out, list) else [out]
+    dys = [make_input(o.shape, dtype, seed=6 + i) for i, o in enumerate(outs)]
+    dx = layer.backward(dys if layer.return_state else dys[0])
+    layers_way = [dx, *layer.grads]
+
+    cache, out_shape, _ = layer._cache
+    d_outputs = dys[0] if layer.return_sequences else np.zeros(out_shape, dtype)
+    if not layer.return_sequences:
+        d_outputs[:, -1] = dys[0]
+    d_final = dys[1:] or [None] * layer.state_count
+    dx_r, _, g = readable_recurrent.bptt(d_outputs, d_final, cache, _readable_step_gradients(layer))
+    readable_way = [dx_r, g["kernel"], g["recurrent_kernel"]]
+    if layer.use_bias:
+        gru_two_rows = isinstance(layer, kit.layers.GRU) and layer.reset_after
+        readable_way.append(np.stack([g["input_bias"], g["recurrent_bias"]]) if gru_two_rows
+                            else g["input_bias"])
+    assert len(layers_way) == len(readable_way)
+    for what, a, b in zip(["dx", "kernel", "recurrent_kernel", "bias"], layers_way, readable_way):
+        assert a.shape == b.shape, what
+        scale = max(float(np.max(np.abs(b))), 1e-30)
+        assert np.max(np.abs(a - b)) <= PARITY[dtype] * scale, (name, what)

@@ -7,22 +7,27 @@ from tflearn_kit.compare import compare, make_input
 from tflearn_kit.fast import pooling as fast_pooling
 from tflearn_kit.gradcheck import gradient_check
 from tflearn_kit.kernels import pooling as K
+from tflearn_kit.reference import all_twins
 
 from .conftest import assert_report_ok
 
+POOLS = [f"{kind}Pooling{rank}D" for rank in (1, 2, 3) for kind in ("Max", "Average")]
+GLOBALS = [f"Global{name}" for name in POOLS]
+
+
+def grid(names):
+    """Every registered case of these layers (reference/pooling.py, the one list) in each dtype
+    TensorFlow can run it in (3-D pooling: float32 only): ids like
+    'MaxPooling2D-pool3-stride2-same-float64'."""
+    params = [pytest.param(name, case, dtype, id=f"{name}-{case.name}-{dtype}")
+              for name in names for case in all_twins()[name].cases for dtype in case.dtypes]
+    return pytest.mark.parametrize("name, case, dtype", params)
+
+
+# the windowed pooling's configurations (the same for every rank and kind), for the gradient
+# check and the shape test below
+CONFIGS = {case.name: case.config for case in all_twins()["MaxPooling2D"].cases}
 SPATIAL = {1: (9,), 2: (7, 8), 3: (5, 6, 4)}
-CONFIGS = {
-    "pool2-valid": {"pool_size": 2},
-    "pool3-stride2-same": {"pool_size": 3, "strides": 2, "padding": "same"},
-    "pool2-stride1-valid": {"pool_size": 2, "strides": 1},
-    "pool3-stride1-same": {"pool_size": 3, "strides": 1, "padding": "same"},
-    "pool2-stride3-valid": {"pool_size": 2, "strides": 3},
-    "pool2-same-channels-first": {"pool_size": 2, "padding": "same", "data_format": "channels_first"},
-    "pool3-stride2-valid-channels-first": {"pool_size": 3, "strides": 2,
-                                           "data_format": "channels_first"},
-}
-CASES = {f"{kind}{rank}d-{name}": (kind, rank, config)
-         for kind in ("Max", "Average") for rank in (1, 2, 3) for name, config in CONFIGS.items()}
 
 
 def _layer(kind, rank, config, dtype):
@@ -35,14 +40,10 @@ def _shape(rank, config, channels=3):
     return (2,) + SPATIAL[rank] + (channels,)
 
 
-@pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
-def test_pooling_matches_both_tf_apis(case, dtype):
-    kind, rank, config = case
-    if rank == 3 and dtype == "float64":
-        pytest.skip("TensorFlow has no float64 MaxPool3D/AvgPool3D kernel (float64 3-D: gradient "
-                    "check and test_3d_pooling_on_a_size1_axis_is_2d_pooling)")
-    layer = _layer(kind, rank, config, dtype)
-    report = compare(layer, make_input(_shape(rank, config), dtype, seed=rank))
+@grid(POOLS)
+def test_pooling_matches_both_tf_apis(name, case, dtype):
+    layer = getattr(kit.layers, name)(**case.config, dtype=dtype)
+    report = compare(layer, make_input(case.input_shape, dtype, seed=len(case.input_shape) - 2))
     assert {r["api"] for r in report.rows} == {"tf.keras", "tf.layers"}
     assert {"output", "dx"} <= {r["quantity"] for r in report.rows}
     assert_report_ok(report)
@@ -55,18 +56,10 @@ def test_pooling_whose_windows_tile_the_input_exactly_matches_both_tf_apis(kind,
     assert_report_ok(compare(layer, make_input((2, 6, 9, 3), dtype, seed=8)))
 
 
-GLOBAL = {f"Global{kind}Pooling{rank}D-{fmt}{'-keepdims' if keep else ''}": (kind, rank, fmt, keep)
-          for kind in ("Max", "Average") for rank in (1, 2, 3)
-          for fmt in ("channels_last", "channels_first") for keep in (False, True)}
-
-
-@pytest.mark.parametrize("case", GLOBAL.values(), ids=GLOBAL.keys())
-def test_global_pooling_matches_both_tf_apis(case, dtype):
-    kind, rank, fmt, keepdims = case
-    layer = getattr(kit.layers, f"Global{kind}Pooling{rank}D")(
-        data_format=fmt, keepdims=keepdims, dtype=dtype)
-    shape = (2, 3) + SPATIAL[rank] if fmt == "channels_first" else (2,) + SPATIAL[rank] + (3,)
-    assert_report_ok(compare(layer, make_input(shape, dtype, seed=5)))
+@grid(GLOBALS)
+def test_global_pooling_matches_both_tf_apis(name, case, dtype):
+    layer = getattr(kit.layers, name)(**case.config, dtype=dtype)
+    assert_report_ok(compare(layer, make_input(case.input_shape, dtype, seed=5)))
 
 
 def _tf_max_pool_dx(x, pool, strides, padding="VALID"):

@@ -12,10 +12,12 @@ so :func:`rnn_forward` computes it for all steps at once in one big matmul; only
 ``h_{t-1} @ recurrent_kernel`` has to wait for the previous step. A step therefore takes
 ``xw_t`` (batch, k*units), the input's share at step t, and the states.
 
-Every step uses the same weights, so their gradients are sums over the steps: the step
-backward functions add into a ``grads`` dict (for the recurrent kernel) and
-:func:`rnn_backward` turns the per-step gradients of ``xw_t`` into dkernel and dx
-with one matmul each. Activations are kit :class:`~tflearn_kit.activations.Activation`
+Every step uses the same weights, so their gradients are sums over the steps: each
+``*_step_gradients`` returns its step's share of the recurrent weights' gradients, and
+:func:`bptt` adds them up and turns the per-step gradients of ``xw_t`` into dkernel and dx
+with one matmul each. The layers run :func:`rnn_forward` and :func:`rnn_backward`, the same
+loop with masks and ``go_backwards``, whose ``*_step_backward`` add into a ``grads`` dict
+(tests/test_fast.py checks them equal to :func:`bptt` on unmasked inputs). Activations are kit :class:`~tflearn_kit.activations.Activation`
 objects (``forward(x) -> (y, cache)``, ``backward(dy, cache)``).
 """
 import numpy as np
@@ -30,13 +32,19 @@ def simple_rnn_step(xw_t, states, recurrent_kernel, activation):
     return [h], (h_prev, act_cache)
 
 
-def simple_rnn_step_backward(d_states, cache, recurrent_kernel, activation, grads):
-    """d_states: [dh_t] -> dxw_t, [dh_{t-1}]; adds into grads['recurrent_kernel']."""
+def simple_rnn_step_gradients(d_states, cache, recurrent_kernel, activation):
+    """d_states: [dh_t] -> dxw_t, [dh_{t-1}], {recurrent_kernel: this step's share}."""
     (dh,) = d_states
     h_prev, act_cache = cache
     dz = activation.backward(dh, act_cache)
-    grads["recurrent_kernel"] += h_prev.T @ dz
-    return dz, [dz @ recurrent_kernel.T]
+    return dz, [dz @ recurrent_kernel.T], {"recurrent_kernel": h_prev.T @ dz}
+
+
+def simple_rnn_step_backward(d_states, cache, recurrent_kernel, activation, grads):
+    """simple_rnn_step_gradients, adding the step's share into grads (for rnn_backward)."""
+    dz, d_prev, step_grads = simple_rnn_step_gradients(d_states, cache, recurrent_kernel, activation)
+    _add_into(grads, step_grads)
+    return dz, d_prev
 
 
 # ---- LSTM --------------------------------------------------------------------------------------
@@ -59,8 +67,9 @@ def lstm_step(xw_t, states, recurrent_kernel, activation, recurrent_activation):
     return [h, c], (h_prev, c_prev, i, f, g, o, a_c, cache_i, cache_f, cache_g, cache_o, cache_ac)
 
 
-def lstm_step_backward(d_states, cache, recurrent_kernel, activation, recurrent_activation, grads):
-    """d_states: [dh_t, dc_t] -> dxw_t (batch, 4*units), [dh_{t-1}, dc_{t-1}]."""
+def lstm_step_gradients(d_states, cache, recurrent_kernel, activation, recurrent_activation):
+    """d_states: [dh_t, dc_t] -> dxw_t (batch, 4*units), [dh_{t-1}, dc_{t-1}],
+    {recurrent_kernel: this step's share}."""
     dh, dc = d_states
     h_prev, c_prev, i, f, g, o, a_c, cache_i, cache_f, cache_g, cache_o, cache_ac = cache
     do = dh * a_c
@@ -71,9 +80,16 @@ def lstm_step_backward(d_states, cache, recurrent_kernel, activation, recurrent_
         activation.backward(dc * i, cache_g),
         recurrent_activation.backward(do, cache_o),
     ], axis=1)
-    grads["recurrent_kernel"] += h_prev.T @ dz
     # the carry's own path, dc * f, has no matmul in it: this is why LSTMs keep gradients alive
-    return dz, [dz @ recurrent_kernel.T, dc * f]
+    return dz, [dz @ recurrent_kernel.T, dc * f], {"recurrent_kernel": h_prev.T @ dz}
+
+
+def lstm_step_backward(d_states, cache, recurrent_kernel, activation, recurrent_activation, grads):
+    """lstm_step_gradients, adding the step's share into grads (for rnn_backward)."""
+    dz, d_prev, step_grads = lstm_step_gradients(d_states, cache, recurrent_kernel, activation,
+                                                 recurrent_activation)
+    _add_into(grads, step_grads)
+    return dz, d_prev
 
 
 # ---- GRU ---------------------------------------------------------------------------------------
@@ -108,10 +124,10 @@ def gru_step(xw_t, states, recurrent_kernel, recurrent_bias, activation, recurre
     return [h], (h_prev, z, r, hh, inner_h, cache_z, cache_r, cache_hh)
 
 
-def gru_step_backward(d_states, cache, recurrent_kernel, activation, recurrent_activation, grads,
-                      reset_after=True):
-    """d_states: [dh_t] -> dxw_t (batch, 3*units), [dh_{t-1}]; adds into grads['recurrent_kernel']
-    and, with reset_after, grads['recurrent_bias']."""
+def gru_step_gradients(d_states, cache, recurrent_kernel, activation, recurrent_activation,
+                       reset_after=True):
+    """d_states: [dh_t] -> dxw_t (batch, 3*units), [dh_{t-1}],
+    {recurrent_kernel: this step's share, and with reset_after recurrent_bias: its share}."""
     (dh,) = d_states
     h_prev, z, r, hh, inner_h, cache_z, cache_r, cache_hh = cache
     units = h_prev.shape[1]
@@ -121,18 +137,34 @@ def gru_step_backward(d_states, cache, recurrent_kernel, activation, recurrent_a
     if reset_after:
         dr = recurrent_activation.backward(d_pre_h * inner_h, cache_r)
         d_inner = np.concatenate([dz, dr, d_pre_h * r], axis=1)
-        grads["recurrent_kernel"] += h_prev.T @ d_inner
-        if "recurrent_bias" in grads:
-            grads["recurrent_bias"] += d_inner.sum(axis=0)
+        step_grads = {"recurrent_kernel": h_prev.T @ d_inner, "recurrent_bias": d_inner.sum(axis=0)}
         dh_prev = dh_prev + d_inner @ recurrent_kernel.T
     else:
         d_rh = d_pre_h @ recurrent_kernel[:, 2 * units:].T
         dr = recurrent_activation.backward(d_rh * h_prev, cache_r)
         d_zr = np.concatenate([dz, dr], axis=1)
-        grads["recurrent_kernel"][:, :2 * units] += h_prev.T @ d_zr
-        grads["recurrent_kernel"][:, 2 * units:] += inner_h.T @ d_pre_h
+        # z and r multiply h_{t-1}; the candidate's block multiplies r * h_{t-1}
+        step_grads = {"recurrent_kernel": np.concatenate([h_prev.T @ d_zr, inner_h.T @ d_pre_h], axis=1)}
         dh_prev = dh_prev + d_rh * r + d_zr @ recurrent_kernel[:, :2 * units].T
-    return np.concatenate([dz, dr, d_pre_h], axis=1), [dh_prev]
+    return np.concatenate([dz, dr, d_pre_h], axis=1), [dh_prev], step_grads
+
+
+def gru_step_backward(d_states, cache, recurrent_kernel, activation, recurrent_activation, grads,
+                      reset_after=True):
+    """gru_step_gradients, adding the step's share into grads (for rnn_backward); the
+    recurrent bias's share only when grads has a 'recurrent_bias' (the layer has a bias)."""
+    dxw, d_prev, step_grads = gru_step_gradients(d_states, cache, recurrent_kernel, activation,
+                                                 recurrent_activation, reset_after)
+    _add_into(grads, step_grads)
+    return dxw, d_prev
+
+
+def _add_into(grads, step_grads):
+    """grads[name] += step_grads[name] in place, for the names grads holds (the recurrent kernel
+    always; a GRU without a bias has no recurrent bias to collect)."""
+    grads["recurrent_kernel"] += step_grads["recurrent_kernel"]
+    for name in step_grads.keys() & grads.keys() - {"recurrent_kernel"}:
+        grads[name] += step_grads[name]
 
 
 # ---- the loop over time ------------------------------------------------------------------------
@@ -175,8 +207,45 @@ def rnn_forward(x, initial_states, kernel, input_bias, step, mask=None, go_backw
     return outputs.transpose(1, 0, 2), states, cache
 
 
+def bptt(d_outputs, d_final_states, cache, step_gradients):
+    """Backpropagation through time: the loop of rnn_forward run in reverse (no mask, forwards).
+
+    d_outputs: (batch, steps, units)   d_final_states: list of (batch, units) or Nones
+    cache: rnn_forward's   step_gradients(d_states, step_cache) -> (dxw_t, d_prev_states, step_grads)
+
+    -> dx (batch, steps, in), d_initial_states, {kernel, input_bias (if any), and the sums over
+       the steps of every step_grads (recurrent_kernel, ...)}
+
+    At each step the gradient reaching h_t is what the loss sends through the output y_t plus
+    what step t+1 sends back through the state. The layers run :func:`rnn_backward`: the same
+    loop, with masks and go_backwards.
+    """
+    xs, kernel, has_bias, masks, go_backwards, caches = cache
+    if masks is not None or go_backwards:
+        raise ValueError("bptt: expected an unmasked, forward rnn_forward cache; got "
+                         f"mask={masks is not None}, go_backwards={go_backwards} (use rnn_backward)")
+    steps, batch, n_in = xs.shape
+    d_states = [np.zeros((batch, d_outputs.shape[2]), d_outputs.dtype) if d is None else d
+                for d in d_final_states]
+    dxw = np.zeros((steps, batch, kernel.shape[1]), dtype=d_outputs.dtype)
+    grads = {}
+    for t in reversed(range(steps)):
+        d_states[0] = d_states[0] + d_outputs[:, t]
+        dxw[t], d_states, step_grads = step_gradients(d_states, caches[t])
+        for name, g in step_grads.items():          # the weights are shared: their gradients add up
+            grads[name] = grads[name] + g if name in grads else g
+    rows_x = xs.reshape(-1, n_in)
+    rows_dxw = dxw.reshape(-1, dxw.shape[-1])
+    grads["kernel"] = rows_x.T @ rows_dxw          # the kernel is shared by every step and row
+    if has_bias:
+        grads["input_bias"] = rows_dxw.sum(axis=0)
+    dx = (rows_dxw @ kernel.T).reshape(steps, batch, n_in).transpose(1, 0, 2)
+    return dx, d_states, grads
+
+
 def rnn_backward(d_outputs, d_final_states, cache, step_backward):
-    """Backpropagation through time: the loop of rnn_forward run in reverse.
+    """Backpropagation through time: the loop of rnn_forward run in reverse, with masks and
+    go_backwards (:func:`bptt` is the same loop without them, for reading).
 
     d_outputs: (batch, steps, units) (zeros except the last step when only the last output
     was used)   d_final_states: list of (batch, units) or Nones

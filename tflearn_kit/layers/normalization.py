@@ -4,8 +4,8 @@ import numpy as np
 from .. import constraints, initializers, regularizers
 from ..kernels.attention import (rms_normalization_backward, rms_normalization_forward,
                                  unit_normalization_backward, unit_normalization_forward)
-from ..kernels.normalization import (moving_average, normalize_backward, normalize_forward,
-                                     rms_scale_backward, rms_scale_forward)
+from ..fast import normalization as fast     # the kernels of kernels/normalization.py, faster on big batches
+from ..kernels.normalization import moving_average, rms_scale_backward, rms_scale_forward
 from .base import InputSpec, Layer
 
 
@@ -118,8 +118,8 @@ class BatchNormalization(Layer):
         if training and self.trainable and self.renorm:
             y, cache = self._renorm_call(inputs, stat_axes, b)
         elif training and self.trainable:
-            y, cache = normalize_forward(inputs, stat_axes, b(self.gamma), b(self.beta),
-                                         self.epsilon)
+            y, cache = fast.normalize_forward(inputs, stat_axes, b(self.gamma), b(self.beta),
+                                              self.epsilon)
             mean, variance = cache[-1]
             # in place, so layer.moving_mean stays the array in layer.weights
             self.moving_mean[...] = moving_average(self.moving_mean, mean.reshape(-1),
@@ -127,9 +127,9 @@ class BatchNormalization(Layer):
             self.moving_variance[...] = moving_average(self.moving_variance,
                                                        variance.reshape(-1), self.momentum)
         else:
-            y, cache = normalize_forward(inputs, stat_axes, b(self.gamma), b(self.beta),
-                                         self.epsilon, b(self.moving_mean),
-                                         b(self.moving_variance))
+            y, cache = fast.normalize_forward(inputs, stat_axes, b(self.gamma), b(self.beta),
+                                              self.epsilon, b(self.moving_mean),
+                                              b(self.moving_variance))
         self._cache = (cache, channel)
         return y
 
@@ -153,7 +153,7 @@ class BatchNormalization(Layer):
         beta = d * self.gamma if self.gamma is not None else d
         if self.beta is not None:
             beta = beta + self.beta
-        y, cache = normalize_forward(inputs, stat_axes, b(gamma), b(beta), self.epsilon)
+        y, cache = fast.normalize_forward(inputs, stat_axes, b(gamma), b(beta), self.epsilon)
         self._renorm = (r, d)
         # the moving statistics, in Keras's order and formulas
         self.renorm_mean[...] = moving_average(self.renorm_mean, mean, self.renorm_momentum)
@@ -165,7 +165,7 @@ class BatchNormalization(Layer):
 
     def backward_call(self, dy):
         cache, channel = self._cache
-        dx, grads = normalize_backward(dy, cache, param_axes=(channel,))
+        dx, grads = fast.normalize_backward(dy, cache, param_axes=(channel,))
         grads = [g.reshape(-1) for g in grads]
         if self._renorm is None:
             return dx, grads
@@ -269,7 +269,7 @@ class LayerNormalization(Layer):
         if self.rms_scaling:
             y, cache = rms_scale_forward(inputs, axes, b(self.gamma), self.epsilon)
         else:
-            y, cache = normalize_forward(inputs, axes, b(self.gamma), b(self.beta), self.epsilon)
+            y, cache = fast.normalize_forward(inputs, axes, b(self.gamma), b(self.beta), self.epsilon)
         self._cache = (cache, axes)
         return y
 
@@ -278,7 +278,7 @@ class LayerNormalization(Layer):
         if self.rms_scaling:
             dx, grads = rms_scale_backward(dy, cache)
         else:
-            dx, grads = normalize_backward(dy, cache, param_axes=axes)
+            dx, grads = fast.normalize_backward(dy, cache, param_axes=axes)
         params = [w for w in (self.gamma, self.beta) if w is not None]
         return dx, [g.reshape(w.shape) for g, w in zip(grads, params)]
 

@@ -49,6 +49,12 @@ def _pool_cases(rank):
         Case("pool2-same-channels-first", {"pool_size": 2, "padding": "same",
                                            "data_format": "channels_first"}, channels_first,
              dtypes=dtypes),
+        Case("pool3-stride1-same", {"pool_size": 3, "strides": 1, "padding": "same"},
+             (2, *spatial, 3), dtypes=dtypes),
+        Case("pool2-stride3-valid", {"pool_size": 2, "strides": 3}, (2, *spatial, 3), dtypes=dtypes),
+        Case("pool3-stride2-valid-channels-first", {"pool_size": 3, "strides": 2,
+                                                    "data_format": "channels_first"},
+             channels_first, dtypes=dtypes),
     ]
 
 
@@ -62,6 +68,8 @@ def _pool_twins(rank, kind, tf1_kind):
         twin(f"Global{kind}Pooling{rank}D", tf1=_global_tf1(reduce),
              tf1_name=f"tf.{reduce}(x, axis=[{axes}]) (TF1 had no global pooling layer)",
              cases=[Case("channels-last", {}, (2, *spatial, 3)),
+                    Case("keepdims-channels-last", {"keepdims": True}, (2, *spatial, 3)),
+                    Case("channels-first", {"data_format": "channels_first"}, (2, 3, *spatial)),
                     Case("keepdims-channels-first", {"keepdims": True, "data_format": "channels_first"},
                          (2, 3, *spatial))]),
     ]
