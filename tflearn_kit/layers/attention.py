@@ -485,16 +485,12 @@ class MultiHeadAttention(_MultiHeadBase):
             return q_shape[:-1] + self._output_shape
         return q_shape
 
-    def get_config(self):
+    def _shared_config(self):
+        """The keys MultiHeadAttention and GroupQueryAttention both have, as Keras names them."""
         return {
-            **super().get_config(),
-            "num_heads": self.num_heads,
-            "key_dim": self.key_dim,
-            "value_dim": self.value_dim,
+            **Layer.get_config(self),
             "dropout": self.dropout,
             "use_bias": self.use_bias,
-            "output_shape": self._output_shape,
-            "attention_axes": self.attention_axes,
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
             "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
@@ -505,6 +501,16 @@ class MultiHeadAttention(_MultiHeadBase):
             "seed": self.seed,
             "sliding_window": None,
             "use_gate": False,
+        }
+
+    def get_config(self):
+        return {
+            **self._shared_config(),
+            "num_heads": self.num_heads,
+            "key_dim": self.key_dim,
+            "value_dim": self.value_dim,
+            "output_shape": self._output_shape,
+            "attention_axes": self.attention_axes,
         }
 
 
@@ -557,24 +563,11 @@ class GroupQueryAttention(MultiHeadAttention):
                                            dx.shape[-1])).sum(axis=-2)
 
     def get_config(self):
-        config = Layer.get_config(self)
         return {
-            **config,
+            **self._shared_config(),
             "head_dim": self.head_dim,
             "num_query_heads": self.num_query_heads,
             "num_key_value_heads": self.num_key_value_heads,
-            "dropout": self.dropout,
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
-            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-            "seed": self.seed,
-            "sliding_window": None,
-            "use_gate": False,
         }
 
 
