@@ -12,6 +12,24 @@ from ..kernels import recurrent as K
 from .base import InputSpec, Layer
 
 
+def add_gate_weights(layer, n_in):
+    """kernel (n_in, gates*units), recurrent_kernel (units, gates*units) and the bias, in
+    Keras's order: what a recurrent layer and its cell (layers/rnn.py) both build."""
+    width = layer.gates * layer.units
+    layer.kernel = layer.add_weight(shape=(n_in, width), initializer=layer.kernel_initializer,
+                                    regularizer=layer.kernel_regularizer,
+                                    constraint=layer.kernel_constraint, name="kernel")
+    layer.recurrent_kernel = layer.add_weight(shape=(layer.units, width),
+                                              initializer=layer.recurrent_initializer,
+                                              regularizer=layer.recurrent_regularizer,
+                                              constraint=layer.recurrent_constraint,
+                                              name="recurrent_kernel")
+    layer.bias = (layer.add_weight(shape=layer.bias_shape(), initializer=layer.bias_init(),
+                                   regularizer=layer.bias_regularizer,
+                                   constraint=layer.bias_constraint, name="bias")
+                  if layer.use_bias else None)
+
+
 class _RNN(Layer):
     """What SimpleRNN, LSTM and GRU share. See tf.keras.layers.RNN.
 
@@ -93,19 +111,8 @@ class _RNN(Layer):
         return self.bias_initializer
 
     def build(self, input_shape):
-        n_in, width = input_shape[-1], self.gates * self.units
-        self.kernel = self.add_weight(shape=(n_in, width), initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint, name="kernel")
-        self.recurrent_kernel = self.add_weight(shape=(self.units, width),
-                                                initializer=self.recurrent_initializer,
-                                                regularizer=self.recurrent_regularizer,
-                                                constraint=self.recurrent_constraint,
-                                                name="recurrent_kernel")
-        self.bias = (self.add_weight(shape=self.bias_shape(), initializer=self.bias_init(),
-                                     regularizer=self.bias_regularizer,
-                                     constraint=self.bias_constraint, name="bias")
-                     if self.use_bias else None)
+        n_in = input_shape[-1]
+        add_gate_weights(self, n_in)
         self.input_spec = InputSpec(ndim=3, axes={-1: n_in})
 
     # ---- the cell, per family ---------------------------------------------------------------

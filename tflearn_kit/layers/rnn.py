@@ -17,6 +17,7 @@ from ..kernels import recurrent as K
 from ..kernels import recurrent_cells as KC
 from ..kernels.recurrent_cells import cell_rnn_backward, cell_rnn_forward
 from .base import InputSpec, Layer
+from .recurrent import add_gate_weights
 
 
 def _check_rate(layer, name, rate):
@@ -99,19 +100,8 @@ class _Cell(Layer):
         return self.bias_initializer
 
     def build(self, input_shape):
-        n_in, width = input_shape[-1], self.gates * self.units
-        self.kernel = self.add_weight(shape=(n_in, width), initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint, name="kernel")
-        self.recurrent_kernel = self.add_weight(shape=(self.units, width),
-                                                initializer=self.recurrent_initializer,
-                                                regularizer=self.recurrent_regularizer,
-                                                constraint=self.recurrent_constraint,
-                                                name="recurrent_kernel")
-        self.bias = (self.add_weight(shape=self.bias_shape(), initializer=self.bias_init(),
-                                     regularizer=self.bias_regularizer,
-                                     constraint=self.bias_constraint, name="bias")
-                     if self.use_bias else None)
+        n_in = input_shape[-1]
+        add_gate_weights(self, n_in)
         self.input_spec = InputSpec(ndim=2, axes={-1: n_in})
 
     # ---- the step, as RNN runs it -----------------------------------------------------------
