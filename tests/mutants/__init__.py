@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-MODULES = ["nb01", "nb02", "nb03", "nb04", "nb05", "nb06", "nb07", "nb08", "nb09", "nb10"]
+MODULES = ["nb01", "nb02", "nb03", "nb04", "nb05", "nb06", "nb07", "nb08", "nb09", "nb10",
+           "nb11", "nb12", "nb13", "nb14"]
 
 
 @dataclass(frozen=True)
