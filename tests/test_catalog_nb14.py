@@ -185,3 +185,42 @@ def test_grade_full_marks_for_the_solution_zero_for_the_release_partial_for_an_u
     assert float(rows["unflipped"]["score"]) == pytest.approx(total - merge.points, abs=1e-3)
     assert "bidirectional_merge: 0/9 cases passed" in rows["unflipped"]["reason"]
     assert "your output matches the backward half joined without flipping it in tim" in rows["unflipped"]["reason"]
+
+
+# ---- the messages name what is wrong ----------------------------------------------------------------
+
+def _check_output(capsys, exercise_id, mutant_name):
+    from .mutants import function_of, nb14
+    variant = next(v for v in nb14.MUTANTS if v.exercise == exercise_id and v.name == mutant_name)
+    exercises.FAILURES.clear()
+    exercises.check(exercise_id, function_of(variant, exercises.get(exercise_id).function))
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize("exercise_id, mutant, said", [
+    ("upsample_nearest_forward", "tile", "your output matches the whole image tiled (np.tile)"),
+    ("upsample_nearest_forward", "kron-float64", "expected dtype float32 (the inputs' dtype), got float64"),
+    ("upsample_nearest_backward", "strided-pick", "your output matches one value of each block"),
+    ("upsample_nearest_backward", "block-mean", "your output matches the block's mean instead of its sum"),
+    ("upsample_nearest_backward", "in-place", "changed its input dy in place"),
+    ("bidirectional_merge", "not-reversed", "your output matches the backward half joined without flipping it"),
+    ("bidirectional_merge", "halves-swapped", "your output matches the halves concatenated backward first"),
+    ("bidirectional_merge_backward", "not-reversed", "dy_backward: shape (2, 3, 4) is right"),
+    ("bidirectional_merge_backward", "mul-own-half", "your output matches mul's gradient computed from the half itself"),
+    ("bidirectional_merge_backward", "swapped-return", "dy_forward and dy_backward look swapped"),
+    ("group_norm_forward", "interleaved-groups", "your output matches channel c put in group c % groups"),
+    ("group_norm_forward", "over-batch", "your output matches the statistics taken over the batch too"),
+    ("group_norm_forward", "in-place", "changed its input x in place"),
+])
+def test_a_mistake_is_named_at_once(capsys, exercise_id, mutant, said):
+    out = _check_output(capsys, exercise_id, mutant)
+    assert said in out, out
+    assert f"Look at: {exercises.get(exercise_id).look}" in out
+
+
+@pytest.mark.parametrize("exercise_id, mutant", [
+    ("upsample_nearest_backward", "tile-gradient"), ("bidirectional_merge", "flip-units"),
+    ("bidirectional_merge_backward", "ave-without-half"), ("group_norm_forward", "unbiased-variance"),
+])
+def test_another_mistake_is_never_taken_for_a_known_one(capsys, exercise_id, mutant):
+    assert "your output matches" not in _check_output(capsys, exercise_id, mutant)

@@ -217,7 +217,7 @@ MERGE_BACKWARD = Exercise(
              bidirectional_merge_backward(d, y_f, y_b, mode)),
          "the backward layer produced its output last step first, so its gradient must be too"),
         ("mul's gradient computed from the half itself, not the other half",
-         _in_mode("mul", lambda d, y_f, y_b, mode: (d * y_f, d * y_b)),
+         _in_mode("mul", lambda d, y_f, y_b, mode: (d * y_f, (d * y_b[:, ::-1])[:, ::-1])),
          "d(y_f * y_b)/d y_f = y_b: each half's gradient is d_merged times the other half"),
     ],
     grade_adds="a single unit, float32, longer sequences",
