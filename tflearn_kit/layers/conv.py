@@ -116,15 +116,6 @@ class _Spatial(Layer):
                                regularizer=self.bias_regularizer,
                                constraint=self.bias_constraint, name="bias")
 
-    def _weight_config(self, *weights):
-        """Each weight's initializer, regularizer and constraint, under Keras's config keys."""
-        config = {}
-        for weight in weights:
-            config[f"{weight}_initializer"] = initializers.serialize(getattr(self, f"{weight}_initializer"))
-            config[f"{weight}_regularizer"] = regularizers.serialize(getattr(self, f"{weight}_regularizer"))
-            config[f"{weight}_constraint"] = constraints.serialize(getattr(self, f"{weight}_constraint"))
-        return config
-
     def _positive(self, name, value):
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             raise ValueError(f"{self._who()}: {name} must be a positive integer; got {name}={value!r}.")
