@@ -190,6 +190,22 @@ def _kernel_filters_first(x, kernel, bias, strides, pads):
     return _conv_forward_ref(x, kernel.reshape(f, kh * kw * c).T.reshape(kh, kw, c, f), bias, strides, pads)
 
 
+def _im2col_misarranged(taps_axis, swap_out=False):
+    """im2col with the taps stacked on ``taps_axis`` of (N, OH, OW, C) before the rows are cut, or its output
+    reshaped (N, OW, OH, F) and transposed: what those two arrangements compute, to recognize them."""
+    def wrong(x, kernel, bias, strides, pads):
+        (sh, sw), (rows, cols) = strides, pads
+        xp = np.pad(x, ((0, 0), rows, cols, (0, 0)))
+        kh, kw, c, f = kernel.shape
+        n, oh, ow = x.shape[0], (xp.shape[1] - kh) // sh + 1, (xp.shape[2] - kw) // sw + 1
+        taps = [xp[:, u: u + sh * (oh - 1) + 1: sh, v: v + sw * (ow - 1) + 1: sw, :] for u in range(kh)
+                for v in range(kw)]
+        y = np.stack(taps, axis=taps_axis).reshape(n * oh * ow, kh * kw * c) @ kernel.reshape(kh * kw * c, f)
+        y = y.reshape(n, ow, oh, f).transpose(0, 2, 1, 3) if swap_out else y.reshape(n, oh, ow, f)
+        return y if bias is None else y + bias
+    return wrong
+
+
 CONV2D_FORWARD_IM2COL = Exercise(
     function="conv2d_forward_im2col",
     reference=_conv_forward_ref,
@@ -226,6 +242,10 @@ CONV2D_FORWARD_IM2COL = Exercise(
          "put the channel last in each row: cols[m, (p, q, c)], as the kernel's own layout (kh, kw, C, F) is"),
         ("the kernel read as (F, kh, kw, C) (kernel.reshape(F, -1).T)", _kernel_filters_first,
          "Keras's kernel is (kh, kw, C, F): kernel.reshape(kh * kw * C, F) keeps the filters as columns"),
+        ("the taps stacked first (axis 0) and reshaped to rows without moving that axis", _im2col_misarranged(0),
+         "a reshape never moves an axis: stack the taps just before the channel axis (axis=3), or move it there"),
+        ("the rows reshaped to (N, OW, OH, F), then transposed", _im2col_misarranged(3, swap_out=True),
+         "the rows come out in the order (n, i, j): reshape them to (N, OH, OW, F) directly"),
     ],
     grade_adds="stride 2 both ways, float32 with other pads, a kernel as large as the input, a 1x1 kernel",
     hint="Pad x, then cols[(n, i, j), (p, q, c)] = xp[n, i*sh + p, j*sw + q, c]: for each tap (p, q) the slice "
