@@ -28,18 +28,18 @@ def test_notebook_09_registers_its_exercises_in_notebook_order():
     assert [e.id for e in exercises.for_notebook("09_embedding_and_recurrent")] == NB09
 
 
-def _keras_lstm_gradients(dy, dc_T, x, h0, c0, kernel, recurrent_kernel, bias):
-    """dx, dh0, dc0, dkernel, drecurrent_kernel, dbias of sum(y * dy) + sum(c_T * dc_T) from Keras's LSTM."""
+def _keras_lstm_gradients(dy, dc_final, x, h_init, c_init, kernel, recurrent_kernel, bias):
+    """dx, dh_init, dc_init, dkernel, drecurrent_kernel, dbias of sum(y * dy) + sum(c_final * dc_final) from Keras's LSTM."""
     tf, keras, _ = modules()
-    layer = keras.layers.LSTM(h0.shape[1], return_sequences=True, return_state=True, dtype=x.dtype.name)
+    layer = keras.layers.LSTM(h_init.shape[1], return_sequences=True, return_state=True, dtype=x.dtype.name)
     layer.build(x.shape)
     layer.set_weights([kernel, recurrent_kernel, bias])
-    inputs = [tf.constant(a) for a in (x, h0, c0)]
+    inputs = [tf.constant(a) for a in (x, h_init, c_init)]
     with tf.GradientTape() as tape:
         tape.watch(inputs)
-        y, h_T, c_T = layer(inputs[0], initial_state=inputs[1:])
-    grads = tape.gradient([y, h_T, c_T], inputs + list(layer.trainable_weights),
-                          output_gradients=[tf.constant(dy), tf.zeros_like(h_T), tf.constant(dc_T)])
+        y, h_final, c_final = layer(inputs[0], initial_state=inputs[1:])
+    grads = tape.gradient([y, h_final, c_final], inputs + list(layer.trainable_weights),
+                          output_gradients=[tf.constant(dy), tf.zeros_like(h_final), tf.constant(dc_final)])
     return [np.asarray(tf.convert_to_tensor(g)) for g in grads]
 
 
@@ -88,7 +88,7 @@ def test_the_finite_difference_check_passes_every_correct_bptt(name):
     assert out.count(" correct\n") == 6, out
 
 
-@pytest.mark.parametrize("name", ["loop-forwards", "dc-T-dropped", "dh-next-dropped", "weights-not-summed"])
+@pytest.mark.parametrize("name", ["loop-forwards", "dc-final-dropped", "dh-next-dropped", "weights-not-summed"])
 def test_the_finite_difference_check_flags_a_wrong_bptt(name):
     out = _gradient_check_output(_variant("mutant", name))
     assert "WRONG" in out, out

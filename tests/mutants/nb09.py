@@ -47,7 +47,7 @@ def step_backward(split="z_i, z_f, z_c, z_o", dc_t="dc + dh * o * (1 - tanh_c **
 
 
 _BPTT = """
-def lstm_bptt(dy, dc_T, x, h0, c0, kernel, recurrent_kernel, bias):
+def lstm_bptt(dy, dc_final, x, h_init, c_init, kernel, recurrent_kernel, bias):
     def sigmoid(v):
         return 1 / (1 + np.exp(-v))
 
@@ -67,7 +67,7 @@ def lstm_bptt(dy, dc_T, x, h0, c0, kernel, recurrent_kernel, bias):
         return dz @ kernel.T, dz @ recurrent_kernel.T, dc_t * f, x_t.T @ dz, h_prev.T @ dz, dz.sum(axis=0)
 
     steps = x.shape[1]
-    hs, cs, caches = [{h0}], [{c0}], []
+    hs, cs, caches = [{h_init}], [{c_init}], []
     for t in range(steps):
         gates, h, c = forward(x[:, t], hs[-1], cs[-1])
         hs.append(h)
@@ -75,7 +75,7 @@ def lstm_bptt(dy, dc_T, x, h0, c0, kernel, recurrent_kernel, bias):
         caches.append(gates)
     dx = {dx}
     dkernel, drecurrent_kernel, dbias = {grads}
-    dh_next, dc = np.zeros_like(h0), {dc_start}
+    dh_next, dc = np.zeros_like(h_init), {dc_start}
     for t in {loop}:
         dh = {dh}
         dx[:, t], dh_next, {dc_out}, dk, drk, db = step_backward(dh, dc, x[:, t], {h_prev}, cs[t], caches[t])
@@ -84,12 +84,12 @@ def lstm_bptt(dy, dc_T, x, h0, c0, kernel, recurrent_kernel, bias):
 """
 
 
-def bptt(h0="h0", c0="c0", dx="np.zeros_like(x)",
+def bptt(h_init="h_init", c_init="c_init", dx="np.zeros_like(x)",
          grads="np.zeros_like(kernel), np.zeros_like(recurrent_kernel), np.zeros_like(bias)",
-         dc_start="dc_T", loop="reversed(range(steps))", dh="dy[:, t] + dh_next", dc_out="dc", h_prev="hs[t]",
+         dc_start="dc_final", loop="reversed(range(steps))", dh="dy[:, t] + dh_next", dc_out="dc", h_prev="hs[t]",
          accumulate="dkernel, drecurrent_kernel, dbias = dkernel + dk, drecurrent_kernel + drk, dbias + db",
          ret="dx, dh_next, dc, dkernel, drecurrent_kernel, dbias"):
-    return _BPTT.format(h0=h0, c0=c0, dx=dx, grads=grads, dc_start=dc_start, loop=loop, dh=dh, dc_out=dc_out,
+    return _BPTT.format(h_init=h_init, c_init=c_init, dx=dx, grads=grads, dc_start=dc_start, loop=loop, dh=dh, dc_out=dc_out,
                         h_prev=h_prev, accumulate=accumulate, dh0_ret=ret)
 
 
@@ -192,18 +192,18 @@ MUTANTS = [
     V("lstm_bptt", "dh-next-dropped", "dh from step t + 1 not added to dy[:, t]", bptt(dh="dy[:, t]")),
     V("lstm_bptt", "last-output-only", "only the last output's gradient used, as if return_sequences=False",
       bptt(dh="dh_next + (dy[:, t] if t == steps - 1 else 0)")),
-    V("lstm_bptt", "dc-T-dropped", "the cell state's gradient started at zero, not dc_T",
-      bptt(dc_start="np.zeros_like(dc_T)")),
-    V("lstm_bptt", "dc-not-carried", "dc_prev not carried to the previous step (every step gets dc_T)",
+    V("lstm_bptt", "dc-final-dropped", "the cell state's gradient started at zero, not dc_final",
+      bptt(dc_start="np.zeros_like(dc_final)")),
+    V("lstm_bptt", "dc-not-carried", "dc_prev not carried to the previous step (every step gets dc_final)",
       bptt(dc_out="_")),
     V("lstm_bptt", "h-prev-off-by-one", "the step's backward given h_t instead of h_{t-1}", bptt(h_prev="hs[t + 1]")),
-    V("lstm_bptt", "initial-state-ignored", "the forward pass started from zeros, not h0, c0",
-      bptt(h0="np.zeros_like(h0)", c0="np.zeros_like(c0)")),
+    V("lstm_bptt", "initial-state-ignored", "the forward pass started from zeros, not h_init, c_init",
+      bptt(h_init="np.zeros_like(h_init)", c_init="np.zeros_like(c_init)")),
     V("lstm_bptt", "weights-not-summed", "the weights' gradients of one step kept, not summed over the steps",
       bptt(accumulate="dkernel, drecurrent_kernel, dbias = dk, drk, db")),
     V("lstm_bptt", "float64-for-float32", "gradients allocated with np.zeros(shape): float64 for float32 inputs",
       bptt(dx="np.zeros(x.shape)", grads="np.zeros(kernel.shape), np.zeros(recurrent_kernel.shape), np.zeros(bias.shape)")),
-    V("lstm_bptt", "dh0-before-step0", "dh0 returned as the gradient reaching h_1, before step 0's backward",
+    V("lstm_bptt", "dh-init-before-step-0", "dh_init returned as the gradient reaching h_0 (step 0's output), before step 0's backward",
       bptt(ret="dx, dh, dc, dkernel, drecurrent_kernel, dbias")),
 ]
 
@@ -307,10 +307,10 @@ CORRECT = [
             return dz @ kernel.T, dz @ recurrent_kernel.T, dc_t * f, dkernel, drecurrent_kernel, dbias
     """),
     V("lstm_bptt", "lists-stacked", "gradients collected in lists, reversed and stacked at the end", """
-        def lstm_bptt(dy, dc_T, x, h0, c0, kernel, recurrent_kernel, bias):
-            u = h0.shape[1]
+        def lstm_bptt(dy, dc_final, x, h_init, c_init, kernel, recurrent_kernel, bias):
+            u = h_init.shape[1]
             sig = lambda v: 1 / (1 + np.exp(-v))
-            states, gates = [(h0, c0)], []
+            states, gates = [(h_init, c_init)], []
             for t in range(x.shape[1]):
                 h, c = states[-1]
                 z = x[:, t] @ kernel + h @ recurrent_kernel + bias
@@ -318,7 +318,7 @@ CORRECT = [
                 c_new = f * c + i * g
                 gates.append((i, f, g, o, c_new))
                 states.append((o * np.tanh(c_new), c_new))
-            dh, dc = np.zeros_like(h0), dc_T
+            dh, dc = np.zeros_like(h_init), dc_final
             dxs, dks, drks, dbs = [], [], [], []
             for t in range(x.shape[1] - 1, -1, -1):
                 i, f, g, o, c_t = gates[t]
@@ -337,22 +337,22 @@ CORRECT = [
     """),
     V("lstm_bptt", "hoisted-matmuls", "dz of every step kept, then dx and the input weights in one einsum each, "
       "as the kit's bptt does", """
-        def lstm_bptt(dy, dc_T, x, h0, c0, kernel, recurrent_kernel, bias):
+        def lstm_bptt(dy, dc_final, x, h_init, c_init, kernel, recurrent_kernel, bias):
             batch, steps, _ = x.shape
-            u = h0.shape[1]
+            u = h_init.shape[1]
             sig = lambda v: 0.5 * (1 + np.tanh(0.5 * v))
             xw = np.einsum("bti,ik->tbk", x, kernel) + bias
             hs = np.empty((steps + 1, batch, u), dtype=x.dtype)
             cs = np.empty_like(hs)
             zs = np.empty((steps, batch, 4 * u), dtype=x.dtype)
-            hs[0], cs[0] = h0, c0
+            hs[0], cs[0] = h_init, c_init
             for t in range(steps):
                 zs[t] = xw[t] + hs[t] @ recurrent_kernel
                 i, f, g, o = sig(zs[t, :, :u]), sig(zs[t, :, u:2 * u]), np.tanh(zs[t, :, 2 * u:3 * u]), sig(zs[t, :, 3 * u:])
                 cs[t + 1] = f * cs[t] + i * g
                 hs[t + 1] = o * np.tanh(cs[t + 1])
             dzs = np.empty_like(zs)
-            dh, dc = np.zeros_like(h0), dc_T.copy()
+            dh, dc = np.zeros_like(h_init), dc_final.copy()
             for t in reversed(range(steps)):
                 i, f, g, o = sig(zs[t, :, :u]), sig(zs[t, :, u:2 * u]), np.tanh(zs[t, :, 2 * u:3 * u]), sig(zs[t, :, 3 * u:])
                 dh = dh + dy[:, t]

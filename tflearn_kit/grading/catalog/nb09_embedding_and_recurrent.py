@@ -186,7 +186,7 @@ LSTM_STEP_BACKWARD_SIGNATURES = [
     ("tanh'(c_t) written 1 - tanh(c_t)", _step_backward_with("tanh-slope-c"),
      "the derivative of tanh is 1 - tanh**2: dc_t = dc + dh * o * (1 - tanh(c_t)**2)"),
     ("the candidate's tanh' written 1 - g", _step_backward_with("tanh-slope-g"),
-     "g = tanh(z_c), so dz_c = dc_t * i * (1 - g**2)"),
+     "g = tanh(z_g), so dz_g = dc_t * i * (1 - g**2)"),
     ("tanh' written 1 - tanh for both c_t and the candidate", _step_backward_with("tanh-slope-c", "tanh-slope-g"),
      "the derivative of tanh is 1 - tanh**2, for c_t and for g"),
     ("the forget gate's gradient without c_prev", _step_backward_with("forget-without-c_prev"),
@@ -201,7 +201,7 @@ LSTM_STEP_BACKWARD_SIGNATURES = [
     for order in ("ifoc", "fico", "icfo", "oifc")
 ] + [
     (f"dz's blocks concatenated in the order {', '.join(order)}", _step_backward_with(order=order),
-     "Keras's blocks are i, f, c, o: dz = [dz_i | dz_f | dz_c | dz_o]")
+     "Keras's blocks are i, f, g, o (g the candidate, Keras's c): dz = [dz_i | dz_f | dz_g | dz_o]")
     for order in ("ifoc", "fico", "icfo")
 ]
 
@@ -214,32 +214,32 @@ LSTM_CELL_STEP_BACKWARD = Exercise(
             Case("batch3-in1-units4", lambda: lstm_step_backward_case(seed=33, batch=3, n_in=1, units=4))],
     points=2,
     look="the total gradient reaching c_t (dc from above plus dh's path through h_t = o * tanh(c_t)), "
-         "then each block of dz in the order i, f, c, o, each through its own activation's slope",
+         "then each block of dz in the order i, f, g, o, each through its own activation's slope",
     signatures=LSTM_STEP_BACKWARD_SIGNATURES,
     outputs=STEP_GRADIENTS,
     hint="Recompute z, i, f, g, o and c_t as in lstm_cell_step. Then dc_t = dc + dh * o * (1 - tanh(c_t)**2); "
          "dz = [dc_t * g * i(1-i) | dc_t * c_prev * f(1-f) | dc_t * i * (1-g**2) | dh * tanh(c_t) * o(1-o)] "
-         "(blocks i, f, c, o); dx_t = dz @ kernel.T; dh_prev = dz @ recurrent_kernel.T; dc_prev = dc_t * f; "
-         "dkernel = x_t.T @ dz; drecurrent_kernel = h_prev.T @ dz; dbias = dz.sum(axis=0).",
+         "(blocks i, f, g, o: Keras's i, f, c, o); dx_t = dz @ kernel.T; dh_prev = dz @ recurrent_kernel.T; "
+         "dc_prev = dc_t * f; dkernel = x_t.T @ dz; drecurrent_kernel = h_prev.T @ dz; dbias = dz.sum(axis=0).",
 )
 
 
 # ---- backpropagation through time ---------------------------------------------------------------
 
-BPTT_GRADIENTS = ("dx", "dh0", "dc0", "dkernel", "drecurrent_kernel", "dbias")
+BPTT_GRADIENTS = ("dx", "dh_init", "dc_init", "dkernel", "drecurrent_kernel", "dbias")
 
 
 def lstm_bptt_case(seed, batch, steps, n_in, units, dtype="float64"):
-    """(dy, dc_T, x, h0, c0, kernel, recurrent_kernel, bias). Non-zero initial states and a non-zero
+    """(dy, dc_final, x, h_init, c_init, kernel, recurrent_kernel, bias). Non-zero initial states and a non-zero
     gradient for the final cell state, so neither can be forgotten unseen."""
     g = seeded(seed)
     x = g.standard_normal((batch, steps, n_in))
-    h0, c0 = g.standard_normal((batch, units)) * 0.5, g.standard_normal((batch, units)) * 0.5
+    h_init, c_init = g.standard_normal((batch, units)) * 0.5, g.standard_normal((batch, units)) * 0.5
     kernel = g.standard_normal((n_in, 4 * units)) * 0.5
     recurrent_kernel = g.standard_normal((units, 4 * units)) * 0.5
     bias = g.standard_normal(4 * units) * 0.5
-    dy, dc_T = g.standard_normal((batch, steps, units)), g.standard_normal((batch, units))
-    return tuple(a.astype(dtype) for a in (dy, dc_T, x, h0, c0, kernel, recurrent_kernel, bias))
+    dy, dc_final = g.standard_normal((batch, steps, units)), g.standard_normal((batch, units))
+    return tuple(a.astype(dtype) for a in (dy, dc_final, x, h_init, c_init, kernel, recurrent_kernel, bias))
 
 
 def _lstm_steps(recurrent_kernel):
@@ -252,26 +252,26 @@ def _lstm_steps(recurrent_kernel):
     return step, step_gradients
 
 
-def _lstm_bptt_reference(dy, dc_T, x, h0, c0, kernel, recurrent_kernel, bias):
+def _lstm_bptt_reference(dy, dc_final, x, h_init, c_init, kernel, recurrent_kernel, bias):
     step, step_gradients = _lstm_steps(recurrent_kernel)
-    _, _, cache = rnn_forward(x, [h0, c0], kernel, bias, step)
-    # h_T is the last output, so its gradient is already in dy[:, -1]: only c_T has its own
-    dx, (dh0, dc0), grads = bptt(dy, [None, dc_T], cache, step_gradients)
-    return dx, dh0, dc0, grads["kernel"], grads["recurrent_kernel"], grads["input_bias"]
+    _, _, cache = rnn_forward(x, [h_init, c_init], kernel, bias, step)
+    # h_final is the last output, so its gradient is already in dy[:, -1]: only c_final has its own
+    dx, (dh_init, dc_init), grads = bptt(dy, [None, dc_final], cache, step_gradients)
+    return dx, dh_init, dc_init, grads["kernel"], grads["recurrent_kernel"], grads["input_bias"]
 
 
 def _bptt_with(*mistakes):
     """BPTT written out by hand with known ``mistakes`` made (for the signatures: never the reference)."""
     step_backward = _step_backward_with()
 
-    def wrong(dy, dc_T, x, h0, c0, kernel, recurrent_kernel, bias):
+    def wrong(dy, dc_final, x, h_init, c_init, kernel, recurrent_kernel, bias):
         steps = x.shape[1]
-        hs, cs = [h0], [c0]
+        hs, cs = [h_init], [c_init]
         for t in range(steps):
             h, c = _lstm_reference(x[:, t], hs[-1], cs[-1], kernel, recurrent_kernel, bias)
             hs.append(h)
             cs.append(c)
-        dh_next, dc = np.zeros_like(h0), (np.zeros_like(dc_T) if "dc_T-dropped" in mistakes else dc_T)
+        dh_next, dc = np.zeros_like(h_init), (np.zeros_like(dc_final) if "dc_final-dropped" in mistakes else dc_final)
         dx = np.zeros_like(x)
         grads = [np.zeros_like(kernel), np.zeros_like(recurrent_kernel), np.zeros_like(bias)]
         for t in (range(steps) if "forwards" in mistakes else reversed(range(steps))):
@@ -288,8 +288,8 @@ LSTM_BPTT_SIGNATURES = [
      "backward starts at the last step: for t in reversed(range(steps))"),
     ("dh from step t + 1 not added to dy[:, t]", _bptt_with("dh-next-dropped"),
      "h_t feeds the output y_t and the next step: dh = dy[:, t] + dh_prev of step t + 1"),
-    ("dc_T left out (the cell state's gradient started at zero)", _bptt_with("dc_T-dropped"),
-     "the final cell state has its own gradient: start with dc = dc_T"),
+    ("dc_final left out (the cell state's gradient started at zero)", _bptt_with("dc_final-dropped"),
+     "the final cell state has its own gradient: start with dc = dc_final"),
 ]
 
 LSTM_BPTT = Exercise(
@@ -308,23 +308,24 @@ LSTM_BPTT = Exercise(
          "dy[:, t - 1], and dc_prev; and the dtype of anything you allocate (the float32 case)",
     signatures=LSTM_BPTT_SIGNATURES,
     outputs=BPTT_GRADIENTS,
-    hint="Run the forward loop keeping every state: hs = [h0, h_1, ..., h_T], cs likewise. Then start with "
-         "dh_next = zeros, dc = dc_T, and for t in reversed(range(steps)): dh = dy[:, t] + dh_next; "
+    hint="Run the forward loop keeping every state: hs = [h_init, h_0, ..., h_{T-1}], cs likewise, so that "
+         "step t reads its previous states hs[t], cs[t]. Then start with dh_next = zeros, dc = dc_final, and "
+         "for t in reversed(range(steps)): dh = dy[:, t] + dh_next; "
          "dx[:, t], dh_next, dc, dk, drk, db = lstm_cell_step_backward(dh, dc, x[:, t], hs[t], cs[t], kernel, "
          "recurrent_kernel, bias); add dk, drk, db into the weights' gradients (np.zeros_like keeps the dtype). "
-         "Return dx, dh_next, dc (now dh0 and dc0) and the three sums.",
+         "Return dx, dh_next, dc (now dh_init and dc_init) and the three sums.",
 )
 
 
 def gradient_check_bptt(fn, seed=44, eps=1e-6):
     """Check a learner's ``lstm_bptt`` against centered differences, in float64.
 
-    The loss is L = sum(y * dy) + sum(c_T * dc_T) over the kit's forward pass (never the learner's
-    or the kit's backward), and every entry of x, h0, c0 and the three weights is perturbed in turn.
+    The loss is L = sum(y * dy) + sum(c_final * dc_final) over the kit's forward pass (never the learner's
+    or the kit's backward), and every entry of x, h_init, c_init and the three weights is perturbed in turn.
     Prints one verdict per gradient (thresholds in tflearn_kit.tolerances.GRADIENT_CHECK).
     """
     args = lstm_bptt_case(seed=seed, batch=2, steps=3, n_in=3, units=2)
-    dy, dc_T, *inputs = args
+    dy, dc_final, *inputs = args
     try:
         analytic = fn(*[a.copy() for a in args])
     except NotImplementedError:
@@ -335,15 +336,15 @@ def gradient_check_bptt(fn, seed=44, eps=1e-6):
         print(f"{LSTM_BPTT.function}: expected {len(shapes)} gradients of shapes {shapes}; "
               f"run check('{LSTM_BPTT.id}', {LSTM_BPTT.function}) first.")
         return
-    x, h0, c0, kernel, recurrent_kernel, bias = inputs
+    x, h_init, c_init, kernel, recurrent_kernel, bias = inputs
     step, _ = _lstm_steps(recurrent_kernel)      # reads recurrent_kernel itself, so sees its perturbations
 
     def loss():
-        outputs, (_, c_T), _ = rnn_forward(x, [h0, c0], kernel, bias, step)
-        return float(np.sum(outputs * dy) + np.sum(c_T * dc_T))
+        outputs, (_, c_final), _ = rnn_forward(x, [h_init, c_init], kernel, bias, step)
+        return float(np.sum(outputs * dy) + np.sum(c_final * dc_final))
 
     print(f"gradient check of {LSTM_BPTT.function} (float64, centered differences, eps {eps:g}), "
-          f"L = sum(y * dy) + sum(c_T * dc_T):")
+          f"L = sum(y * dy) + sum(c_final * dc_final):")
     for name, tensor, grad in zip(BPTT_GRADIENTS, inputs, analytic):
         grad = np.asarray(grad, np.float64).reshape(-1)
         flat = tensor.reshape(-1)                 # a view: writing it perturbs the tensor itself
