@@ -137,6 +137,11 @@ TWINS = [
             Case("repeated-ids-mask-zero", {"input_dim": 4, "output_dim": 3, "mask_zero": True}, (2, 8),
                  input_kind="int:4"),
             Case("ids-3d", {"input_dim": 7, "output_dim": 2}, (2, 3, 4), input_kind="int:7"),
+            Case("ids-1d", {"input_dim": 5, "output_dim": 3}, (7,), input_kind="int:5"),
+            Case("repeated-ids", {"input_dim": 3, "output_dim": 5}, (4, 9), input_kind="int:3"),
+            Case("mask-zero", {"input_dim": 6, "output_dim": 3, "mask_zero": True}, (2, 8),
+                 input_kind="int:6"),
+            Case("batch1-vocab1", {"input_dim": 1, "output_dim": 2}, (1, 3), input_kind="int:1"),
         ],
     ),
     twin(
