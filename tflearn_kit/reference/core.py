@@ -47,7 +47,11 @@ TWINS = [
     ),
     twin(
         "Softmax", tf1=activation_tf1, tf1_name="tf.nn.softmax(x, axis)",
-        cases=[Case("last-axis", {"axis": -1}, (3, 5)), Case("axis1-rank3", {"axis": 1}, (2, 4, 3))],
+        cases=[Case("last-axis", {"axis": -1}, (3, 5)),
+               Case("axis1-rank3", {"axis": 1}, (2, 4, 3)),
+               Case("axis0-rank3", {"axis": 0}, (3, 4, 5)),
+               Case("axis2-rank3", {"axis": 2}, (3, 4, 5)),
+               Case("last-axis-rank3", {"axis": -1}, (3, 4, 5))],
     ),
     twin(
         "ReLU", tf1=activation_tf1,
@@ -63,6 +67,7 @@ TWINS = [
     ),
     twin(
         "LeakyReLU", tf1=activation_tf1, tf1_name="tf.nn.leaky_relu(x, alpha)",
-        cases=[Case("slope0.3", {"negative_slope": 0.3}, (4, 6))],
+        cases=[Case("slope0.3", {"negative_slope": 0.3}, (4, 6)),
+               Case("slope0.01", {"negative_slope": 0.01}, (4, 6))],
     ),
 ]
