@@ -7,6 +7,7 @@ from tflearn_kit.compare import compare, make_input
 from tflearn_kit.gradcheck import gradient_check
 
 from .conftest import assert_report_ok
+from .registry_grid import grid
 
 SHAPES = {"rank2": (4, 8), "rank3": (2, 3, 6), "rank4": (2, 2, 3, 4)}   # even last axis: glu
 
@@ -20,16 +21,16 @@ def test_activation_matches_both_tf_apis(name, shape, dtype):
     assert_report_ok(compare(kit.layers.Activation(name, dtype=dtype), x))
 
 
-@pytest.mark.parametrize("axis", [0, 1, -1, 2], ids=lambda a: f"axis{a}")
-def test_softmax_over_any_axis_matches_both_tf_apis(axis, dtype):
-    x = make_input((3, 4, 5), dtype, seed=12) * 4
-    assert_report_ok(compare(kit.layers.Softmax(axis=axis, dtype=dtype), x))
+@grid("Softmax")
+def test_softmax_over_any_axis_matches_both_tf_apis(name, case, dtype):
+    x = make_input(case.input_shape, dtype, seed=12) * 4
+    assert_report_ok(compare(kit.layers.Softmax(**case.config, dtype=dtype), x))
 
 
-@pytest.mark.parametrize("slope", [0.01, 0.3], ids=["slope0.01", "slope0.3"])
-def test_leaky_relu_layer_matches_both_tf_apis(slope, dtype):
-    assert_report_ok(compare(kit.layers.LeakyReLU(negative_slope=slope, dtype=dtype),
-                             make_input((4, 6), dtype, seed=13)))
+@grid("LeakyReLU")
+def test_leaky_relu_layer_matches_both_tf_apis(name, case, dtype):
+    assert_report_ok(compare(kit.layers.LeakyReLU(**case.config, dtype=dtype),
+                             make_input(case.input_shape, dtype, seed=13)))
 
 
 @pytest.mark.parametrize("name", kit.activations.ALL)

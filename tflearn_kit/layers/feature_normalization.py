@@ -140,8 +140,7 @@ class Normalization(Layer):
         """Set mean and variance from ``data``: an array or an iterable of batches."""
         batches = [np.asarray(data)] if hasattr(data, "shape") else [np.asarray(b) for b in data]
         if not self.built:
-            self.build(batches[0].shape)
-            self.built = True
+            self.build(batches[0].shape)        # build marks the layer built (Layer.__init_subclass__)
         # running combination of (count, mean, variance), as Keras merges batches
         total, mean, var = 0, 0.0, 0.0
         for b in batches:
