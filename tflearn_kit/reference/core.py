@@ -42,8 +42,14 @@ TWINS = [
     twin(
         "Activation", tf1=activation_tf1, tf1_name="tf.nn.<activation> (TF1 had no activation layer)",
         # glu needs an even axis; sparsemax is left out: Keras 3's differs from the definition
-        # (activations.DIFFERENCES), tests/test_activations_keras.py compares it where they agree
-        cases=[Case(name, {"activation": name}, (3, 8)) for name in ACTIVATIONS if name != "sparsemax"],
+        # (activations.DIFFERENCES), tests/test_activations_keras.py compares it where they agree.
+        # Inputs of scale 3 reach the saturated and negative regions. An elementwise activation
+        # computes the same at any rank; the three that work along the last axis get ranks 3, 4.
+        cases=[Case(name, {"activation": name}, (3, 8), input_kind="wide")
+               for name in ACTIVATIONS if name != "sparsemax"]
+              + [Case(f"{name}-{rank}", {"activation": name}, shape, input_kind="wide")
+                 for name in ("softmax", "log_softmax", "glu")
+                 for rank, shape in (("rank3", (2, 3, 6)), ("rank4", (2, 2, 3, 4)))],
     ),
     twin(
         "Softmax", tf1=activation_tf1, tf1_name="tf.nn.softmax(x, axis)",
