@@ -18,10 +18,12 @@ COURSE_LAYERS = [
     "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D",
     "Flatten", "Reshape", "BatchNormalization", "LayerNormalization", "Dropout",
     "Embedding", "SimpleRNN", "LSTM", "GRU", "RNN", "SimpleRNNCell", "LSTMCell", "GRUCell",
-    "StackedRNNCells", "Bidirectional", "TimeDistributed", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D",
+    "StackedRNNCells", "TimeDistributed",
     "Sequential", "Model",
     "MultiHeadAttention", "EinsumDense", "Attention", "AdditiveAttention", "GroupQueryAttention",
     "RMSNormalization", "UnitNormalization", "PositionEmbedding",
+    "GroupNormalization", "UpSampling2D", "ZeroPadding2D", "Cropping2D", "Concatenate",
+    "Bidirectional", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D",
 ]
 
 # Keras core has no such layer: the column says so and names what stands in for it.
@@ -172,7 +174,7 @@ def test_attention_rows_say_tf1_wrote_it_by_hand(matrix):
         assert "tf.matmul + tf.nn.softmax" in matrix.row(name)["tf.layers twin"]
 
 
-def test_curriculum_lists_the_fourteen_notebooks_in_order():
+def test_curriculum_lists_the_fifteen_notebooks_in_order():
     rows = curriculum().rows
     assert [r["notebook"] for r in rows] == [
         "00_welcome", "01_layer_anatomy", "02_dense_and_activations", "03_convolutions",
@@ -180,6 +182,7 @@ def test_curriculum_lists_the_fourteen_notebooks_in_order():
         "07_batch_normalization", "08_dropout_and_regularization", "09_embedding_and_recurrent",
         "10_models_and_training", "11_tf1_to_tf2_migration",
         "12_custom_layers_and_transfer_learning", "13_attention_and_transformers",
+        "14_architectures_from_the_pieces",
     ]
     by_name = {r["notebook"]: r for r in rows}
     assert by_name["02_dense_and_activations"]["layers"][0] == "Dense"

@@ -56,8 +56,11 @@ NOTEBOOKS = {
     "13_attention_and_transformers": "Attention as a soft dictionary lookup; multi-head attention "
                                      "forward and backward; masks; a small Transformer trained "
                                      "in the kit and in Keras",
+    "14_architectures_from_the_pieces": "A residual CNN with group norm, a U-Net (upsampling, "
+                                        "cropping, padding, skips), a bidirectional GRU tagger, a "
+                                        "ConvLSTM next-frame model: kit and Keras, same weights",
 }
-"""The fourteen notebooks, in the order a learner takes them."""
+"""The fifteen notebooks, in the order a learner takes them."""
 
 
 @dataclass(frozen=True)
@@ -109,11 +112,7 @@ ENTRIES = [
           keras="tf.keras.layers.GRUCell"),
     Entry("StackedRNNCells", "09_embedding_and_recurrent", tf1="none: tf.nn.rnn_cell.MultiRNNCell",
           keras="tf.keras.layers.StackedRNNCells"),
-    Entry("Bidirectional", "09_embedding_and_recurrent"),
     Entry("TimeDistributed", "09_embedding_and_recurrent"),
-    Entry("ConvLSTM1D", "09_embedding_and_recurrent"),
-    Entry("ConvLSTM2D", "09_embedding_and_recurrent"),
-    Entry("ConvLSTM3D", "09_embedding_and_recurrent"),
     Entry("Sequential", "10_models_and_training", module="models",
           tf1="none: a function stacking tf.layers calls, run in a Session", keras="tf.keras.Sequential"),
     Entry("Model", "10_models_and_training", module="models",
@@ -126,6 +125,16 @@ ENTRIES = [
     Entry("RMSNormalization", "13_attention_and_transformers"),
     Entry("UnitNormalization", "13_attention_and_transformers"),
     Entry("PositionEmbedding", "13_attention_and_transformers"),
+    # notebook 14 teaches these by assembling them into architectures
+    Entry("GroupNormalization", "14_architectures_from_the_pieces"),
+    Entry("UpSampling2D", "14_architectures_from_the_pieces"),
+    Entry("ZeroPadding2D", "14_architectures_from_the_pieces"),
+    Entry("Cropping2D", "14_architectures_from_the_pieces"),
+    Entry("Concatenate", "14_architectures_from_the_pieces"),
+    Entry("Bidirectional", "14_architectures_from_the_pieces"),
+    Entry("ConvLSTM1D", "14_architectures_from_the_pieces"),
+    Entry("ConvLSTM2D", "14_architectures_from_the_pieces"),
+    Entry("ConvLSTM3D", "14_architectures_from_the_pieces"),
 ]
 """One entry per layer the course covers, in the order of the notebooks."""
 
@@ -220,8 +229,9 @@ class CoverageMatrix:
             keras = r["tf.keras twin"].removeprefix("tf.keras.layers.")
             cells = [r["layer"], notebook, r["in the kit"], tf1, keras]
             escaped = [html.escape(c) if i != 1 else c for i, c in enumerate(cells)]
-            # A dotted TF1 name (tf.compat.v1.nn.rnn_cell.LSTMCell) may break after its dots.
-            escaped[3] = escaped[3].replace(".", ".<wbr>")
+            # A dotted TF1 name (tf.compat.v1.nn.rnn_cell.LSTMCell) may break after its dots, and
+            # a call after its parenthesis (resize_bilinear(half_pixel_centers=True)).
+            escaped[3] = escaped[3].replace(".", ".<wbr>").replace("(", "(<wbr>")
             styles = [left, left, f"background:{color}", f"{left};white-space:normal;max-width:22em", left]
             body.append("<tr>" + "".join(f"<td style='{st}'>{c}</td>" for st, c in zip(styles, escaped))
                         + "</tr>")

@@ -20,4 +20,5 @@ MODULES = [
     "nb11_tf1_to_tf2_migration",
     "nb12_custom_layers_and_transfer_learning",
     "nb13_attention_and_transformers",
+    "nb14_architectures_from_the_pieces",
 ]
