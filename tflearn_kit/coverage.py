@@ -320,11 +320,7 @@ LEFT_OUT = {
 IN_PROGRESS = {}
 """Computational Keras layers other branches are building now."""
 
-MISSING = {
-    "ReversibleEmbedding": "computational; not in the kit yet",
-    "SpectralNormalization": "computational (a wrapper that normalizes a kernel by its top "
-                             "singular value); not in the kit yet",
-}
+MISSING = {}
 """Computational Keras layers nobody is building yet: the catalog says so rather than hide them."""
 
 CATALOG_COLUMNS = ("keras class", "status", "notebook", "tf.layers twin", "reason")

@@ -58,7 +58,7 @@ class Embedding(Layer):
         if x.size and (x.min() < 0 or x.max() >= self.input_dim):
             bad = x.min() if x.min() < 0 else x.max()
             raise ValueError(
-                f"Layer '{self.name}' (Embedding) expected ids in [0, {self.input_dim}) "
+                f"Layer '{self.name}' ({type(self).__name__}) expected ids in [0, {self.input_dim}) "
                 f"(input_dim={self.input_dim}), but got id {int(bad)}."
             )
         return x
