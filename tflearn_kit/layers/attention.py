@@ -22,7 +22,7 @@ from ..fast import attention as fast   # kernels/attention.py's attention, faste
 from ..kernels.attention import (causal_mask, einsum_dense_backward, einsum_dense_forward,
                                  masked_softmax_backward, masked_softmax_forward)
 from ..kernels.dropout import dropout_mask
-from .base import Layer
+from .base import Layer, refuse_unless_none
 
 
 # ---- EinsumDense --------------------------------------------------------------------------
@@ -113,11 +113,13 @@ class EinsumDense(Layer):
     def __init__(self, equation, output_shape, activation=None, bias_axes=None,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
-                 bias_constraint=None, quantization_config=None, **kwargs):
+                 bias_constraint=None, lora_rank=None, lora_alpha=None,
+                 gptq_unpacked_column_size=None, quantization_config=None, **kwargs):
         super().__init__(**kwargs)
-        if quantization_config is not None:
-            raise ValueError(f"EinsumDense: quantized weights are not in the kit; got "
-                             f"quantization_config={quantization_config!r}.")
+        refuse_unless_none("EinsumDense", "quantized weights and LoRA adapters",
+                           quantization_config=quantization_config, lora_rank=lora_rank,
+                           lora_alpha=lora_alpha,
+                           gptq_unpacked_column_size=gptq_unpacked_column_size)
         if "->" not in equation or "," not in equation:
             raise ValueError(f"EinsumDense: equation must read 'input,kernel->output'; "
                              f"got {equation!r}.")
@@ -403,8 +405,13 @@ class MultiHeadAttention(_MultiHeadBase):
                  output_shape=None, attention_axes=None, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, seed=None, sliding_window=None,
-                 use_gate=False, **kwargs):
+                 use_gate=False, flash_attention=None, **kwargs):
         super().__init__(**kwargs)
+        # flash attention is a GPU kernel for the same softmax(QK^T)V; False asks for what the
+        # kit does anyway (the full score matrix), True for what it does not have
+        if flash_attention:
+            refuse_unless_none(type(self).__name__, "flash attention kernels",
+                               flash_attention=flash_attention)
         # Keras 3.15's newest options: a banded mask and a learned output gate.
         if sliding_window is not None or use_gate:
             raise ValueError(f"{type(self).__name__}: sliding_window and use_gate are not in the "

@@ -48,6 +48,17 @@ def shape_str(shape):
                            for i, d in enumerate(shape)) + ("," if len(shape) == 1 else "") + ")"
 
 
+def refuse_unless_none(layer_name, what, **options):
+    """Keras arguments for what the kit leaves out (quantized weights, LoRA adapters, flash
+    attention): accepted at their default None, so Keras code and configs load, and refused
+    with a clear error when set, rather than silently ignored."""
+    given = {k: v for k, v in options.items() if v is not None}
+    if given:
+        raise ValueError(f"{layer_name}: {what} are not in the kit; got "
+                         + ", ".join(f"{k}={v!r}" for k, v in given.items())
+                         + " (leave them at None).")
+
+
 class InputSpec:
     """What a layer accepts: a rank (exact or a minimum) and fixed sizes on some axes.
 

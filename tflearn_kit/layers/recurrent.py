@@ -341,6 +341,14 @@ class SimpleRNN(_RNN):
                                   activation=self.activation, grads=grads))
 
 
+def _check_use_cudnn(layer_name, use_cudnn):
+    """Keras's cuDNN switch: "auto" and False run the plain loop, which is all NumPy has; True
+    demands cuDNN, which Keras too refuses where it has none (on a CPU)."""
+    if use_cudnn not in ("auto", False):
+        raise ValueError(f"{layer_name}: use_cudnn must be 'auto' or False in the kit (NumPy has "
+                         f"no cuDNN; Keras raises as well without it); got {use_cudnn!r}.")
+
+
 class LSTM(_RNN):
     """Long short-term memory. See tf.keras.layers.LSTM.
 
@@ -359,8 +367,9 @@ class LSTM(_RNN):
     state_count = 2
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", unit_forget_bias=True,
-                 **kwargs):
+                 use_cudnn="auto", **kwargs):
         super().__init__(units, activation=activation, **kwargs)
+        _check_use_cudnn("LSTM", use_cudnn)
         self.recurrent_activation = activations.get(recurrent_activation)
         self.unit_forget_bias = bool(unit_forget_bias)
 
@@ -411,8 +420,9 @@ class GRU(_RNN):
     gates = 3
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", reset_after=True,
-                 **kwargs):
+                 use_cudnn="auto", **kwargs):
         super().__init__(units, activation=activation, **kwargs)
+        _check_use_cudnn("GRU", use_cudnn)
         self.recurrent_activation = activations.get(recurrent_activation)
         self.reset_after = bool(reset_after)
 

@@ -31,6 +31,7 @@ class ReversibleEmbedding(Embedding):
     def __init__(self, input_dim, output_dim, tie_weights=True, embeddings_initializer="uniform",
                  embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False,
                  reverse_dtype=None, logit_soft_cap=None, **kwargs):
+        weights = kwargs.pop("weights", None)      # loaded once tie_weights says how many
         super().__init__(input_dim, output_dim, embeddings_initializer=embeddings_initializer,
                          embeddings_regularizer=embeddings_regularizer,
                          embeddings_constraint=embeddings_constraint, mask_zero=mask_zero, **kwargs)
@@ -44,6 +45,9 @@ class ReversibleEmbedding(Embedding):
         self.reverse_dtype = reverse_dtype
         self.logit_soft_cap = logit_soft_cap
         self._reverse = self._reversed_call = False
+        if weights is not None:
+            self.build(None)
+            self.set_weights(weights)
 
     def build(self, input_shape=None):
         super().build(input_shape)

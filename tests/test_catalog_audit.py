@@ -1,0 +1,111 @@
+"""Issue 13's "every argument" and "masks" points, checked over every Keras layer class the kit
+has, read from the installed Keras at run time (so a new Keras argument shows up here).
+
+- every constructor argument Keras's class takes is accepted by the kit's at Keras's default
+  (the parity fuzzer's TypeErrors); production-only options (quantization, LoRA, cuDNN, flash
+  attention) are refused with a ValueError naming the layer when set, never ignored;
+- every layer whose Keras ``call`` takes a ``mask`` takes it in the kit or carries it through;
+- every layer whose Keras constructor has ``data_format`` accepts channels_first.
+"""
+import inspect
+
+import numpy as np
+import pytest
+
+import tflearn_kit as kit
+from tflearn_kit.reference import all_twins
+from tflearn_kit.reference.tf import modules
+
+# a constructor for the classes the registry has no case of (the cells are compared alone)
+SAMPLE = {"SimpleRNNCell": {"units": 2}, "LSTMCell": {"units": 2}, "GRUCell": {"units": 2},
+          "StackedRNNCells": {"cells": [{"class_name": "GRUCell", "config": {"units": 2}}]},
+          "Lambda": {"function": np.tanh}}
+
+
+def kit_classes():
+    """{name: (keras class, kit class, constructor arguments)} for every canonical Keras layer
+    class the kit has."""
+    _, keras, _ = modules()
+    twins = all_twins()
+    out = {}
+    for name in sorted(dir(keras.layers)):
+        k = getattr(keras.layers, name)
+        if (not inspect.isclass(k) or k.__name__ != name or not issubclass(k, keras.layers.Layer)
+                or name == "Layer" or not isinstance(getattr(kit.layers, name, None), type)):
+            continue
+        config = dict(twins[name].cases[0].config) if name in twins else SAMPLE[name]
+        out[name] = (k, getattr(kit.layers, name), config)
+    return out
+
+
+CLASSES = kit_classes()
+
+
+def test_the_audit_sees_every_kit_layer_keras_has():
+    assert len(CLASSES) >= 94       # with the aliases, InputSpec and Layer: the catalog's 117
+
+
+@pytest.mark.parametrize("name", CLASSES)
+def test_every_keras_constructor_argument_is_accepted_at_its_default(name):
+    keras_cls, kit_cls, config = CLASSES[name]
+    refused = []
+    for arg, p in inspect.signature(keras_cls.__init__).parameters.items():
+        if arg in ("self", "args", "kwargs") or arg in config or p.default is inspect.Parameter.empty:
+            continue
+        try:
+            kit_cls(**config, **{arg: p.default})
+        except (TypeError, ValueError) as error:
+            refused.append(f"{arg}={p.default!r}: {error}")
+    assert not refused, f"{name} refuses Keras's defaults: {refused}"
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda: kit.layers.Dense(3, lora_rank=4), r"Dense: quantized weights and LoRA adapters .*lora_rank=4"),
+    (lambda: kit.layers.Embedding(5, 2, lora_rank=2), r"Embedding: .*lora_rank=2"),
+    (lambda: kit.layers.EinsumDense("ab,bc->ac", 3, lora_alpha=8), r"EinsumDense: .*lora_alpha=8"),
+    (lambda: kit.layers.LSTM(3, use_cudnn=True), r"LSTM: use_cudnn must be 'auto' or False"),
+    (lambda: kit.layers.GRU(3, use_cudnn="always"), r"GRU: use_cudnn must be"),
+    (lambda: kit.layers.MultiHeadAttention(2, 3, flash_attention=True),
+     r"MultiHeadAttention: flash attention kernels .*flash_attention=True"),
+], ids=["Dense-lora", "Embedding-lora", "EinsumDense-lora", "LSTM-cudnn", "GRU-cudnn", "MHA-flash"])
+def test_production_options_are_refused_when_set_not_ignored(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+def test_embedding_takes_its_starting_table_as_keras_does():
+    _, keras, _ = modules()
+    table = np.arange(6.0).reshape(3, 2)
+    ours = kit.layers.Embedding(3, 2, weights=table)
+    theirs = keras.layers.Embedding(3, 2, weights=table)
+    ids = np.array([[2, 0, 1]])
+    np.testing.assert_array_equal(ours(ids), np.asarray(theirs(ids)))
+    untied = kit.layers.ReversibleEmbedding(3, 2, tie_weights=False, weights=[table, table.T])
+    np.testing.assert_array_equal(untied.reverse_embeddings, table.T)
+
+
+# A layer whose Keras call takes a mask but the kit's does not use: none today. BatchNormalization
+# would be one (Keras weights its training moments by the mask); see its entry below.
+MASK_NOT_HONOURED = {
+    "BatchNormalization": "raises a clear error: the kit's training moments are unweighted",
+}
+
+
+@pytest.mark.parametrize("name", CLASSES)
+def test_a_layer_whose_keras_call_takes_a_mask_honours_or_carries_it(name):
+    keras_cls, kit_cls, config = CLASSES[name]
+    if "mask" not in inspect.signature(keras_cls.call).parameters:
+        return
+    layer = kit_cls(**config)
+    if name in MASK_NOT_HONOURED:
+        assert not layer.accepts_mask(), name
+        return
+    assert layer.accepts_mask(), f"{name}: Keras's call takes a mask, the kit's neither uses nor carries it"
+
+
+@pytest.mark.parametrize("name", [n for n, (k, _, _) in CLASSES.items()
+                                  if "data_format" in inspect.signature(k.__init__).parameters])
+def test_channels_first_is_accepted_wherever_keras_accepts_it(name):
+    _, kit_cls, config = CLASSES[name]
+    layer = kit_cls(**{**config, "data_format": "channels_first"})
+    assert layer.get_config()["data_format"] == "channels_first"
