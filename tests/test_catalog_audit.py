@@ -107,3 +107,26 @@ def test_channels_first_is_accepted_wherever_keras_accepts_it(name):
     _, kit_cls, config = CLASSES[name]
     layer = kit_cls(**{**config, "data_format": "channels_first"})
     assert layer.get_config()["data_format"] == "channels_first"
+
+
+@pytest.mark.parametrize("name", [n for n, (k, _, _) in CLASSES.items()
+                                  if any(a.endswith("_constraint")
+                                         for a in inspect.signature(k.__init__).parameters)])
+def test_every_constraint_argument_reaches_its_weight(name):
+    """Each ``*_constraint`` Keras's constructor has is attached to a weight of the built kit
+    layer (``fit`` then applies it after each step: tests/test_constraints.py)."""
+    from tflearn_kit import constraints
+    from tflearn_kit.compare import make_input
+    keras_cls, kit_cls, config = CLASSES[name]
+    given = {a: constraints.NonNeg() for a in inspect.signature(keras_cls.__init__).parameters
+             if a.endswith("_constraint")}
+    layer = kit_cls(**config, **given)
+    case = all_twins()[name].cases[0] if name in all_twins() else None
+    if case is None:                        # a cell: one step of (batch, in)
+        layer.build((2, 3))
+    elif case.input_shape and isinstance(case.input_shape[0], (tuple, list)):
+        layer._maybe_build([make_input(s, "float32", case.input_kind) for s in case.input_shape])
+    else:
+        layer._maybe_build(make_input(case.input_shape, "float32", case.input_kind))
+    attached = {id(w.constraint) for w in layer.weight_records if w.constraint is not None}
+    assert not [a for a, c in given.items() if id(c) not in attached], name

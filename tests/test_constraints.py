@@ -84,3 +84,34 @@ def test_training_applies_constraints_after_each_step_as_keras_does(optimizer, d
     kernel = model.get_weights()[0]
     assert np.sqrt((kernel ** 2).sum(axis=0)).max() <= 0.6 + 1e-6    # the constraint holds
     assert model.get_weights()[1].min() >= 0
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS.values(), ids=OPTIMIZERS.keys())
+def test_embedding_and_recurrent_constraints_in_training_as_keras(optimizer, dtype, keras_floatx):
+    """The constraints of other weights than a Dense kernel: a table, a recurrent kernel."""
+    _, keras, _ = modules()
+    kit.set_seed(0)
+    ids = np.random.default_rng(134).integers(0, 7, size=(12, 5))
+    y = make_input((12, 2), dtype, seed=135)
+
+    def layers(lib, cons):
+        return [
+            lib.layers.Embedding(7, 4, embeddings_constraint=cons.UnitNorm(axis=1), dtype=dtype),
+            lib.layers.LSTM(3, kernel_constraint=cons.MaxNorm(0.5), recurrent_constraint=cons.NonNeg(),
+                            bias_constraint=cons.MinMaxNorm(0.1, 0.6, axis=0), dtype=dtype),
+            lib.layers.Dense(2, dtype=dtype),
+        ]
+
+    model = kit.models.Sequential([kit.models.Input((5,), dtype="int64"), *layers(kit, constraints)])
+    model.compile(optimizer=kit.optimizers.SGD(**optimizer), loss="mse")
+    twin = keras.Sequential([keras.Input((5,), dtype="int64"), *layers(keras, keras.constraints)])
+    twin.set_weights(model.get_weights())
+    twin.compile(optimizer=keras.optimizers.SGD(**optimizer), loss="mse")
+    model.fit(ids, y, batch_size=4, epochs=2, shuffle=False, verbose=0)
+    twin.fit(ids, y, batch_size=4, epochs=2, shuffle=False, verbose=0)
+    for i, (ours, theirs) in enumerate(zip(model.get_weights(), twin.get_weights())):
+        _, rel = errors(ours, theirs)
+        assert rel <= TOLERANCES[dtype], f"weight {i}: {rel:.1e}"
+    table, _, recurrent = model.get_weights()[:3]
+    np.testing.assert_allclose(np.sqrt((table ** 2).sum(axis=1)), 1, rtol=1e-5)
+    assert recurrent.min() >= 0
