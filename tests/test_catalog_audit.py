@@ -130,3 +130,30 @@ def test_every_constraint_argument_reaches_its_weight(name):
         layer._maybe_build(make_input(case.input_shape, "float32", case.input_kind))
     attached = {id(w.constraint) for w in layer.weight_records if w.constraint is not None}
     assert not [a for a, c in given.items() if id(c) not in attached], name
+
+
+def _first_cases():
+    for name, twin in sorted(all_twins().items()):
+        yield pytest.param(name, twin.cases[0], twin.zero_gradients, id=name)
+
+
+@pytest.mark.parametrize("name, case, zero_by_math", list(_first_cases()))
+def test_every_registered_layer_passes_a_float64_gradient_check(name, case, zero_by_math):
+    """One finite-difference check per layer, on its first registered case, at inference (a
+    random layer's draw would differ between the calls; their training draws are checked on a
+    fixed draw in their own tests). Inputs are drawn with another seed than the check's dy: a
+    dy equal to x makes UnitNormalization's gradient exactly zero, and the check meaningless."""
+    from tflearn_kit.compare import make_input
+    from tflearn_kit.gradcheck import gradient_check
+    layer = getattr(kit.layers, name)(**case.config, dtype="float64")
+    # Masking's padded steps sit on its discontinuity (a nudged padding value unmasks the step)
+    kind = "normal" if case.input_kind.startswith("padded-steps") else case.input_kind
+    shapes = case.input_shape
+    if shapes and isinstance(shapes[0], (tuple, list)):
+        x = [make_input(s, "float64", kind, seed=7 + i) for i, s in enumerate(shapes)]
+    else:
+        x = make_input(shapes, "float64", kind, seed=7)
+    report = gradient_check(layer, x, training=False, call_kwargs=case.call_kwargs, max_entries=15)
+    bad = [r for r in report.results if r["max_rel"] > report.tolerance
+           and r["tensor"][1:] not in zero_by_math]      # dkey/bias: zero by mathematics
+    assert not bad, report.to_text()
