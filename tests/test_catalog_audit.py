@@ -157,3 +157,12 @@ def test_every_registered_layer_passes_a_float64_gradient_check(name, case, zero
     bad = [r for r in report.results if r["max_rel"] > report.tolerance
            and r["tensor"][1:] not in zero_by_math]      # dkey/bias: zero by mathematics
     assert not bad, report.to_text()
+
+
+def test_every_kit_row_of_the_keras_catalog_names_what_tf1_used():
+    """The cells (compared alone, not registered) and aliases (GroupQueryAttention is Keras's
+    alias of GroupedQueryAttention) included: only the base classes and Lambda have none."""
+    from tflearn_kit import coverage
+    blank = [r["keras class"] for r in coverage.keras_catalog().rows
+             if r["status"].startswith("in the kit") and r["tf.layers twin"] == "-"]
+    assert sorted(blank) == ["InputSpec", "Lambda", "Layer"]
