@@ -8,6 +8,7 @@ has, read from the installed Keras at run time (so a new Keras argument shows up
 - every layer whose Keras constructor has ``data_format`` accepts channels_first.
 """
 import inspect
+import re
 
 import numpy as np
 import pytest
@@ -166,3 +167,33 @@ def test_every_kit_row_of_the_keras_catalog_names_what_tf1_used():
     blank = [r["keras class"] for r in coverage.keras_catalog().rows
              if r["status"].startswith("in the kit") and r["tf.layers twin"] == "-"]
     assert sorted(blank) == ["InputSpec", "Lambda", "Layer"]
+
+
+def _wrong_rank_inputs():
+    for name, twin in sorted(all_twins().items()):
+        for label in ("rank+1", "rank-1"):
+            yield pytest.param(name, twin.cases[0], label, id=f"{name}-{label}")
+
+
+@pytest.mark.parametrize("name, case, label", list(_wrong_rank_inputs()))
+def test_an_input_of_the_wrong_rank_is_accepted_as_keras_would_or_named_in_a_value_error(
+        name, case, label):
+    """One axis more or one less than the first registered case: many layers take any rank
+    (an activation, Dense on the last axis); the others must raise a ValueError that names the
+    layer, never NumPy's broadcasting error or an IndexError."""
+    from tflearn_kit.compare import make_input
+
+    def mutate(shape):
+        return tuple(shape) + (2,) if label == "rank+1" else (tuple(shape)[:-1] or (2,))
+
+    layer = getattr(kit.layers, name)(**case.config, name="probe")
+    shapes = case.input_shape
+    if shapes and isinstance(shapes[0], (tuple, list)):
+        x = [make_input(mutate(s), "float32", case.input_kind) for s in shapes]
+    else:
+        x = make_input(mutate(shapes), "float32", case.input_kind)
+    try:
+        layer(x, **case.call_kwargs)
+    except ValueError as error:
+        # a wrapper may let its inner layer name itself (SpectralNormalization's Dense)
+        assert re.search(r"Layer '[^']+' \(\w+\)", str(error)), str(error)

@@ -39,6 +39,10 @@ def _einsum_shapes(layer, equation, bias_axes, input_shape, partial_output_shape
     left_elided = in_spec.startswith("...")
     in_spec, out_spec = in_spec.replace("...", ""), out_spec.replace("...", "")
     elided = len(input_shape) - len(in_spec)
+    if elided < 0 or (elided > 0 and not left_elided):
+        raise ValueError(f"Layer '{layer.name}' (EinsumDense) expected an input of rank "
+                         f"{len(in_spec)}{' or more' if left_elided else ''} for the equation "
+                         f"{equation!r}, but got shape {tuple(input_shape)}.")
     partial = [partial_output_shape] if isinstance(partial_output_shape, int) else list(
         partial_output_shape)
     if left_elided:
@@ -401,6 +405,8 @@ class MultiHeadAttention(_MultiHeadBase):
     value/bias, attention_output/kernel (heads, value_dim, dim_out), attention_output/bias (dim_out,).
     """
 
+    clears_input_masks = True     # Keras's call sets its inputs' masks to None (models read it)
+
     def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias=True,
                  output_shape=None, attention_axes=None, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
@@ -534,6 +540,8 @@ class GroupQueryAttention(MultiHeadAttention):
     (dim, num_key_value_heads, head_dim), attention_output/kernel (num_query_heads, head_dim, dim),
     and their biases.
     """
+
+    clears_input_masks = False    # Keras's GroupedQueryAttention leaves its inputs' masks alone
 
     def __init__(self, head_dim, num_query_heads, num_key_value_heads, dropout=0.0, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
@@ -671,6 +679,12 @@ class Attention(Layer):
         q, v = inputs[0], inputs[1]
         key_given = len(inputs) == 3
         k = inputs[2] if key_given else v
+        if (q.ndim < 3 or not q.ndim == v.ndim == k.ndim or not q.shape[:-2] == v.shape[:-2] == k.shape[:-2]
+                or v.shape[-2] != k.shape[-2] or q.shape[-1] != k.shape[-1]):
+            raise ValueError(
+                f"Layer '{self.name}' ({type(self).__name__}) expected query (batch, Tq, dim), value "
+                f"(batch, Tv, dim_v) and key (batch, Tv, dim) with one batch shape, but got shapes "
+                f"{[tuple(a.shape) for a in inputs]}.")
         q_mask = mask[0] if mask else None
         v_mask = mask[1] if mask else None
         scores, saved = self._scores(q, k)

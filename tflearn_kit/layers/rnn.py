@@ -549,6 +549,11 @@ class RNN(Layer):
 
     def build(self, input_shape):
         step_shape = (input_shape[0],) + tuple(input_shape[2:])
+        first = self.cell.cells[0] if isinstance(self.cell, StackedRNNCells) else self.cell
+        if isinstance(first, _Cell) and len(step_shape) != 2:
+            raise ValueError(f"Layer '{self.name}' (RNN) expected an input of shape (batch, steps, "
+                             f"features) for its {type(first).__name__}, but got shape "
+                             f"{tuple(input_shape)}.")
         if not self.cell.built:
             self.cell.build(step_shape)
         self._weights = self.cell._weights
