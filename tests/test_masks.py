@@ -52,8 +52,8 @@ def test_masked_global_average_pooling1d_gradient_check():
 
 
 @pytest.mark.parametrize("layer", [kit.layers.Flatten(), kit.layers.Conv1D(2, 2),
-                                   kit.layers.GlobalMaxPooling1D(), kit.layers.BatchNormalization()],
-                         ids=["Flatten", "Conv1D", "GlobalMaxPooling1D", "BatchNormalization"])
+                                   kit.layers.GlobalMaxPooling1D()],
+                         ids=["Flatten", "Conv1D", "GlobalMaxPooling1D"])
 def test_a_layer_that_cannot_use_a_mask_says_so(layer):
     with pytest.raises(ValueError, match=f"\\({type(layer).__name__}\\) cannot use a mask"):
         layer(np.ones((2, 3, 4)), mask=np.ones((2, 3), bool))
@@ -62,7 +62,7 @@ def test_a_layer_that_cannot_use_a_mask_says_so(layer):
 def test_layers_that_carry_a_mask_pass_it_on():
     mask = np.array([[True, False, True]])
     for layer in (kit.layers.Dense(2), kit.layers.Dropout(0.5), kit.layers.Activation("relu"),
-                  kit.layers.PReLU(), kit.layers.ELU()):
+                  kit.layers.PReLU(), kit.layers.ELU(), kit.layers.BatchNormalization()):
         layer(np.ones((1, 3, 4)), mask=mask)
         np.testing.assert_array_equal(layer.output_mask, mask)
 

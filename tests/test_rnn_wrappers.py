@@ -498,23 +498,6 @@ def test_bad_input_names_the_layer_and_shapes():
         L.LSTMCell(2, dropout=1.5)
 
 
-def test_cell_alone_is_one_keras_step(dtype):
-    import tensorflow as tf
-    cell = L.LSTMCell(3, dtype=dtype, **B)
-    x = make_input((4, 2), dtype, seed=20)
-    h0 = [make_input((4, 3), dtype, seed=21), make_input((4, 3), dtype, seed=22)]
-    out, states = cell(x, h0)
-    twin = keras_layer(cell)
-    twin.build(x.shape)
-    twin.set_weights(cell.get_weights())
-    k_out, k_states = twin(tf.constant(x), [tf.constant(h) for h in h0])
-    assert_close(out, k_out.numpy(), dtype, "output")
-    for a, b in zip(states, k_states):
-        assert_close(a, b.numpy(), dtype, "state")
-    dx, d_states = cell.backward([np.ones_like(out), [np.zeros_like(s) for s in states]])
-    assert dx.shape == x.shape and len(d_states) == 2 and len(cell.grads) == 3
-
-
 @pytest.mark.parametrize("make", [
     lambda: L.LSTM(2, dropout=0.3, recurrent_dropout=0.4, return_sequences=True, dtype="float64", **B),
     lambda: L.GRU(2, dropout=0.3, recurrent_dropout=0.4, return_state=True, dtype="float64", **B),
@@ -532,3 +515,91 @@ def test_per_gate_dropout_gradient_check_on_fixed_masks(make):
     result = gradient_check(layer, x, training=True, max_entries=20)
     assert result.ok, "\n" + result.to_text()
     assert result.max_rel < 1e-6
+
+
+# ---- each cell alone: one step, as Keras's cell(x_t, states) -------------------------------------
+
+def cells_alone(dtype):
+    d = {"dtype": dtype, **B}
+    return {
+        "SimpleRNNCell-tanh": lambda: L.SimpleRNNCell(3, **d),
+        "SimpleRNNCell-relu-nobias": lambda: L.SimpleRNNCell(4, activation="relu", use_bias=False,
+                                                             dtype=dtype),
+        "LSTMCell": lambda: L.LSTMCell(3, **d),
+        "LSTMCell-hard-sigmoid-no-forget-bias": lambda: L.LSTMCell(
+            2, recurrent_activation="hard_sigmoid", unit_forget_bias=False, **d),
+        "LSTMCell-nobias": lambda: L.LSTMCell(3, use_bias=False, dtype=dtype),
+        "GRUCell-reset-after": lambda: L.GRUCell(3, **d),
+        "GRUCell-reset-before-relu": lambda: L.GRUCell(4, reset_after=False, activation="relu", **d),
+        "GRUCell-nobias": lambda: L.GRUCell(2, use_bias=False, dtype=dtype),
+        "StackedRNNCells-GRU-LSTM": lambda: L.StackedRNNCells([L.GRUCell(3, **d), L.LSTMCell(2, **d)],
+                                                              dtype=dtype),
+        "StackedRNNCells-SimpleRNN-GRU-SimpleRNN": lambda: L.StackedRNNCells(
+            [L.SimpleRNNCell(2, **d), L.GRUCell(3, reset_after=False, **d), L.SimpleRNNCell(4, **d)],
+            dtype=dtype),
+    }
+
+
+@pytest.mark.parametrize("case", list(cells_alone("float32")))
+def test_cell_alone_matches_keras_forward_and_backward(case, dtype):
+    import tensorflow as tf
+    cell = cells_alone(dtype)[case]()
+    x = make_input((4, 5), dtype, seed=20)
+    cell.build(x.shape)
+    sizes = cell.flat_state_sizes if isinstance(cell, L.StackedRNNCells) else [cell.units] * cell.state_count
+    h0 = [make_input((4, n), dtype, seed=21 + i) for i, n in enumerate(sizes)]
+    out, states = cell(x, h0)
+    g = np.random.default_rng(22)
+    d_out = g.standard_normal(out.shape).astype(dtype)
+    d_states = [g.standard_normal(s.shape).astype(dtype) for s in states]
+    dx, d_h0 = cell.backward([d_out, d_states])
+
+    twin = keras_layer(cell)
+    twin.build(x.shape)
+    twin.set_weights(cell.get_weights())
+    xt, ht = tf.constant(x), [tf.constant(h) for h in h0]
+    nested = tf.nest.pack_sequence_as(twin.state_size, ht) if isinstance(cell, L.StackedRNNCells) else ht
+    with tf.GradientTape() as tape:
+        tape.watch([xt] + ht)
+        k_out, k_states = twin(xt, nested, training=False)
+    k_states = tf.nest.flatten(k_states)
+    variables = twin.trainable_weights
+    grads = tape.gradient([k_out] + k_states, [xt] + ht + variables,
+                          output_gradients=[tf.constant(d) for d in [d_out] + d_states])
+    assert len(states) == len(k_states) == len(h0) and len(cell.grads) == len(variables)
+    assert_close(out, k_out.numpy(), dtype, "output")
+    for i, (a, b) in enumerate(zip(states, k_states)):
+        assert_close(a, b.numpy(), dtype, f"state[{i}]")
+    assert_close(dx, grads[0].numpy(), dtype, "dx")
+    for i, (a, b) in enumerate(zip(d_h0, grads[1:1 + len(h0)])):
+        assert_close(a, b.numpy(), dtype, f"d state[{i}]")
+    for name, a, b in zip(cell.trainable_weight_names, cell.grads, grads[1 + len(h0):]):
+        assert_close(a, b.numpy(), dtype, f"d{name}")
+
+
+@pytest.mark.parametrize("case", ["SimpleRNNCell-tanh", "LSTMCell", "GRUCell-reset-before-relu",
+                                  "StackedRNNCells-GRU-LSTM"])
+def test_cell_alone_gradient_check(case):
+    cell = cells_alone("float64")[case]()
+    x = make_input((3, 4), "float64", seed=23)
+    cell.build(x.shape)
+    sizes = cell.flat_state_sizes if isinstance(cell, L.StackedRNNCells) else [cell.units] * cell.state_count
+    h0 = [make_input((3, n), "float64", seed=24 + i) for i, n in enumerate(sizes)]
+    out, states = cell(x, h0)
+    g = np.random.default_rng(25)
+    dys = [g.standard_normal(out.shape)] + [g.standard_normal(s.shape) for s in states]
+
+    def loss():
+        o, s = cell(x, h0)
+        return float(sum(np.sum(a * d) for a, d in zip([o] + s, dys)))
+
+    cell(x, h0)
+    dx, d_h0 = cell.backward([dys[0], dys[1:]])
+    targets = [("x", x, dx)] + [(f"h0[{i}]", h, d) for i, (h, d) in enumerate(zip(h0, d_h0))]
+    targets += [(f"d{n}", w, gr.copy()) for n, w, gr in zip(cell.trainable_weight_names,
+                                                             cell.trainable_weights, cell.grads)]
+    for name, tensor, grad in targets:
+        flat, gflat = tensor.reshape(-1), grad.reshape(-1)
+        for i in np.random.default_rng(26).choice(flat.size, min(12, flat.size), replace=False):
+            numeric = central_difference(loss, flat, i)
+            assert abs(numeric - gflat[i]) <= 1e-7 * max(1.0, abs(numeric)), (name, i)

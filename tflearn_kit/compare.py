@@ -109,8 +109,8 @@ class Report:
                 f"<th>max abs</th><th>max rel</th><th>verdict</th></tr>{''.join(cells)}</table>{notes}")
 
 
-def run_kit(layer, x, dy, training=False):
-    y = layer(x, training=training)
+def run_kit(layer, x, dy, training=False, call_kwargs=None):
+    y = layer(x, training=training, **(call_kwargs or {}))
     dx = layer.backward(dy)
     return {
         "output": [np.asarray(o) for o in as_list(y)],
@@ -160,14 +160,16 @@ def _row(api, kind, quantity, max_abs, max_rel, ok, note=""):
             "ok": ok, "note": note}
 
 
-def compare(layer, x, dy=None, training=False, apis=APIS, seed=0, case_name="custom"):
+def compare(layer, x, dy=None, training=False, apis=APIS, seed=0, case_name="custom",
+            call_kwargs=None):
     """Run ``layer`` and its twins on ``x`` with the same weights; diff everything.
 
     ``dy`` (dL/d(output)) defaults to a seeded standard normal. The kit layer is
     built first if needed; its weights before the call are copied into both
     twins. Non-trainable weights (such as moving statistics) are compared after
-    the call too.
+    the call too. ``call_kwargs`` go to every call (``{"reverse": True}``).
     """
+    call_kwargs = dict(call_kwargs or {})
     twin = families.get(type(layer).__name__)
     x = [layer.convert_input(a) if np.issubdtype(np.asarray(a).dtype, np.floating) else np.asarray(a)
          for a in x] if isinstance(x, (list, tuple)) else (
@@ -179,15 +181,16 @@ def compare(layer, x, dy=None, training=False, apis=APIS, seed=0, case_name="cus
     non_trainable = [n for n, w in zip(names, layer.weight_records) if not w.trainable]
     if dy is None:
         g = np.random.default_rng(seed + 1)
-        shapes = [np.shape(o) for o in as_list(layer(x, training=False if training else training))]
+        shapes = [np.shape(o) for o in as_list(layer(x, training=False if training else training,
+                                                     **call_kwargs))]
         layer.set_weights(keras_order)      # the probe call must not change any state
         dy = [g.standard_normal(s).astype(layer.dtype) for s in shapes]
         dy = dy if len(dy) > 1 else dy[0]
-    kit = run_kit(layer, x, dy, training)
+    kit = run_kit(layer, x, dy, training, call_kwargs)
     tolerance = TOLERANCES[layer.dtype]
     rows, notes = [], []
     if "tf.keras" in apis:
-        ref = run_keras(layer, x, dy, training, weights=keras_order)
+        ref = run_keras(layer, x, dy, training, weights=keras_order, call_kwargs=call_kwargs)
         rows += _diff_rows("tf.keras", kit, ref, tolerance, non_trainable, twin.zero_gradients)
     if "tf.layers" in apis:
         if twin.tf1 is None:
@@ -220,7 +223,8 @@ def compare_case(layer_name, case, dtype="float32", seed=0):
         x = [make_input(s, dtype, case.input_kind, seed + i) for i, s in enumerate(shapes)]
     else:
         x = make_input(shapes, dtype, case.input_kind, seed)
-    return compare(layer, x, training=case.training, seed=seed, case_name=case.name)
+    return compare(layer, x, training=case.training, seed=seed, case_name=case.name,
+                   call_kwargs=case.call_kwargs)
 
 
 class Matrix:

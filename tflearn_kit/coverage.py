@@ -330,11 +330,7 @@ LEFT_OUT = {
 IN_PROGRESS = {}
 """Computational Keras layers other branches are building now."""
 
-MISSING = {
-    "ReversibleEmbedding": "computational; not in the kit yet",
-    "SpectralNormalization": "computational (a wrapper that normalizes a kernel by its top "
-                             "singular value); not in the kit yet",
-}
+MISSING = {}
 """Computational Keras layers nobody is building yet: the catalog says so rather than hide them."""
 
 CATALOG_COLUMNS = ("keras class", "status", "notebook", "tf.layers twin", "reason")
@@ -393,11 +389,14 @@ def keras_catalog(root=None):
     from . import layers
     root = root or project_root()
     notebooks = {e.layer: e.notebook for e in ENTRIES}
+    entries = {e.layer: e for e in ENTRIES}
     rows = []
     for name, cls in keras_layer_classes().items():
         canonical = cls.__name__
         alias = f" (alias of {canonical})" if canonical != name else ""
-        twin = REGISTRY.get(canonical)
+        # the kit's name first: Keras's GroupQueryAttention is an alias of its
+        # GroupedQueryAttention, and the kit registers it as GroupQueryAttention
+        kit_name = name if name in REGISTRY or name in entries else canonical
         if isinstance(getattr(layers, name, None), type):
             status, reason = "in the kit" + alias, ""
         elif name in LEFT_OUT:
@@ -406,11 +405,14 @@ def keras_catalog(root=None):
             status, reason = "in progress", IN_PROGRESS[name]
         else:
             status, reason = "missing", MISSING.get(name, "computational; not in the kit yet")
-        notebook = notebooks.get(canonical, "")
+        notebook = notebooks.get(kit_name, "")
         if notebook and notebook_status(notebook, root) != "available":
             notebook += " (planned)"
+        # the registry's twin, else what the course table names (the cells, compared alone)
+        tf1 = twin_columns(entries[kit_name])[0] if kit_name in entries else (
+            REGISTRY[kit_name].tf1_column if kit_name in REGISTRY else None)
         rows.append({"keras class": name, "status": status, "notebook": notebook or "-",
-                     "tf.layers twin": twin.tf1_column if twin else "-", "reason": reason})
+                     "tf.layers twin": tf1 or "-", "reason": reason})
     return KerasCatalog(rows)
 
 

@@ -84,13 +84,15 @@ class GradCheck:
 
 
 def gradient_check(layer, x, dy=None, training=False, eps=1e-6, max_entries=40, seed=0,
-                   tolerance=THRESHOLDS["acceptable"], wrt_inputs=True):
+                   tolerance=THRESHOLDS["acceptable"], wrt_inputs=True, call_kwargs=None):
     """Check ``layer.backward`` against centered differences, for the input and every weight.
 
     The layer must compute in float64 (``dtype="float64"``). At most
     ``max_entries`` seeded random entries of each tensor are perturbed, which keeps
-    the check quick on big weights. Returns a :class:`GradCheck`.
+    the check quick on big weights. ``call_kwargs`` go to every call
+    (``{"reverse": True}``). Returns a :class:`GradCheck`.
     """
+    call_kwargs = dict(call_kwargs or {})
     if layer.dtype != "float64":
         raise ValueError(
             f"gradient_check: layer '{layer.name}' computes in {layer.dtype}; build it with "
@@ -103,7 +105,7 @@ def gradient_check(layer, x, dy=None, training=False, eps=1e-6, max_entries=40, 
     inputs = xs if multi else xs[0]
 
     def forward():
-        return as_list(layer(inputs, training=training))
+        return as_list(layer(inputs, training=training, **call_kwargs))
 
     ys = forward()
     if dy is None:

@@ -138,3 +138,50 @@ def rms_scale_backward(dy, cache):
         return dx, []
     summed = tuple(a for a in range(x.ndim) if gamma.shape[a] == 1 and x.shape[a] != 1)
     return dx, [(dy * x_inv).sum(axis=summed, keepdims=True)]
+
+
+# ---- batch norm over the kept entries only (Keras's BatchNormalization(x, mask=...)) ------------
+
+KERAS_EPSILON = 1e-7       # keras.backend.epsilon(): keeps the count of kept entries off zero
+
+
+def masked_normalize_forward(x, keep, axes, gamma=None, beta=None, epsilon=1e-3):
+    """Batch norm whose mean and variance count only the entries where ``keep`` is 1.
+
+    keep: 0/1 like x (the mask spread over the channels)   ->  y like x
+    mean = sum(keep x) / (n + 1e-7), variance = sum(keep (x - mean)^2) / (n + 1e-7), n = sum(keep);
+    every entry, kept or not, is then normalized with them, as Keras does.
+    """
+    count = reduce_sum(keep, axes) + x.dtype.type(KERAS_EPSILON)
+    mean = reduce_sum(x, axes, times=keep) / count
+    centered = x - mean
+    variance = reduce_sum(centered * centered, axes, times=keep) / count
+    inv_std = 1.0 / np.sqrt(variance + epsilon)
+    x_hat = centered * inv_std
+    y = x_hat * gamma if gamma is not None else x_hat.copy()
+    if beta is not None:
+        y += beta
+    return y, (x_hat, centered, keep, count, inv_std, gamma, axes, beta is not None, (mean, variance))
+
+
+def masked_normalize_backward(dy, cache):
+    """dy like x -> dx like x, [dgamma, dbeta] (as normalize_backward's, present ones only).
+
+    The chain rule through the weighted mean and variance: with g = dy gamma,
+        dL/dvariance = -1/2 inv_std^3 sum(g (x - mean))
+        dL/dmean     = -inv_std sum(g) + dL/dvariance * (-2 sum(keep (x - mean)) / count)
+        dx = g inv_std + keep (dL/dmean + 2 dL/dvariance (x - mean)) / count
+    sum(keep (x - mean)) is mean * 1e-7, not 0: the epsilon in the count makes the mean a hair
+    small, and a float64 comparison sees it.
+    """
+    x_hat, centered, keep, count, inv_std, gamma, axes, has_beta, _ = cache
+    grads = []
+    if gamma is not None:
+        grads.append(reduce_sum(dy, axes, times=x_hat))
+    if has_beta:
+        grads.append(reduce_sum(dy, axes))
+    g = dy if gamma is None else dy * gamma
+    d_variance = -0.5 * inv_std ** 3 * reduce_sum(g, axes, times=centered)
+    d_mean = -inv_std * reduce_sum(g, axes) - 2 * d_variance * reduce_sum(centered, axes, times=keep) / count
+    dx = g * inv_std + keep * (d_mean + 2 * d_variance * centered) / count
+    return dx, grads

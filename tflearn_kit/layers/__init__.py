@@ -45,8 +45,11 @@ from .attention import (AdditiveAttention, Attention, EinsumDense, GroupQueryAtt
 __all__ += ["AdditiveAttention", "Attention", "EinsumDense", "GroupQueryAttention",
             "MultiHeadAttention"]
 from .embedding import PositionEmbedding
+from .reversible_embedding import ReversibleEmbedding
+from .spectral_normalization import SpectralNormalization
 from .normalization import RMSNormalization, UnitNormalization
 __all__ += ["PositionEmbedding", "RMSNormalization", "UnitNormalization"]
+__all__ += ["ReversibleEmbedding", "SpectralNormalization"]
 __all__ += ["RNN", "GRUCell", "LSTMCell", "SimpleRNNCell", "StackedRNNCells", "Bidirectional", "TimeDistributed"]
 __all__ += ["ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"]
 __all__ += ["ELU", "PReLU"]

@@ -22,7 +22,7 @@ from ..fast import attention as fast   # kernels/attention.py's attention, faste
 from ..kernels.attention import (causal_mask, einsum_dense_backward, einsum_dense_forward,
                                  masked_softmax_backward, masked_softmax_forward)
 from ..kernels.dropout import dropout_mask
-from .base import Layer
+from .base import Layer, refuse_unless_none
 
 
 # ---- EinsumDense --------------------------------------------------------------------------
@@ -39,6 +39,10 @@ def _einsum_shapes(layer, equation, bias_axes, input_shape, partial_output_shape
     left_elided = in_spec.startswith("...")
     in_spec, out_spec = in_spec.replace("...", ""), out_spec.replace("...", "")
     elided = len(input_shape) - len(in_spec)
+    if elided < 0 or (elided > 0 and not left_elided):
+        raise ValueError(f"Layer '{layer.name}' (EinsumDense) expected an input of rank "
+                         f"{len(in_spec)}{' or more' if left_elided else ''} for the equation "
+                         f"{equation!r}, but got shape {tuple(input_shape)}.")
     partial = [partial_output_shape] if isinstance(partial_output_shape, int) else list(
         partial_output_shape)
     if left_elided:
@@ -113,11 +117,13 @@ class EinsumDense(Layer):
     def __init__(self, equation, output_shape, activation=None, bias_axes=None,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
-                 bias_constraint=None, quantization_config=None, **kwargs):
+                 bias_constraint=None, lora_rank=None, lora_alpha=None,
+                 gptq_unpacked_column_size=None, quantization_config=None, **kwargs):
         super().__init__(**kwargs)
-        if quantization_config is not None:
-            raise ValueError(f"EinsumDense: quantized weights are not in the kit; got "
-                             f"quantization_config={quantization_config!r}.")
+        refuse_unless_none("EinsumDense", "quantized weights and LoRA adapters",
+                           quantization_config=quantization_config, lora_rank=lora_rank,
+                           lora_alpha=lora_alpha,
+                           gptq_unpacked_column_size=gptq_unpacked_column_size)
         if "->" not in equation or "," not in equation:
             raise ValueError(f"EinsumDense: equation must read 'input,kernel->output'; "
                              f"got {equation!r}.")
@@ -394,12 +400,19 @@ class MultiHeadAttention(_MultiHeadBase):
     value/bias, attention_output/kernel (heads, value_dim, dim_out), attention_output/bias (dim_out,).
     """
 
+    clears_input_masks = True     # Keras's call sets its inputs' masks to None (models read it)
+
     def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias=True,
                  output_shape=None, attention_axes=None, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, seed=None, sliding_window=None,
-                 use_gate=False, **kwargs):
+                 use_gate=False, flash_attention=None, **kwargs):
         super().__init__(**kwargs)
+        # flash attention is a GPU kernel for the same softmax(QK^T)V; False asks for what the
+        # kit does anyway (the full score matrix), True for what it does not have
+        if flash_attention:
+            refuse_unless_none(type(self).__name__, "flash attention kernels",
+                               flash_attention=flash_attention)
         # Keras 3.15's newest options: a banded mask and a learned output gate.
         if sliding_window is not None or use_gate:
             raise ValueError(f"{type(self).__name__}: sliding_window and use_gate are not in the "
@@ -517,6 +530,8 @@ class GroupQueryAttention(MultiHeadAttention):
     (dim, num_key_value_heads, head_dim), attention_output/kernel (num_query_heads, head_dim, dim),
     and their biases.
     """
+
+    clears_input_masks = False    # Keras's GroupedQueryAttention leaves its inputs' masks alone
 
     def __init__(self, head_dim, num_query_heads, num_key_value_heads, dropout=0.0, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
@@ -654,6 +669,12 @@ class Attention(Layer):
         q, v = inputs[0], inputs[1]
         key_given = len(inputs) == 3
         k = inputs[2] if key_given else v
+        if (q.ndim < 3 or not q.ndim == v.ndim == k.ndim or not q.shape[:-2] == v.shape[:-2] == k.shape[:-2]
+                or v.shape[-2] != k.shape[-2] or q.shape[-1] != k.shape[-1]):
+            raise ValueError(
+                f"Layer '{self.name}' ({type(self).__name__}) expected query (batch, Tq, dim), value "
+                f"(batch, Tv, dim_v) and key (batch, Tv, dim) with one batch shape, but got shapes "
+                f"{[tuple(a.shape) for a in inputs]}.")
         q_mask = mask[0] if mask else None
         v_mask = mask[1] if mask else None
         scores, saved = self._scores(q, k)

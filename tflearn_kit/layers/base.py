@@ -48,6 +48,17 @@ def shape_str(shape):
                            for i, d in enumerate(shape)) + ("," if len(shape) == 1 else "") + ")"
 
 
+def refuse_unless_none(layer_name, what, **options):
+    """Keras arguments for what the kit leaves out (quantized weights, LoRA adapters, flash
+    attention): accepted at their default None, so Keras code and configs load, and refused
+    with a clear error when set, rather than silently ignored."""
+    given = {k: v for k, v in options.items() if v is not None}
+    if given:
+        raise ValueError(f"{layer_name}: {what} are not in the kit; got "
+                         + ", ".join(f"{k}={v!r}" for k, v in given.items())
+                         + " (leave them at None).")
+
+
 class InputSpec:
     """What a layer accepts: a rank (exact or a minimum) and fixed sizes on some axes.
 
@@ -342,10 +353,7 @@ class Layer:
         if from_pre_activation and self.pre_activation is None:
             raise ValueError(f"Layer '{self.name}' ({type(self).__name__}) ends with no activation, "
                              "so it has no pre_activation to take a gradient from.")
-        if isinstance(dy, (list, tuple)):
-            dy = [np.asarray(d, dtype=self.dtype) for d in dy]
-        else:
-            dy = np.asarray(dy, dtype=self.dtype)
+        dy = self._as_own_dtype(dy)
         if self.activity_regularizer is not None:
             out = self._activity_output
             dy = dy + self.activity_regularizer.grad(out) / out.shape[0]
@@ -356,6 +364,13 @@ class Layer:
             self._skip_activation = False
         self.grads = self._with_penalties(grads) if self._trainable else []
         return dx
+
+    def _as_own_dtype(self, dy):
+        """dy in the layer's dtype, nesting kept: a cell's [d_output, [d_h, d_c]] has states of
+        different sizes in a stack, which one array could not hold."""
+        if isinstance(dy, (list, tuple)):
+            return [self._as_own_dtype(d) for d in dy]
+        return np.asarray(dy, dtype=self.dtype)
 
     def _with_penalties(self, grads):
         """backward_call's gradients, checked against the trainable weights, plus each regularizer's."""

@@ -3,7 +3,7 @@ import numpy as np
 
 from .. import activations, constraints, initializers, regularizers
 from ..kernels.dense import dense_backward, dense_forward
-from .base import InputSpec, Layer
+from .base import InputSpec, Layer, refuse_unless_none
 
 
 class Dense(Layer):
@@ -24,11 +24,12 @@ class Dense(Layer):
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, quantization_config=None, **kwargs):
+                 kernel_constraint=None, bias_constraint=None, lora_rank=None, lora_alpha=None,
+                 quantization_config=None, **kwargs):
         super().__init__(**kwargs)
-        if quantization_config is not None:
-            raise ValueError(f"Dense: quantized weights are not in the kit; got "
-                             f"quantization_config={quantization_config!r}.")
+        refuse_unless_none("Dense", "quantized weights and LoRA adapters",
+                           quantization_config=quantization_config, lora_rank=lora_rank,
+                           lora_alpha=lora_alpha)
         if int(units) <= 0:
             raise ValueError(f"Dense: units must be a positive integer; got {units!r}.")
         self.units = int(units)

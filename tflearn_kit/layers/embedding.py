@@ -3,7 +3,7 @@ import numpy as np
 
 from .. import constraints, initializers, regularizers
 from ..kernels.embedding import embedding_backward, embedding_forward
-from .base import Layer
+from .base import Layer, refuse_unless_none
 
 
 def _initializer(identifier):
@@ -30,11 +30,11 @@ class Embedding(Layer):
 
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
                  embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False,
-                 quantization_config=None, **kwargs):
+                 weights=None, lora_rank=None, lora_alpha=None, quantization_config=None, **kwargs):
         super().__init__(**kwargs)
-        if quantization_config is not None:
-            raise ValueError(f"Embedding: quantized weights are not in the kit; got "
-                             f"quantization_config={quantization_config!r}.")
+        refuse_unless_none(type(self).__name__, "quantized weights and LoRA adapters",
+                           quantization_config=quantization_config, lora_rank=lora_rank,
+                           lora_alpha=lora_alpha)
         for arg, value in (("input_dim", input_dim), ("output_dim", output_dim)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
                 raise ValueError(f"Embedding: {arg} must be a positive integer; got {value!r}.")
@@ -43,6 +43,10 @@ class Embedding(Layer):
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
         self.embeddings_constraint = constraints.get(embeddings_constraint)
         self.mask_zero = bool(mask_zero)
+        if weights is not None:         # the starting table, as Keras takes it: built at once
+            self.build(None)
+            self.set_weights(weights if isinstance(weights, list) and len(weights) == 1
+                             else [weights])
 
     def build(self, input_shape):
         self.embeddings = self.add_weight(shape=(self.input_dim, self.output_dim),
@@ -58,7 +62,7 @@ class Embedding(Layer):
         if x.size and (x.min() < 0 or x.max() >= self.input_dim):
             bad = x.min() if x.min() < 0 else x.max()
             raise ValueError(
-                f"Layer '{self.name}' (Embedding) expected ids in [0, {self.input_dim}) "
+                f"Layer '{self.name}' ({type(self).__name__}) expected ids in [0, {self.input_dim}) "
                 f"(input_dim={self.input_dim}), but got id {int(bad)}."
             )
         return x

@@ -170,7 +170,15 @@ class Normalization(Layer):
         return self.adapt_mean.reshape(self._broadcast), self.adapt_variance.reshape(self._broadcast)
 
     def call(self, inputs):
-        mean, var = self._statistics()
+        try:
+            mean, var = self._statistics()
+            fits = np.broadcast_shapes(inputs.shape, np.shape(mean)) == inputs.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(f"Layer '{self.name}' (Normalization) holds statistics of shape "
+                             f"{np.shape(self.input_mean if self.input_mean is not None else self.adapt_mean)} "
+                             f"for axis {self.axis}, which do not fit an input of shape {inputs.shape}.")
         std = np.maximum(np.sqrt(var), inputs.dtype.type(EPSILON))
         self._cache = std
         return mean + inputs * std if self.invert else (inputs - mean) / std

@@ -10,6 +10,15 @@ size 1 inserted after the batch axis, then NumPy's broadcasting applies, so
 ``Add()([x (2, 3), b (2, 1)])`` is (2, 3). Backward sums the gradient back over
 the axes an input was broadcast along (the chain rule for a copy: the copies'
 gradients add up).
+
+Masks (one per input, (batch, steps) for (batch, steps, features) inputs, or None) follow
+Keras 3 (keras/src/layers/merging): the elementwise merges emit the OR of their inputs'
+masks when every input has one, no mask otherwise; Concatenate joins the masks along its
+axis (an unmasked input counts as all true) and reduces over the last axis; Dot emits none.
+Multiply, Maximum and Minimum also let a mask change the values: a masked step takes no
+part (Multiply reads it as 1, Maximum and Minimum as "no candidate"), and where every input
+is masked Multiply outputs 0. As in Keras, an input of lower rank, which Keras expands
+first, loses its mask inside the merge (its mask still counts for the output mask).
 """
 import numpy as np
 
@@ -69,8 +78,34 @@ class _Merge(Layer):
             grad = grad.sum(axis=axes, keepdims=True)
         return grad.reshape(shape)
 
+    def _checked_masks(self, inputs, mask):
+        """``mask`` as a list with one entry per input, or None when no input has one."""
+        if mask is None:
+            return None
+        if not isinstance(mask, (list, tuple)) or len(mask) != len(inputs):
+            raise ValueError(f"Layer '{self.name}' ({type(self).__name__}) expected a list of "
+                             f"{len(inputs)} masks (one per input, None for an unmasked one), but "
+                             f"got {mask if not isinstance(mask, (list, tuple)) else len(mask)!r}.")
+        return [None if m is None else np.asarray(m, bool) for m in mask]
+
     def compute_mask(self, inputs, mask=None):
-        return None
+        """The OR of the masks when every input has one (Keras's Merge.compute_mask)."""
+        masks = self._checked_masks(inputs, mask)
+        if masks is None or any(m is None for m in masks):
+            return None
+        out = masks[0]
+        for m in masks[1:]:
+            out = np.logical_or(out, m)
+        return out
+
+    def _value_masks(self, inputs, mask):
+        """Each input's mask spread over its features (x's shape), for the merges whose values a
+        mask changes; None for an input of lower rank (Keras expands it, and the expanded
+        tensor carries no mask)."""
+        masks = self._checked_masks(inputs, mask) or [None] * len(inputs)
+        rank = max(x.ndim for x in inputs)
+        return [None if m is None or x.ndim < rank else np.broadcast_to(m[..., None], x.shape)
+                for x, m in zip(inputs, masks)]
 
     def __call__(self, inputs, training=None, mask=None, **kwargs):
         if not isinstance(inputs, (list, tuple)):
@@ -126,7 +161,35 @@ class Subtract(_Elementwise):
 
 
 class Multiply(_Elementwise):
-    """The elementwise product of its inputs. See tf.keras.layers.Multiply."""
+    """The elementwise product of its inputs. See tf.keras.layers.Multiply.
+
+    With masks: a masked step of an input counts as 1; when every input has a mask, the
+    steps no input keeps are 0.
+    """
+
+    def call(self, inputs, mask=None):
+        masks = self._value_masks(inputs, mask)
+        self._shapes_in = [x.shape for x in inputs]
+        xs = [x if m is None else np.where(m, x, x.dtype.type(1)) for x, m in zip(inputs, masks)]
+        out = self.merge(self._expanded(xs))
+        keep = None
+        if all(m is not None for m in masks):
+            keep = masks[0]
+            for m in masks[1:]:
+                keep = np.logical_or(keep, m)
+            out = np.where(keep, out, out.dtype.type(0))
+        self._masks = (masks, keep)
+        return out
+
+    def backward_call(self, dy):
+        masks, keep = self._masks
+        if keep is not None:
+            dy = np.where(keep, dy, dy.dtype.type(0))     # the zeroed steps depend on no input
+        dxs = self.merge_backward(dy)
+        # a step read as the constant 1 passes no gradient to the input it replaced
+        dxs = [d if m is None else np.where(np.broadcast_to(m, d.shape), d, d.dtype.type(0))
+               for d, m in zip(dxs, masks)]
+        return [self._unbroadcast(g, shape) for g, shape in zip(dxs, self._shapes_in)], []
 
     def merge(self, xs):
         self._cache = xs
@@ -162,16 +225,33 @@ class Average(_Elementwise):
 
 
 class _Extremum(_Elementwise):
-    """Maximum and Minimum: Keras folds ``ops.maximum(out, x)`` over the inputs in order."""
+    """Maximum and Minimum: Keras folds ``ops.maximum(out, x)`` over the inputs in order.
 
-    def merge(self, xs):
-        out = xs[0]
+    With masks (Keras's ``_apply_merge_op_and_or_mask``): at each step of the fold a masked
+    x is replaced by the running result and a masked running result by x, so a masked
+    entry never wins unless nothing else is there. ``winner`` follows which input each
+    output entry came from, so the gradient reaches exactly that input.
+    """
+
+    def call(self, inputs, mask=None):
+        self._shapes_in = [x.shape for x in inputs]
+        return self.merge(self._expanded(inputs), self._value_masks(inputs, mask))
+
+    def merge(self, xs, masks=None):
+        masks = masks or [None] * len(xs)
+        out, out_mask = xs[0], masks[0]
         winner = np.zeros((), dtype=np.intp)
-        for i, x in enumerate(xs[1:], start=1):
+        for i, (x, m) in enumerate(zip(xs[1:], masks[1:]), start=1):
+            source = np.intp(i)
+            if m is not None:
+                x, source = np.where(m, x, out), np.where(m, source, winner)
+            if out_mask is not None:
+                out, winner = np.where(out_mask, out, x), np.where(out_mask, winner, source)
+            out_mask = None if m is None or out_mask is None else np.logical_or(out_mask, m)
             # TF's gradient of maximum(a, b) goes to a where a >= b (minimum: a <= b): on a tie
             # the earlier input keeps it
             keep = out >= x if self.keep_ties_max else out <= x
-            winner = np.where(keep, winner, i)
+            winner = np.where(keep, winner, source)
             out = np.where(keep, out, x)
         self._cache = (len(xs), np.broadcast_to(winner, out.shape))
         return out
@@ -222,6 +302,17 @@ class Concatenate(_Merge):
 
     def backward_call(self, dy):
         return np.split(dy, self._cache, axis=self.axis), []     # each input gets its own slice
+
+    def compute_mask(self, inputs, mask=None):
+        """Keras's Concatenate.compute_mask: every mask spread over its input's shape (all true
+        for an unmasked input), joined along ``axis``, then any() over the last axis."""
+        masks = self._checked_masks(inputs, mask)
+        if masks is None or all(m is None for m in masks):
+            return None
+        full = [np.ones(x.shape, bool) if m is None else
+                np.broadcast_to(m[..., None], x.shape) if m.ndim < x.ndim else m
+                for x, m in zip(inputs, masks)]
+        return np.concatenate(full, axis=self.axis).any(axis=-1)
 
     def compute_output_shape(self, input_shape):
         out = list(input_shape[0])

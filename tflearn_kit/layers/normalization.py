@@ -5,7 +5,8 @@ from .. import constraints, initializers, regularizers
 from ..kernels.attention import (rms_normalization_backward, rms_normalization_forward,
                                  unit_normalization_backward, unit_normalization_forward)
 from ..fast import normalization as fast     # the kernels of kernels/normalization.py, faster on big batches
-from ..kernels.normalization import moving_average, rms_scale_backward, rms_scale_forward
+from ..kernels.normalization import (masked_normalize_backward, masked_normalize_forward,
+                                     moving_average, rms_scale_backward, rms_scale_forward)
 from .base import InputSpec, Layer
 
 
@@ -40,10 +41,16 @@ class BatchNormalization(Layer):
             renorm_mean/renorm_stddev move with ``renorm_momentum``, the inference statistics
             with ``momentum`` (moving_variance derived from moving_stddev, as in Keras).
 
+    Call: ``layer(x, training=None, mask=None)``. A mask (x's shape without the last axis,
+    as an Embedding or Masking leaves it) makes the training statistics count only the kept
+    entries, as Keras's do; every entry is still normalized, and the mask passes on.
+
     Input shape: any, rank >= 2      Output shape: the same
     Weights (Keras's order): gamma (C,), beta (C,), then non-trainable moving_mean (C,), moving_variance (C,)
     (renorm: then moving_stddev, renorm_mean, renorm_stddev)
     """
+
+    supports_masking = True
 
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones",
@@ -106,7 +113,7 @@ class BatchNormalization(Layer):
             self.renorm_stddev[...] = self.moving_stddev
         self.input_spec = InputSpec(ndim=len(input_shape), axes={self.axis: shape[0]})
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=None, mask=None):
         ndim = inputs.ndim
         channel = self.axis % ndim
         stat_axes = tuple(a for a in range(ndim) if a != channel)
@@ -114,7 +121,16 @@ class BatchNormalization(Layer):
         def b(p):
             return None if p is None else _broadcast(p, ndim, (channel,))
 
-        self._renorm = None
+        self._renorm = self._masked = None
+        if mask is not None and np.ndim(mask) != ndim - 1:
+            raise ValueError(f"Layer '{self.name}' (BatchNormalization) expected a mask with one "
+                             f"axis less than the input, but got mask shape {np.shape(mask)} for "
+                             f"input shape {inputs.shape}.")
+        if training and self.trainable and mask is not None:
+            if self.renorm:
+                raise ValueError(f"Layer '{self.name}' (BatchNormalization): a mask with renorm=True "
+                                 "in training is not in the kit (its renorm statistics are unmasked).")
+            return self._masked_call(inputs, mask, stat_axes, b, channel)
         if training and self.trainable and self.renorm:
             y, cache = self._renorm_call(inputs, stat_axes, b)
         elif training and self.trainable:
@@ -130,6 +146,20 @@ class BatchNormalization(Layer):
             y, cache = fast.normalize_forward(inputs, stat_axes, b(self.gamma), b(self.beta),
                                               self.epsilon, b(self.moving_mean),
                                               b(self.moving_variance))
+        self._cache = (cache, channel)
+        return y
+
+    def _masked_call(self, inputs, mask, stat_axes, b, channel):
+        """Training with a mask: the batch statistics count the kept entries only (Keras's
+        _moments with a mask); the mask is spread over the last axis, as Keras spreads it."""
+        keep = np.broadcast_to(np.asarray(mask, bool)[..., None], inputs.shape).astype(inputs.dtype)
+        y, cache = masked_normalize_forward(inputs, keep, stat_axes, b(self.gamma), b(self.beta),
+                                            self.epsilon)
+        mean, variance = cache[-1]
+        self.moving_mean[...] = moving_average(self.moving_mean, mean.reshape(-1), self.momentum)
+        self.moving_variance[...] = moving_average(self.moving_variance, variance.reshape(-1),
+                                                   self.momentum)
+        self._masked = True
         self._cache = (cache, channel)
         return y
 
@@ -165,6 +195,9 @@ class BatchNormalization(Layer):
 
     def backward_call(self, dy):
         cache, channel = self._cache
+        if self._masked:
+            dx, grads = masked_normalize_backward(dy, cache)
+            return dx, [g.reshape(-1) for g in grads]
         dx, grads = fast.normalize_backward(dy, cache, param_axes=(channel,))
         grads = [g.reshape(-1) for g in grads]
         if self._renorm is None:

@@ -417,6 +417,14 @@ class SimpleRNN(_RNN):
                                   activation=self.activation, grads=grads))
 
 
+def _check_use_cudnn(layer_name, use_cudnn):
+    """Keras's cuDNN switch: "auto" and False run the plain loop, which is all NumPy has; True
+    demands cuDNN, which Keras too refuses where it has none (on a CPU)."""
+    if use_cudnn not in ("auto", False):
+        raise ValueError(f"{layer_name}: use_cudnn must be 'auto' or False in the kit (NumPy has "
+                         f"no cuDNN; Keras raises as well without it); got {use_cudnn!r}.")
+
+
 class LSTM(LSTMGates, _RNN):
     """Long short-term memory. See tf.keras.layers.LSTM.
 
@@ -430,6 +438,10 @@ class LSTM(LSTMGates, _RNN):
     Weights: kernel (in, 4*units), recurrent_kernel (units, 4*units), bias (4*units,),
     columns in the gate order i, f, c, o. States: [h, c].
     """
+
+    def __init__(self, units, *args, use_cudnn="auto", **kwargs):
+        _check_use_cudnn("LSTM", use_cudnn)     # the layer's only: Keras's LSTMCell has none
+        super().__init__(units, *args, **kwargs)
 
     def step_functions(self, grads):
         grads["recurrent_kernel"] = np.zeros_like(self.recurrent_kernel)
@@ -454,6 +466,10 @@ class GRU(GRUGates, _RNN):
     Weights: kernel (in, 3*units), recurrent_kernel (units, 3*units), bias (2, 3*units) with
     reset_after else (3*units,); columns in the gate order z, r, h. States: [h].
     """
+
+    def __init__(self, units, *args, use_cudnn="auto", **kwargs):
+        _check_use_cudnn("GRU", use_cudnn)     # the layer's only: Keras's GRUCell has none
+        super().__init__(units, *args, **kwargs)
 
     def step_functions(self, grads):
         grads["recurrent_kernel"] = np.zeros_like(self.recurrent_kernel)

@@ -380,6 +380,28 @@ class StackedRNNCells(Layer):
     def step_grads(self):
         return [g for c in self.cells for g in c.step_grads()]
 
+    # ---- one step as a layer call, as Keras's stack(x_t, states) -----------------------------
+
+    def __call__(self, inputs, states=None, training=None, **kwargs):
+        """One step of every cell: ``output, new_states = stack(x_t, states)``, the states flat."""
+        inputs = self.convert_input(inputs)
+        self._maybe_build(inputs)
+        if states is None:
+            states = [np.zeros((inputs.shape[0], n), self.dtype) for n in self.flat_state_sizes]
+        states = [np.asarray(s, self.dtype) for s in states]
+        if len(states) != self.state_count:
+            raise ValueError(f"Layer '{self.name}' (StackedRNNCells) expected {self.state_count} "
+                             f"states (every cell's, flat, in cell order), but got {len(states)}.")
+        self.start(inputs.shape[0], inputs.shape[1], training)
+        output, new_states, self._cache = self.step(inputs, states)
+        return output, new_states
+
+    def backward_call(self, dy):
+        """dy: [d_output, d_states (a flat list)] -> [dx, d_prev_states]."""
+        d_output, d_states = dy
+        dx, d_prev = self.step_backward(d_output, list(d_states), self._cache)
+        return [dx, d_prev], self.step_grads()
+
     def get_config(self):
         return {**super().get_config(), "cells": [serialize_layer(c) for c in self.cells]}
 
@@ -442,6 +464,11 @@ class RNN(Layer):
 
     def build(self, input_shape):
         step_shape = (input_shape[0],) + tuple(input_shape[2:])
+        first = self.cell.cells[0] if isinstance(self.cell, StackedRNNCells) else self.cell
+        if isinstance(first, _Cell) and len(step_shape) != 2:
+            raise ValueError(f"Layer '{self.name}' (RNN) expected an input of shape (batch, steps, "
+                             f"features) for its {type(first).__name__}, but got shape "
+                             f"{tuple(input_shape)}.")
         if not self.cell.built:
             self.cell.build(step_shape)
         self._weights = self.cell._weights

@@ -206,6 +206,11 @@ class Graph:
                            **node.kwargs)
             node.saved = _save_state(node.layer)
             ys = y if len(node.outputs) > 1 else [y]
+            if getattr(node.layer, "clears_input_masks", False):
+                # Keras's MultiHeadAttention sets its input tensors' masks to None: a later
+                # layer reading the same tensor (a residual Add) sees it unmasked
+                for t in node.inputs:
+                    masks.pop(id(t), None)
             for t, v in zip(node.outputs, ys):
                 values[id(t)] = v
                 masks[id(t)] = getattr(node.layer, "output_mask", None)

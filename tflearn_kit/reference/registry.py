@@ -17,6 +17,7 @@ class Case:
     training: bool = False
     input_kind: str = "normal"      # "normal", "positive" or "int:<high>" (ids for Embedding)
     dtypes: tuple = ("float32", "float64")   # the dtypes TensorFlow has kernels for (3-D pooling: float32)
+    call_kwargs: dict = field(default_factory=dict)   # call-time arguments, e.g. {"reverse": True}
 
 
 @dataclass

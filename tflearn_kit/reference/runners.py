@@ -97,7 +97,7 @@ def keras_twin(kit_layer, input_shape=None, weights=None):
     return layer
 
 
-def run_keras(kit_layer, x, dy, training=False, weights=None):
+def run_keras(kit_layer, x, dy, training=False, weights=None, call_kwargs=None):
     """Forward and backward through the tf.keras twin; ``weights`` in Keras's order."""
     tf, _, _ = modules()
     xs = [tf.constant(a) for a in as_list(x)]
@@ -112,7 +112,8 @@ def run_keras(kit_layer, x, dy, training=False, weights=None):
         if twin_of(kit_layer).keras_call is not None:
             y = twin_of(kit_layer).keras_call(layer, xs, training)
         else:
-            y = layer(xs if isinstance(x, (list, tuple)) else xs[0], training=training)
+            y = layer(xs if isinstance(x, (list, tuple)) else xs[0], training=training,
+                      **(call_kwargs or {}))
     ys = tf.nest.flatten(y)       # a stack of cells returns its states nested per cell
     variables = list(layer.trainable_weights)
     grads = tape.gradient(ys, watched + variables,
