@@ -137,8 +137,12 @@ def test_padding_mask_from_embedding_mask_zero_reaches_attention_as_in_keras(dty
 
 
 def test_embedding_masks_reach_luong_attention_as_in_keras(dtype):
-    """Attention([q, v]) on masked embeddings: Keras passes mask=[q_mask, v_mask]; so does the kit."""
+    """Attention([q, v]) on masked embeddings: Keras passes mask=[q_mask, v_mask]; so does the kit.
+
+    Seeded: Keras sums d(scale) in float32 over every score, so its rounding depends on the
+    table drawn (unseeded, after other tests, it once reached 1.9e-5 relative)."""
     tf, keras, _ = modules()
+    kit.set_seed(0)          # 12 seeds measured: worst 6.4e-7
     q_ids = np.array([[3, 1, 0], [2, 0, 0]])
     v_ids = np.array([[4, 4, 2, 0], [6, 1, 0, 0]])
     qi, vi = kit.models.Input((3,), dtype="int64"), kit.models.Input((4,), dtype="int64")
