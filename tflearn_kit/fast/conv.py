@@ -9,6 +9,11 @@ What each road buys (Conv2D 32x32x64->64 3x3 same, batch 32, 2 cores; see ``tfle
 - ``input_grad``: with stride 1 and one group, dx is a sum of T shifted
   ``dy @ kernel[t].T`` on the padded grid (``input_grad_shifted``): no (M, T*C)
   ``dcols`` and no strided scatter; about 20 ms instead of col2im's 45 on the bench.
+- ``depthwise_forward`` / ``depthwise_backward``: tap by tap, broadcast multiply-adds
+  over the channels instead of C thin matmuls, a few images at a time so that each
+  block's nine passes stay in cache (``parallel.batch_chunks``), the blocks shared by
+  the cores. DepthwiseConv2D 32x32x64 3x3 same, batch 32: from 11x its floor to about
+  1.8x on the busy machine (254 ms to 140 there).
 """
 import itertools
 import math
@@ -18,7 +23,7 @@ import numpy as np
 from ..kernels import conv as readable
 from ..kernels.conv import (_bias_grad, _kernel_matrix, _padded, _rows, _unpad, apply_kernel,
                             conv_geometry, kernel_grad)
-from .parallel import batch_halves, on_every_core
+from .parallel import batch_chunks, batch_halves, on_every_core
 
 
 def im2col(x, geom):
@@ -144,20 +149,6 @@ def conv_transpose_backward(dy, cache):
     return dx, grads
 
 
-def depthwise_forward(x, kernel, bias=None, geom=None):
-    """readable.depthwise_forward."""
-    *ks, c, m = kernel.shape
-    y, cache = conv_forward(x, kernel.reshape(*ks, 1, c * m), bias, geom)
-    return y, (cache, kernel.shape)
-
-
-def depthwise_backward(dy, cache):
-    """readable.depthwise_backward."""
-    conv_cache, kernel_shape = cache
-    dx, (dkernel, *dbias) = conv_backward(dy, conv_cache)
-    return dx, [dkernel.reshape(kernel_shape), *dbias]
-
-
 def separable_forward(x, depthwise_kernel, pointwise_kernel, bias=None, geom=None):
     """readable.separable_forward."""
     z, depth_cache = depthwise_forward(x, depthwise_kernel, None, geom)
@@ -172,3 +163,92 @@ def separable_backward(dy, cache):
     dz, (dpointwise, *dbias) = conv_backward(dy, point_cache)
     dx, (ddepthwise,) = depthwise_backward(dz, depth_cache)
     return dx, [ddepthwise, dpointwise, *dbias]
+
+
+# ---- depthwise: one product per channel, so no matmul ------------------------------------
+
+def depthwise_forward(x, kernel, bias=None, geom=None):
+    """readable.depthwise_forward (its own cache): tap by tap, each a broadcast multiply-add.
+
+    As a grouped convolution a depthwise one is C matmuls of (M, T) @ (T, m): BLAS
+    calls too thin to run fast (the readable road took 250 ms on the bench). Tap t
+    contributes ``x_padded[window t] * kernel[t]`` to every output at once, the
+    kernel broadcast over the channels, so the whole forward is T multiply-adds over
+    (N, *out, C) with no im2col copy; the batch halves run on two cores.
+    """
+    *ks, c, m = kernel.shape
+    xp = np.empty((x.shape[0], *_padded(geom.in_spatial, geom.pads), c), dtype=x.dtype)
+    taps, lanes = _depthwise_lanes(kernel)
+    y = np.empty((x.shape[0], *geom.out_spatial, c * m), dtype=x.dtype)
+
+    def forward(images):
+        _pad_into(xp, x, geom.pads, images)
+        part = lanes(y[images])
+        spread = np.empty(part.shape, dtype=x.dtype)
+        for t, window in enumerate(geom.windows()):
+            np.multiply(lanes(xp[images][window], x_side=True), taps[t], out=part if t == 0 else spread)
+            if t:
+                part += spread
+
+    on_every_core(forward, batch_chunks(x.shape[0], xp[0].nbytes), y.size)
+    if bias is not None:
+        y += bias
+    return y, ("taps", xp, kernel, geom, bias is not None)
+
+
+def _pad_into(xp, x, pads, images):
+    """xp[images] = x[images] zero-padded: readable._pad for a block of images, into xp."""
+    block = xp[images]
+    for axis, (lo, hi) in enumerate(pads):
+        lead = (slice(None),) * (axis + 1)
+        block[lead + (slice(0, lo),)] = 0
+        block[lead + (slice(block.shape[axis + 1] - hi, None),)] = 0
+    block[(slice(None), *(slice(lo, lo + n) for (lo, _), n in zip(pads, x.shape[1:-1])))] = x[images]
+
+
+def _depthwise_lanes(kernel):
+    """(taps, lanes): the kernel per tap, and how an (..., C) or (..., C*m) array lines up with it.
+
+    With multiplier 1 everything stays (..., C) against a (C,) tap: a trailing axis of
+    length 1 would make NumPy's inner loop one element long.
+    """
+    *ks, c, m = kernel.shape
+    if m == 1:
+        return kernel.reshape(-1, c), lambda a, x_side=False: a
+    return kernel.reshape(-1, c, m), lambda a, x_side=False: (
+        a[..., None] if x_side else a.reshape(*a.shape[:-1], c, m))
+
+
+def depthwise_backward(dy, cache):
+    """readable.depthwise_backward, tap by tap: dkernel[t] sums x's tap times dy over the batch and
+    positions, dx adds dy times kernel[t] back into tap t's window."""
+    if not isinstance(cache[0], str):
+        conv_cache, kernel_shape = cache
+        dx, (dkernel, *dbias) = conv_backward(dy, conv_cache)
+        return dx, [dkernel.reshape(kernel_shape), *dbias]
+    _, xp, kernel, geom, has_bias = cache
+    *ks, c, m = kernel.shape
+    taps, lanes = _depthwise_lanes(kernel)
+    d = lanes(dy)
+    lead = "abdefg"[:dy.ndim - 1]         # batch and spatial axes: summed over for dkernel
+    sums = f"{lead}c,{lead}cm->cm" if m > 1 else f"{lead}c,{lead}c->c"
+    chunks = batch_chunks(dy.shape[0], xp[0].nbytes)
+    dxp = np.empty(xp.shape, dtype=dy.dtype)
+    dkernel = np.empty((len(chunks), len(taps), c, m), dtype=dy.dtype)
+
+    def backward(chunk):
+        i, images = chunk
+        dxp[images] = 0
+        grad = d[images]
+        product = np.empty(grad.shape, dtype=dy.dtype)
+        for t, window in enumerate(geom.windows()):
+            np.einsum(sums, xp[images][window], grad, out=dkernel[i, t] if m > 1 else dkernel[i, t, :, 0])
+            np.multiply(grad, taps[t], out=product)
+            target = dxp[images][window]
+            target += product.sum(axis=-1) if m > 1 else product
+
+    on_every_core(backward, enumerate(chunks), xp.size)
+    grads = [dkernel.sum(axis=0).reshape(kernel.shape)]
+    if has_bias:
+        grads.append(_bias_grad(dy))
+    return _unpad(dxp, geom.in_spatial, geom.pads), grads
