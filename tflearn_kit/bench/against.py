@@ -12,8 +12,9 @@ and an interrupted run would leave it there), and each tree gets its own worker
 process, the same code (``WORKER``) with that tree first on PYTHONPATH. The worker
 reads only what every revision's bench has had, ``REGISTRY`` and a benchmark's
 ``setup()["kit"]``, so REV may be any commit since the bench existed. A row that REV
-does not have prints "-" on its side. Only the kit's side runs: TensorFlow is the
-same on both.
+does not have (a new benchmark) runs from this tree's definition of it, loaded into
+REV's worker on REV's kit, and is marked "*"; if REV's kit cannot run it (a layer it
+lacks), its side prints "-". Only the kit's side runs: TensorFlow is the same on both.
 """
 import json
 import os
@@ -28,20 +29,45 @@ from pathlib import Path
 from .engine import WARMUP
 
 WORKER = r"""
-import json, statistics, sys, time
+import importlib.util, json, statistics, sys, time
 from tflearn_kit.bench import REGISTRY
 reply = sys.stdout
 sys.stdout = sys.stderr                  # a setup may print (the fit row does): keep replies apart
+
+
+def borrowed(name, path):
+    # A row this tree lacks: the asking tree's definition of it, run on this tree's kit.
+    spec = importlib.util.spec_from_file_location("tflearn_kit.bench._borrowed", path)
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+        return {b.name: b for b in module.BENCHMARKS}.get(name)
+    except Exception:
+        return None
+
+
 current = None
 for line in sys.stdin:
     ask = json.loads(line)
-    if ask["name"] not in REGISTRY:
+    row = REGISTRY.get(ask["name"])
+    lent = row is None
+    if lent:
+        row = borrowed(ask["name"], ask["module"])
+    if row is None:
         answer = {"missing": True}
     else:
         if current is None or current[0] != ask["name"]:
             current = None                   # let the previous row's arrays go first
-            current = (ask["name"], REGISTRY[ask["name"]].setup()["kit"])
+            try:
+                current = (ask["name"], row.setup()["kit"])
+            except Exception:
+                if not lent:
+                    raise
+                current = (ask["name"], None)    # the borrowed row needs what this kit lacks
         kit = current[1]
+    if row is not None and kit is None:
+        answer = {"missing": True}
+    elif row is not None:
         for _ in range(ask["warmup"]):
             kit()
         times = []
@@ -49,7 +75,7 @@ for line in sys.stdin:
             start = time.perf_counter()
             kit()
             times.append(time.perf_counter() - start)
-        answer = {"kit_s": statistics.median(times)}
+        answer = {"kit_s": statistics.median(times), "borrowed": lent}
     reply.write(json.dumps(answer) + "\n")
     reply.flush()
 """
@@ -85,6 +111,12 @@ def export_revision(rev, into):
     return commit[:9]
 
 
+def _module_file(benchmark):
+    """The file of the family module (in this tree) that defines ``benchmark``."""
+    from .families import FAMILIES
+    return next((family.__file__ for family in FAMILIES if benchmark in family.BENCHMARKS), None)
+
+
 class Worker:
     """One tree's kit in its own process: ``time(name, repeat)`` -> seconds, or None if the row is unknown."""
 
@@ -96,15 +128,18 @@ class Worker:
         self.process = subprocess.Popen([sys.executable, "-c", WORKER], cwd=root, env=env, text=True,
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log)
 
-    def time(self, name, repeat, warmup=WARMUP):
-        self.process.stdin.write(json.dumps({"name": name, "repeat": repeat, "warmup": warmup}) + "\n")
+    def time(self, benchmark, repeat, warmup=WARMUP):
+        """(seconds, borrowed) for one turn of ``benchmark``'s kit side; (None, False) if this tree can't run it."""
+        name = benchmark.name
+        ask = {"name": name, "repeat": repeat, "warmup": warmup, "module": _module_file(benchmark)}
+        self.process.stdin.write(json.dumps(ask) + "\n")
         self.process.stdin.flush()
         line = self.process.stdout.readline()
         if not line:
             self.log.seek(0)
             raise RuntimeError(f"bench --against: a worker stopped on {name!r}:\n{self.log.read()[-3000:]}")
         answer = json.loads(line)
-        return None if answer.get("missing") else answer["kit_s"]
+        return (None, False) if answer.get("missing") else (answer["kit_s"], answer["borrowed"])
 
     def close(self):
         if self.process.poll() is None:
@@ -132,20 +167,24 @@ def run_against(benchmarks, rev, repeat=7, rounds=2, out=print):
         out("-" * len(header))
         rows = []
         for b in benchmarks:
-            times = {before: [], after: []}
+            times, lent = {before: [], after: []}, False
             for i in range(rounds):
                 for worker in (before, after) if i % 2 == 0 else (after, before):
-                    times[worker].append(worker.time(b.name, repeat))
+                    seconds, borrowed = worker.time(b, repeat)
+                    times[worker].append(seconds)
+                    lent |= borrowed and worker is before
             before_s = None if None in times[before] else statistics.median(times[before])
             after_s = statistics.median(times[after])
-            row = {"name": b.name, "before_s": before_s, "after_s": after_s,
+            row = {"name": b.name, "before_s": before_s, "after_s": after_s, "borrowed": lent,
                    "ratio": after_s / before_s if before_s else None}
             rows.append(row)
             if before_s:
                 out(f"{b.name:48} {before_s * 1e3:10.2f} {after_s * 1e3:10.2f} {row['ratio']:12.2f}x "
-                    f"{100 * (row['ratio'] - 1):+7.0f}%")
+                    f"{100 * (row['ratio'] - 1):+7.0f}%" + ("   *" if lent else ""))
             else:
                 out(f"{b.name:48} {'-':>10} {after_s * 1e3:10.2f} {'-':>13} {'new':>8}")
+        if any(row["borrowed"] for row in rows):
+            out(f"* a row {rev} does not have: this tree's definition of it, run on {rev}'s kit.")
         return rows
     finally:
         for worker in workers:

@@ -23,7 +23,7 @@ import numpy as np
 from ..kernels import conv as readable
 from ..kernels.conv import (_bias_grad, _kernel_matrix, _padded, _rows, _unpad, apply_kernel,
                             conv_geometry, kernel_grad)
-from .parallel import batch_chunks, batch_halves, on_every_core
+from .parallel import batch_chunks, batch_halves, on_every_core, one_blas_thread
 
 
 def im2col(x, geom):
@@ -63,9 +63,12 @@ def col2im(dcols, geom, channels):
 
 
 def input_grad(dy, kernel, geom, channels):
-    """dx = col2im(dy @ kernel.T): the shifted sum when the stride is 1 with one group, else col2im."""
-    if geom.groups == 1 and all(s == 1 for s in geom.strides):
+    """dx = col2im(dy @ kernel.T): a block of images at a time with one group (the shifted sum
+    for a one-tap stride-1 kernel, no col2im at all), else col2im on two cores."""
+    if geom.groups == 1 and geom.taps == 1 and all(s == 1 for s in geom.strides):
         return input_grad_shifted(dy, kernel, geom, channels)
+    if geom.groups == 1:
+        return input_grad_blocks(dy, kernel, geom, channels)
     g = geom.groups
     k, d = _kernel_matrix(kernel, g), _rows(dy, g)
     dcols = d[0] @ k[0].T if g == 1 else np.matmul(d, k.transpose(0, 2, 1))
@@ -110,12 +113,72 @@ def input_grad_shifted(dy, kernel, geom, channels):
     return _unpad(dxp.reshape(n, *grid, channels), geom.in_spatial, geom.pads)
 
 
+# ---- one block of images at a time: gather, multiply, scatter while the block is in cache --
+
+def conv_forward_blocks(x, kernel, geom):
+    """(y without bias, cols): im2col and the forward matmul, a block of images at a time.
+
+    Each core takes a block, pads and gathers its windows into its rows of cols, and
+    multiplies those rows by the kernel while they are still in cache, its BLAS on
+    one thread: so one core gathers while the other multiplies, where the whole-batch
+    im2col made the BLAS wait for a 75 MB gather that left the cache cold.
+    """
+    n, c = x.shape[0], x.shape[-1]
+    f = kernel.shape[-1]
+    xp = np.empty((n, *_padded(geom.in_spatial, geom.pads), c), dtype=x.dtype)
+    cols = np.empty((n, *geom.out_spatial, geom.taps, c), dtype=x.dtype)
+    y = np.empty((n, *geom.out_spatial, f), dtype=np.result_type(x, kernel))
+    weights = kernel.reshape(geom.taps * c, f)
+
+    def work(images):
+        _pad_into(xp, x, geom.pads, images)
+        block = cols[images]
+        for t, window in enumerate(geom.windows()):
+            block[..., t, :] = xp[images][window]
+        np.matmul(block.reshape(-1, geom.taps * c), weights, out=y[images].reshape(-1, f))
+
+    on_every_core(one_blas_thread(work), batch_chunks(n, x[0].nbytes), cols.size)
+    return y, cols.reshape(1, -1, geom.taps * c)
+
+
+def input_grad_blocks(dy, kernel, geom, channels):
+    """dx = col2im(dy @ kernel.T), a block of images at a time (one group, any stride).
+
+    Each core multiplies its block's dy by the kernel into a block-sized dcols, which
+    stays in cache for the col2im that follows: the (M, T*C) product never goes to
+    memory, and the two cores' matmuls and scatters overlap.
+    """
+    n, f = dy.shape[0], dy.shape[-1]
+    dxp = np.empty((n, *_padded(geom.in_spatial, geom.pads), channels), dtype=np.result_type(dy, kernel))
+    weights_t = kernel.reshape(geom.taps * channels, f).T
+
+    def work(images):
+        block = dxp[images]
+        block[...] = 0
+        grad = dy[images]
+        dcols = (grad.reshape(-1, f) @ weights_t).reshape(*grad.shape[:-1], geom.taps, channels)
+        for t, window in enumerate(geom.windows()):
+            target = block[window]
+            target += dcols[..., t, :]               # writes through the view into dxp
+
+    on_every_core(one_blas_thread(work), batch_chunks(n, dxp[0].nbytes), dxp.size)
+    return _unpad(dxp, geom.in_spatial, geom.pads)
+
+
 # ---- the layers' entry points: readable's compositions over the pieces above ---------------
+
+def _gather_and_multiply(x, kernel, geom):
+    """(y, cols) = (cols @ kernel, cols) for cols = im2col(x): by blocks of images with one group
+    and more than one tap; else im2col (the 1x1 shortcut, the taps on every core), then the matmul."""
+    if geom.groups == 1 and geom.taps > 1:
+        return conv_forward_blocks(x, kernel, geom)
+    cols = im2col(x, geom)
+    return apply_kernel(cols, kernel, geom, x.shape[0]), cols
+
 
 def conv_forward(x, kernel, bias=None, geom=None):
     """readable.conv_forward (same cache)."""
-    cols = im2col(x, geom)
-    y = apply_kernel(cols, kernel, geom, x.shape[0])
+    y, cols = _gather_and_multiply(x, kernel, geom)
     if bias is not None:
         y += bias
     return y, (cols, kernel, geom, x.shape[-1], bias is not None)
@@ -141,8 +204,7 @@ def conv_transpose_forward(x, kernel, bias=None, geom=None):
 def conv_transpose_backward(dy, cache):
     """readable.conv_transpose_backward."""
     x, kernel, geom, has_bias = cache
-    cols = im2col(dy, geom)
-    dx = apply_kernel(cols, kernel, geom, dy.shape[0])
+    dx, cols = _gather_and_multiply(dy, kernel, geom)       # the convolution's forward
     grads = [kernel_grad(cols, x, kernel.shape, geom)]
     if has_bias:
         grads.append(_bias_grad(dy))

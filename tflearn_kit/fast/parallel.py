@@ -58,6 +58,23 @@ def batch_chunks(n, bytes_per_image, target=CHUNK_BYTES):
     return [slice(i, min(i + per, n)) for i in range(0, n, per)]
 
 
+def one_blas_thread(work):
+    """``work`` with OpenBLAS kept to one thread in the calling thread, for work that runs
+    on every core already (each core's matmul on its own block); ``work`` itself when
+    OpenBLAS is not found."""
+    set_local = _openblas_local()
+    if set_local is None:
+        return work
+
+    def wrapped(piece):
+        previous = set_local(1)
+        try:
+            work(piece)
+        finally:
+            set_local(previous)
+    return wrapped
+
+
 # ---- stacks of small matmuls ----------------------------------------------------------------
 
 SMALL_MATMUL = 2 ** 22      # m * k * n below which one matrix is "small" (attention: 128*32*128)
