@@ -1,14 +1,22 @@
 """Fast convolutions: ``kernels/conv.py``'s functions, the same numbers, chosen by shape.
 
-What each road buys (Conv2D 32x32x64->64 3x3 same, batch 32, 2 cores; see ``tflearn-kit bench``):
+What each road buys (see ``tflearn-kit bench``, which times each convolution against
+its matmul floor, and ``tflearn-kit bench --against REV`` for before/after in one run):
 
+- one group, more than one tap (Conv1D/2D/3D, the transposed ones): a block of
+  images at a time (``parallel.batch_chunks``), each core padding, gathering and
+  multiplying its block with its BLAS on one thread (``conv_forward_blocks``), and
+  for dx multiplying and scattering it (``input_grad_blocks``): one core gathers
+  while the other multiplies, and the block's cols and dcols stay in cache.
+  Same-run before/after on the busy machine: Conv2D -26%, Conv1D -28%, Conv3D -39%,
+  Conv2DTranspose -18%. The kernel gradient stays one big ``cols.T @ dy``.
 - ``im2col``: a 1x1 stride-1 convolution is a plain matmul on x itself (no copy at
-  all); otherwise the tap copies, independent of each other, run on every core.
-- ``col2im``: the two halves of the batch scatter on two cores (overlapping windows
-  add into the same inputs, so the split is by image, not by tap).
-- ``input_grad``: with stride 1 and one group, dx is a sum of T shifted
-  ``dy @ kernel[t].T`` on the padded grid (``input_grad_shifted``): no (M, T*C)
-  ``dcols`` and no strided scatter; about 20 ms instead of col2im's 45 on the bench.
+  all); otherwise (groups) the tap copies, independent of each other, run on every core.
+- ``col2im`` (groups): the two halves of the batch scatter on two cores (overlapping
+  windows add into the same inputs, so the split is by image, not by tap).
+- ``input_grad_shifted``: a 1x1 stride-1 dx is ``dy @ kernel.T`` on the padded grid,
+  no col2im. (For 3x3 kernels its nine K=64 matmuls and nine adds took 60 ms on the
+  Conv2D bench, three times the floor's input-gradient product: the blocks won.)
 - ``depthwise_forward`` / ``depthwise_backward``: tap by tap, broadcast multiply-adds
   over the channels instead of C thin matmuls, a few images at a time so that each
   block's nine passes stay in cache (``parallel.batch_chunks``), the blocks shared by
