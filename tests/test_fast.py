@@ -35,6 +35,12 @@ CASES = [(twin.layer, case, dtype)
 
 LARGE = {   # name: (layer name, config, input shape) on the threaded roads
     "Conv2D-3x3-same-threads": ("Conv2D", {"filters": 32, "kernel_size": 3, "padding": "same"}, (2, 32, 32, 64)),
+    "Conv3D-lead-axis-threads": ("Conv3D", {"filters": 8, "kernel_size": 3, "padding": "same",
+                                            "dilation_rate": (2, 1, 1)}, (4, 16, 16, 16, 32)),
+    "Conv1D-lead-axis-no-gather-threads": ("Conv1D", {"filters": 16, "kernel_size": 3, "padding": "causal"},
+                                           (16, 1024, 128)),
+    "Conv2D-lead-axis-rest-stride2": ("Conv2D", {"filters": 8, "kernel_size": (3, 2), "strides": (1, 2)},
+                                      (8, 40, 40, 32)),
     "Conv2D-1x1-matmul": ("Conv2D", {"filters": 16, "kernel_size": 1}, (2, 32, 32, 64)),
     "Conv2D-stride2-col2im-threads": ("Conv2D", {"filters": 8, "kernel_size": 3, "strides": 2}, (4, 64, 64, 32)),
     "Conv2DTranspose-stride2": ("Conv2DTranspose", {"filters": 8, "kernel_size": 3, "strides": 2,
