@@ -42,6 +42,25 @@ def time_call(fn, repeat=7, warmup=WARMUP, budget=None):
     return statistics.median(times)
 
 
+def time_paired(fn, other, repeat=7, warmup=WARMUP):
+    """(median of fn, median of other, median of the ratios fn/other), their calls alternating.
+
+    Both are NumPy on the same cores, so a load that comes and goes on a shared machine
+    slows a pair's two calls alike: the ratio of each pair moves far less than either time.
+    """
+    for _ in range(warmup):
+        fn()
+        other()
+    times, others = [], []
+    for _ in range(repeat):
+        for f, into in ((fn, times), (other, others)):
+            start = time.perf_counter()
+            f()
+            into.append(time.perf_counter() - start)
+    return (statistics.median(times), statistics.median(others),
+            statistics.median(a / b for a, b in zip(times, others)))
+
+
 def measure_peak(n=2048, dtype=np.float32):
     """The machine's float32 matmul rate (GFLOP/s) through NumPy's BLAS: the ceiling for any kernel."""
     g = np.random.default_rng(0)
@@ -81,8 +100,9 @@ def run(benchmarks, repeat=7, out=print):
     Conv2D step measured 37-44 ms instead of 26-28.
 
     A row with a floor (the matmuls its algorithm cannot avoid, ``bench/conv.py``)
-    times it right after the kit's side: both are NumPy on the same cores, so on a
-    loaded machine kit/floor moves far less than either time.
+    times it call for call with the kit's side (``time_paired``): both are NumPy on the
+    same cores, so on a loaded machine kit/floor, the median of the pairs' ratios,
+    moves far less than either time.
     """
     chosen = list(benchmarks)
     peak = measure_peak()
@@ -94,15 +114,18 @@ def run(benchmarks, repeat=7, out=print):
     rows = []
     for b in chosen:
         parts = b.setup()
-        kit_s = time_call(parts["kit"], repeat)
-        floor_s = time_call(parts["floor"], repeat) if parts.get("floor") else None
+        floor_s = floor_ratio = None
+        if parts.get("floor"):
+            kit_s, floor_s, floor_ratio = time_paired(parts["kit"], parts["floor"], repeat)
+        else:
+            kit_s = time_call(parts["kit"], repeat)
         tf_s = time_call(parts["tf"], repeat)
         naive_s = time_call(parts["naive"], repeat=1, warmup=0) if parts.get("naive") else None
         if naive_s is not None:
             naive_s *= parts.get("naive_scale", 1)   # naive timed on a smaller problem, scaled by FLOPs
         flops = parts.get("flops")
         row = {"name": b.name, "kit_s": kit_s, "tf_s": tf_s, "ratio": kit_s / tf_s, "goal": b.goal,
-               "floor_s": floor_s, "floor_ratio": kit_s / floor_s if floor_s else None,
+               "floor_s": floor_s, "floor_ratio": floor_ratio,
                "goal_floor": b.goal_floor,
                "naive_s": naive_s, "naive_ratio": naive_s / kit_s if naive_s else None,
                "gflops": flops / kit_s / 1e9 if flops else None, "peak": peak}
