@@ -103,9 +103,9 @@ TIED_POOLS = [((9,), (3,), (2,), "same"), ((7, 9), (3, 3), (2, 2), "same"), ((8,
 @pytest.mark.parametrize("spatial, pool, strides, padding", TIED_POOLS,
                          ids=[f"{len(s)}d-pool{'x'.join(map(str, p))}-s{'x'.join(map(str, st))}-{pad}"
                               for s, p, st, pad in TIED_POOLS])
-def test_overlapping_pools_over_the_phases_equal_the_readable_taps_with_ties(spatial, pool, strides, padding,
+def test_overlapping_pools_one_axis_at_a_time_equal_the_readable_taps_with_ties(spatial, pool, strides, padding,
                                                                            dtype):
-    """Inputs rounded to one decimal, so many windows hold several maxima: the phase road must
+    """Inputs rounded to one decimal, so many windows hold several maxima: the one-axis-at-a-time road must
     give each window's dy to the same (first, row-major) maximum as the readable loop."""
     g = np.random.default_rng(21)
     x = np.round(g.standard_normal((3, *spatial, 2)), 1).astype(dtype)
