@@ -218,8 +218,8 @@ def _lead_rows(block, geom, d):
     return rows.reshape(-1, rows.shape[-2] * rows.shape[-1])
 
 
-def conv_forward_lead(x, kernel, geom):
-    """(y without bias, lead cols): the forward on the lead-axis road.
+def conv_forward_lead(x, kernel, geom, bias=None):
+    """(y, lead cols): the forward on the lead-axis road, the bias added block by block.
 
     With stride 1 along the first spatial axis, tap d of that axis reads the padded
     input shifted by d * dilation, and within one image the rows of that shift are a
@@ -248,28 +248,35 @@ def conv_forward_lead(x, kernel, geom):
             np.matmul(_lead_rows(block[i], geom, 0), slabs[0], out=out)
             for d in range(1, k0):
                 out += _lead_rows(block[i], geom, d) @ slabs[d]
+            if bias is not None:
+                out += bias                          # while the image's rows are in cache
 
     on_every_core(one_blas_thread(work), batch_chunks(n, x[0].nbytes), cols.size)
     return y, ("lead", cols)
 
 
-def kernel_grad_lead(cols, dy, kernel_shape, geom):
-    """dkernel from the lead cols: slab d is the sum over images of (tap d's rows).T @ dy."""
+def kernel_grad_lead(cols, dy, kernel_shape, geom, bias_too=False):
+    """dkernel from the lead cols: slab d is the sum over images of (tap d's rows).T @ dy;
+    with ``bias_too``, (dkernel, dbias), dy's sum taken in the same blocks."""
     f, k0 = dy.shape[-1], geom.kernel_size[0]
     chunks = batch_chunks(dy.shape[0], cols[0].nbytes)
     partial = np.empty((len(chunks), k0, cols.shape[-2] * cols.shape[-1], f), dtype=np.result_type(cols, dy))
+    bias_partial = np.empty((len(chunks), f), dtype=dy.dtype)
 
     def work(chunk):
         j, images = chunk
         block, grad = cols[images], dy[images]
         partial[j] = 0
+        if bias_too:
+            grad.reshape(-1, f).sum(axis=0, out=bias_partial[j])
         for i in range(block.shape[0]):
             rows_dy = grad[i].reshape(-1, f)
             for d in range(k0):
                 partial[j, d] += _lead_rows(block[i], geom, d).T @ rows_dy
 
     on_every_core(one_blas_thread(work), enumerate(chunks), cols.size)
-    return partial.sum(axis=0).reshape(kernel_shape)
+    dkernel = partial.sum(axis=0).reshape(kernel_shape)
+    return (dkernel, bias_partial.sum(axis=0)) if bias_too else dkernel
 
 
 def input_grad_lead(dy, kernel, geom, channels):
@@ -323,18 +330,24 @@ def _kernel_grad(cols, dy, kernel_shape, geom):
 
 def conv_forward(x, kernel, bias=None, geom=None):
     """readable.conv_forward (the same cache, but for the lead-axis road's cols)."""
-    y, cols = _gather_and_multiply(x, kernel, geom)
-    if bias is not None:
-        y += bias
+    if _lead_road(geom):
+        y, cols = conv_forward_lead(x, kernel, geom, bias)
+    else:
+        y, cols = _gather_and_multiply(x, kernel, geom)
+        if bias is not None:
+            y += bias
     return y, (cols, kernel, geom, x.shape[-1], bias is not None)
 
 
 def conv_backward(dy, cache):
     """readable.conv_backward."""
     cols, kernel, geom, channels, has_bias = cache
-    grads = [_kernel_grad(cols, dy, kernel.shape, geom)]
-    if has_bias:
-        grads.append(_bias_grad(dy))
+    if isinstance(cols, tuple) and has_bias:     # the lead-axis road: dbias in the same blocks
+        grads = list(kernel_grad_lead(cols[1], dy, kernel.shape, geom, bias_too=True))
+    else:
+        grads = [_kernel_grad(cols, dy, kernel.shape, geom)]
+        if has_bias:
+            grads.append(_bias_grad(dy))
     return input_grad(dy, kernel, geom, channels), grads
 
 
