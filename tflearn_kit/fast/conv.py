@@ -188,9 +188,16 @@ def input_grad_blocks(dy, kernel, geom, channels):
 
 # ---- stride 1 along the first spatial axis: shift along it instead of gathering it -------
 
+LEAD_ROWS = 256
+"""Output positions per image below which the lead-axis road's per-image products are too
+small for BLAS (the fit bench's 8x8 digits): those convolutions take the blocks road."""
+
+
 def _lead_road(geom):
-    """Whether the lead-axis road applies: one group, several taps, stride 1 along the first axis."""
-    return geom.groups == 1 and geom.taps > 1 and geom.strides[0] == 1
+    """Whether the lead-axis road applies: one group, several taps, stride 1 along the first
+    axis, images of at least LEAD_ROWS outputs."""
+    return (geom.groups == 1 and geom.taps > 1 and geom.strides[0] == 1
+            and math.prod(geom.out_spatial) >= LEAD_ROWS)
 
 
 def _rest_windows(geom):
@@ -211,11 +218,11 @@ def _lead_shape(geom, batch, channels):
 
 
 def _lead_rows(block, geom, d):
-    """Image block (P0, *out_rest, R, C) -> the (D * prod(out_rest), R * C) rows that tap d of
-    the first axis multiplies: a contiguous slice, since that axis leads."""
+    """A block (n, P0, *out_rest, R, C) -> the (n, D * prod(out_rest), R * C) rows that tap d of
+    the first axis multiplies: in each image a contiguous slice, since that axis leads (a view)."""
     start = d * geom.dilation[0]
-    rows = block[start:start + geom.out_spatial[0]]
-    return rows.reshape(-1, rows.shape[-2] * rows.shape[-1])
+    rows = block[:, start:start + geom.out_spatial[0]]
+    return rows.reshape(rows.shape[0], -1, rows.shape[-2] * rows.shape[-1])
 
 
 def conv_forward_lead(x, kernel, geom, bias=None):
@@ -243,13 +250,12 @@ def conv_forward_lead(x, kernel, geom, bias=None):
         if not plain:
             for t, window in enumerate(_rest_windows(geom)):
                 block[..., t, :] = xp[images][window]
-        for i in range(block.shape[0]):
-            out = y[images][i].reshape(-1, f)
-            np.matmul(_lead_rows(block[i], geom, 0), slabs[0], out=out)
-            for d in range(1, k0):
-                out += _lead_rows(block[i], geom, d) @ slabs[d]
-            if bias is not None:
-                out += bias                          # while the image's rows are in cache
+        out = y[images].reshape(block.shape[0], -1, f)
+        np.matmul(_lead_rows(block, geom, 0), slabs[0], out=out)      # a stack: one product per image
+        for d in range(1, k0):
+            out += _lead_rows(block, geom, d) @ slabs[d]
+        if bias is not None:
+            out += bias                              # while the block's rows are in cache
 
     on_every_core(one_blas_thread(work), batch_chunks(n, x[0].nbytes), cols.size)
     return y, ("lead", cols)
@@ -266,13 +272,11 @@ def kernel_grad_lead(cols, dy, kernel_shape, geom, bias_too=False):
     def work(chunk):
         j, images = chunk
         block, grad = cols[images], dy[images]
-        partial[j] = 0
         if bias_too:
             grad.reshape(-1, f).sum(axis=0, out=bias_partial[j])
-        for i in range(block.shape[0]):
-            rows_dy = grad[i].reshape(-1, f)
-            for d in range(k0):
-                partial[j, d] += _lead_rows(block[i], geom, d).T @ rows_dy
+        rows_dy = grad.reshape(grad.shape[0], -1, f)
+        for d in range(k0):
+            partial[j, d] = np.matmul(_lead_rows(block, geom, d).transpose(0, 2, 1), rows_dy).sum(axis=0)
 
     on_every_core(one_blas_thread(work), enumerate(chunks), cols.size)
     dkernel = partial.sum(axis=0).reshape(kernel_shape)
@@ -280,29 +284,27 @@ def kernel_grad_lead(cols, dy, kernel_shape, geom, bias_too=False):
 
 
 def input_grad_lead(dy, kernel, geom, channels):
-    """dx on the lead-axis road: per image, dy @ slab[d].T added into the lead cols' gradient at
-    shift d, then scattered over the other axes' taps (none for 1-D)."""
+    """dx on the lead-axis road: dy @ slab[d].T (one product per image) added into the lead cols'
+    gradient at shift d, then scattered over the other axes' taps (none for 1-D)."""
     n, f, k0 = dy.shape[0], dy.shape[-1], geom.kernel_size[0]
     dxp = np.empty((n, *_padded(geom.in_spatial, geom.pads), channels), dtype=np.result_type(dy, kernel))
-    shape = _lead_shape(geom, 1, channels)[1:]
     plain = len(geom.kernel_size) == 1
     slabs_t = kernel.reshape(k0, -1, f).transpose(0, 2, 1)
 
     def work(images):
-        grad = dy[images]
-        for i in range(grad.shape[0]):
-            target = dxp[images][i]
-            dlead = target.reshape(shape) if plain else np.empty(shape, dtype=dxp.dtype)
-            dlead[...] = 0
-            rows_dy = grad[i].reshape(-1, f)
-            for d in range(k0):
-                rows = _lead_rows(dlead, geom, d)
-                rows += rows_dy @ slabs_t[d]
-            if not plain:
-                target[...] = 0
-                for t, window in enumerate(_rest_windows(geom)):
-                    view = target[None][window]
-                    view += dlead[None][..., t, :]
+        grad, target = dy[images], dxp[images]
+        shape = _lead_shape(geom, grad.shape[0], channels)
+        dlead = target.reshape(shape) if plain else np.empty(shape, dtype=dxp.dtype)
+        dlead[...] = 0
+        rows_dy = grad.reshape(grad.shape[0], -1, f)
+        for d in range(k0):
+            rows = _lead_rows(dlead, geom, d)
+            rows += rows_dy @ slabs_t[d]
+        if not plain:
+            target[...] = 0
+            for t, window in enumerate(_rest_windows(geom)):
+                view = target[window]
+                view += dlead[..., t, :]
 
     on_every_core(one_blas_thread(work), batch_chunks(n, dxp[0].nbytes), dxp.size)
     return _unpad(dxp, geom.in_spatial, geom.pads)

@@ -245,59 +245,84 @@ def avg_pool_backward_axes(dy, geom, counts):
 
 # ---- overlapping max pooling: a box max is a max along each axis in turn ------------------
 
+def _pad_block(block, x, pads, fill):
+    """block = x padded with ``fill``: _pad into an array that exists already (no copy after)."""
+    for axis, (lo, hi) in enumerate(pads):
+        lead = (slice(None),) * (axis + 1)
+        block[lead + (slice(0, lo),)] = fill
+        block[lead + (slice(block.shape[axis + 1] - hi, None),)] = fill
+    block[(slice(None), *(slice(lo, lo + n) for (lo, _), n in zip(pads, x.shape[1:-1])))] = x
+
+
 def max_pool_forward_axes(x, geom):
     """y and the cache of max_pool_backward_axes: one 1-D max per axis, the last axis first.
 
-    The cache keeps every stage's result: the backward walks the stages back, the
-    first axis first, each window's dy going to the first of its tap's maxima, so it
-    ends on the element readable's row-major scan picks (the first row holding the
-    maximum, and that row's first maximum).
+    The cache keeps every stage's input (``stages[a]``, the array the max along axis a
+    reads; each stage writes straight into the next one's): the backward walks the
+    stages back, the first axis first, each window's dy going to the first of its tap's
+    maxima, so it ends on the element readable's row-major scan picks (the first row
+    holding the maximum, and that row's first maximum).
     """
+    last = x.ndim - 2
     y = np.empty((x.shape[0], *geom.out_spatial, x.shape[-1]), dtype=x.dtype)
-    stages = [None] * (x.ndim - 1)          # stages[a] = the input of the max along axis a
-
-    def work(images):
-        z = _pad(x[images], geom.pads, -np.inf)            # a padded element never wins
-        for axis in reversed(range(1, x.ndim - 1)):
-            k, s, o = geom.kernel_size[axis - 1], geom.strides[axis - 1], geom.out_spatial[axis - 1]
-            views = list(_axis_taps(z.shape[axis], k, s, o, axis, z.ndim))
-            stages[axis][images] = z
-            total = np.maximum(z[views[0]], z[views[1]]) if k > 1 else z[views[0]].copy()
-            for view in views[2:]:
-                np.maximum(total, z[view], out=total)
-            z = total
-        y[images] = z
-
+    stages = [None] * (x.ndim - 1)
     shape = [x.shape[0], *_padded(geom.in_spatial, geom.pads), x.shape[-1]]
-    for axis in reversed(range(1, x.ndim - 1)):
+    for axis in reversed(range(1, last + 1)):
         stages[axis] = np.empty(shape, dtype=x.dtype)
         shape[axis] = geom.out_spatial[axis - 1]
+
+    def work(images):
+        _pad_block(stages[last][images], x[images], geom.pads, -np.inf)    # a padded element never wins
+        for axis in reversed(range(1, last + 1)):
+            k, s, o = geom.kernel_size[axis - 1], geom.strides[axis - 1], geom.out_spatial[axis - 1]
+            z, target = stages[axis][images], (stages[axis - 1] if axis > 1 else y)[images]
+            views = list(_axis_taps(z.shape[axis], k, s, o, axis, z.ndim))
+            if k > 1:
+                np.maximum(z[views[0]], z[views[1]], out=target)
+            else:
+                np.copyto(target, z[views[0]])
+            for view in views[2:]:
+                np.maximum(target, z[view], out=target)
+
     on_every_core(work, batch_chunks(x.shape[0], x[0].nbytes), x.size)
     return y, ("axes", geom, stages, y.copy())
 
 
 def max_pool_backward_axes(dy, cache):
-    """Each window's dy to its first maximum in row-major order, one axis at a time."""
+    """Each window's dy to its first maximum in row-major order, one axis at a time.
+
+    Along an axis whose taps k reach at least the stride s, taps 0..s-1 touch disjoint
+    positions that cover all but the tail: they write, the tail is zeroed, later taps add
+    (no zeroing pass over the whole stage). The last stage writes into the padded dx.
+    """
     _, geom, stages, y = cache
-    dx = np.empty((dy.shape[0], *geom.in_spatial, dy.shape[-1]), dtype=dy.dtype)
+    last = dy.ndim - 2
+    dxp = np.empty(stages[last].shape, dtype=dy.dtype)
 
     def work(images):
         g, out = dy[images], y[images]
-        for axis in range(1, dy.ndim - 1):
+        for axis in range(1, last + 1):
             k, s, o = geom.kernel_size[axis - 1], geom.strides[axis - 1], geom.out_spatial[axis - 1]
             z = stages[axis][images]
-            spread = np.zeros(z.shape, dtype=dy.dtype)
+            spread = dxp[images] if axis == last else np.empty(z.shape, dtype=dy.dtype)
+            writes = s if k >= s else 0
+            if writes:
+                spread[(slice(None),) * axis + (slice(s * o, None),)] = 0
+            else:
+                spread[...] = 0
             taken = np.zeros(out.shape, dtype=bool)
             hit = np.empty(out.shape, dtype=bool)
             share = np.empty(out.shape, dtype=dy.dtype)
-            for view in _axis_taps(z.shape[axis], k, s, o, axis, z.ndim):
+            for d, view in enumerate(_axis_taps(z.shape[axis], k, s, o, axis, z.ndim)):
                 np.equal(z[view], out, out=hit)
                 np.greater(hit, taken, out=hit)          # a maximum, and its window not yet served
                 taken |= hit
-                np.multiply(g, hit, out=share)
-                spread[view] += share
+                if d < writes:
+                    np.multiply(g, hit, out=spread[view])
+                else:
+                    np.multiply(g, hit, out=share)
+                    spread[view] += share
             g, out = spread, z
-        dx[images] = _unpad(g, geom.in_spatial, geom.pads)
 
-    on_every_core(work, batch_chunks(dy.shape[0], dx[0].nbytes), dx.size)
-    return dx, []
+    on_every_core(work, batch_chunks(dy.shape[0], dxp[0].nbytes), dxp.size)
+    return _unpad(dxp, geom.in_spatial, geom.pads), []
