@@ -45,16 +45,17 @@ def batch_halves(n):
 CHUNK_BYTES = 2 ** 18       # an image block's input: its taps' passes then stay in the core's cache
 
 
-def batch_chunks(n, bytes_per_image, target=CHUNK_BYTES):
+def batch_chunks(n, bytes_per_image, target=CHUNK_BYTES, at_least=1):
     """Slices of the batch, each about ``target`` bytes of input (at least one image).
 
     A loop over the taps that runs each pass over half the batch streams 8-16 MB
     through memory per pass: measured on the depthwise bench, 9 taps x 5 passes took
     120 ms where the same passes on data in cache add up to 20. Run the whole tap loop
     on one small block of images at a time instead, and its passes hit the cache; the
-    blocks go to the cores in turn.
+    blocks go to the cores in turn. ``at_least`` images per block, whatever their size
+    (a block's matmul needs enough rows to run well).
     """
-    per = max(1, target // max(1, bytes_per_image))
+    per = max(at_least, target // max(1, bytes_per_image))
     return [slice(i, min(i + per, n)) for i in range(0, n, per)]
 
 
