@@ -42,23 +42,26 @@ def time_call(fn, repeat=7, warmup=WARMUP, budget=None):
     return statistics.median(times)
 
 
-def time_paired(fn, other, repeat=7, warmup=WARMUP):
-    """(median of fn, median of other, median of the ratios fn/other), their calls alternating.
+def time_paired(fn, other, repeat=7, warmup=WARMUP, rounds=2):
+    """(median of fn, median of other, their ratio): blocks of calls, fn's then other's, twice.
 
     Both are NumPy on the same cores, so a load that comes and goes on a shared machine
-    slows a pair's two calls alike: the ratio of each pair moves far less than either time.
+    reaches both; alternating blocks (not single calls) keeps each side in its own steady
+    state. Call for call was tried: after each floor call OpenBLAS's threads still spin
+    on both cores while the kit's first gather starts, and the Conv2D step measured
+    106 ms instead of 63 against a 57 ms floor.
     """
-    for _ in range(warmup):
-        fn()
-        other()
     times, others = [], []
-    for _ in range(repeat):
+    for _ in range(rounds):
         for f, into in ((fn, times), (other, others)):
-            start = time.perf_counter()
-            f()
-            into.append(time.perf_counter() - start)
-    return (statistics.median(times), statistics.median(others),
-            statistics.median(a / b for a, b in zip(times, others)))
+            for _ in range(warmup):
+                f()
+            for _ in range(repeat):
+                start = time.perf_counter()
+                f()
+                into.append(time.perf_counter() - start)
+    a, b = statistics.median(times), statistics.median(others)
+    return a, b, a / b
 
 
 def measure_peak(n=2048, dtype=np.float32):
@@ -100,9 +103,8 @@ def run(benchmarks, repeat=7, out=print):
     Conv2D step measured 37-44 ms instead of 26-28.
 
     A row with a floor (the matmuls its algorithm cannot avoid, ``bench/conv.py``)
-    times it call for call with the kit's side (``time_paired``): both are NumPy on the
-    same cores, so on a loaded machine kit/floor, the median of the pairs' ratios,
-    moves far less than either time.
+    times it in blocks alternating with the kit's side (``time_paired``): both are NumPy
+    on the same cores, so on a loaded machine kit/floor moves less than either time.
     """
     chosen = list(benchmarks)
     peak = measure_peak()

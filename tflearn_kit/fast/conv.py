@@ -7,23 +7,21 @@ its matmul floor, and ``tflearn-kit bench --against REV`` for before/after in on
   lead-axis road (``conv_forward_lead``, ``kernel_grad_lead``, ``input_grad_lead``).
   Shifting along the first axis is a contiguous slice of an image's rows, so only the
   other axes' taps are gathered (Conv2D 3x3: 3 of 9; Conv3D: 9 of 27; Conv1D: none)
-  and each product is k0 matmuls of those slices, a block of images at a time on
-  both cores. kit/floor on the busy machine, paired in one process: Conv2D 1.46 ->
-  1.11, Conv1D 1.24 -> 1.02, Conv3D 2.03 -> 1.49.
-- other strides with one group and more than one tap (Conv2DTranspose's stride 2): a block of
-  images at a time (``parallel.batch_chunks``), each core padding, gathering and
-  multiplying its block with its BLAS on one thread (``conv_forward_blocks``), and
-  for dx multiplying and scattering it (``input_grad_blocks``): one core gathers
-  while the other multiplies, and the block's cols and dcols stay in cache.
-  Same-run before/after on the busy machine: Conv2D -26%, Conv1D -28%, Conv3D -39%,
-  Conv2DTranspose -18%. The kernel gradient stays one big ``cols.T @ dy``.
+  and each product is k0 stacked matmuls of those slices, a block of images at a time,
+  each core's OpenBLAS on one thread (``parallel.blas_on_one_thread``) so one core
+  gathers while the other multiplies. Same run against the branch base: Conv2D -32%,
+  Conv1D -33%, Conv3D -40%.
+- other convolutions (Conv2DTranspose's stride 2, groups, small images): whole-batch
+  ``im2col`` and ``col2im`` below, one big matmul each. Blocks of images with
+  one-thread BLAS were tried for them: Conv2DTranspose +17-38% against the base.
 - ``im2col``: a 1x1 stride-1 convolution is a plain matmul on x itself (no copy at
-  all); otherwise (groups) the tap copies, independent of each other, run on every core.
-- ``col2im`` (groups): the two halves of the batch scatter on two cores (overlapping
+  all); otherwise the tap copies, independent of each other, run on every core.
+- ``col2im``: the two halves of the batch scatter on two cores (overlapping
   windows add into the same inputs, so the split is by image, not by tap).
-- ``input_grad_shifted``: a 1x1 stride-1 dx is ``dy @ kernel.T`` on the padded grid,
-  no col2im. (For 3x3 kernels its nine K=64 matmuls and nine adds took 60 ms on the
-  Conv2D bench, three times the floor's input-gradient product: the blocks won.)
+- ``input_grad_shifted``: a stride-1 dx off the lead-axis road (1x1 kernels, small
+  images) as T shifted ``dy @ kernel[t].T`` on the padded grid, no col2im. (On the
+  Conv2D bench its nine K=64 matmuls and nine adds took 60 ms, three times the floor's
+  input-gradient product: the lead-axis road won there.)
 - ``depthwise_forward`` / ``depthwise_backward``: tap by tap, broadcast multiply-adds
   over the channels instead of C thin matmuls, a few images at a time so that each
   block's nine passes stay in cache (``parallel.batch_chunks``), the blocks shared by
@@ -42,7 +40,7 @@ import numpy as np
 from ..kernels import conv as readable
 from ..kernels.conv import (_bias_grad, _kernel_matrix, _padded, _rows, _unpad, apply_kernel,
                             conv_geometry, kernel_grad)
-from .parallel import batch_chunks, batch_halves, on_every_core, one_blas_thread
+from .parallel import batch_chunks, batch_halves, on_every_core
 
 
 def im2col(x, geom):
@@ -82,14 +80,12 @@ def col2im(dcols, geom, channels):
 
 
 def input_grad(dy, kernel, geom, channels):
-    """dx = col2im(dy @ kernel.T): a block of images at a time with one group (the shifted sum
-    for a one-tap stride-1 kernel, no col2im at all), else col2im on two cores."""
-    if geom.groups == 1 and geom.taps == 1 and all(s == 1 for s in geom.strides):
-        return input_grad_shifted(dy, kernel, geom, channels)
+    """dx = col2im(dy @ kernel.T): on the lead-axis road when it applies, else with stride 1 and
+    one group the shifted sum (no col2im), else col2im on two cores."""
     if _lead_road(geom):
         return input_grad_lead(dy, kernel, geom, channels)
-    if geom.groups == 1:
-        return input_grad_blocks(dy, kernel, geom, channels)
+    if geom.groups == 1 and all(s == 1 for s in geom.strides):
+        return input_grad_shifted(dy, kernel, geom, channels)
     g = geom.groups
     k, d = _kernel_matrix(kernel, g), _rows(dy, g)
     dcols = d[0] @ k[0].T if g == 1 else np.matmul(d, k.transpose(0, 2, 1))
@@ -136,73 +132,11 @@ def input_grad_shifted(dy, kernel, geom, channels):
 
 # ---- one block of images at a time: gather, multiply, scatter while the block is in cache --
 
-BLOCK_ROWS = 1024
-"""Rows (output positions) a block's matmul gets at least: Conv2DTranspose's 16x16 images
-gave 256-row products, and the blocks road measured 17% slower than main's whole-batch
-matmul on them (same run)."""
-
-
-def _images_for_rows(geom):
-    return -(-BLOCK_ROWS // math.prod(geom.out_spatial))
-
-
-def conv_forward_blocks(x, kernel, geom):
-    """(y without bias, cols): im2col and the forward matmul, a block of images at a time.
-
-    Each core takes a block, pads and gathers its windows into its rows of cols, and
-    multiplies those rows by the kernel while they are still in cache, its BLAS on
-    one thread: so one core gathers while the other multiplies, where the whole-batch
-    im2col made the BLAS wait for a 75 MB gather that left the cache cold.
-    """
-    n, c = x.shape[0], x.shape[-1]
-    f = kernel.shape[-1]
-    xp = np.empty((n, *_padded(geom.in_spatial, geom.pads), c), dtype=x.dtype)
-    cols = np.empty((n, *geom.out_spatial, geom.taps, c), dtype=x.dtype)
-    y = np.empty((n, *geom.out_spatial, f), dtype=np.result_type(x, kernel))
-    weights = kernel.reshape(geom.taps * c, f)
-
-    def work(images):
-        _pad_into(xp, x, geom.pads, images)
-        block = cols[images]
-        for t, window in enumerate(geom.windows()):
-            block[..., t, :] = xp[images][window]
-        np.matmul(block.reshape(-1, geom.taps * c), weights, out=y[images].reshape(-1, f))
-
-    on_every_core(one_blas_thread(work), batch_chunks(n, x[0].nbytes, at_least=_images_for_rows(geom)),
-                  cols.size)
-    return y, cols.reshape(1, -1, geom.taps * c)
-
-
-def input_grad_blocks(dy, kernel, geom, channels):
-    """dx = col2im(dy @ kernel.T), a block of images at a time (one group, any stride).
-
-    Each core multiplies its block's dy by the kernel into a block-sized dcols, which
-    stays in cache for the col2im that follows: the (M, T*C) product never goes to
-    memory, and the two cores' matmuls and scatters overlap.
-    """
-    n, f = dy.shape[0], dy.shape[-1]
-    dxp = np.empty((n, *_padded(geom.in_spatial, geom.pads), channels), dtype=np.result_type(dy, kernel))
-    weights_t = kernel.reshape(geom.taps * channels, f).T
-
-    def work(images):
-        block = dxp[images]
-        block[...] = 0
-        grad = dy[images]
-        dcols = (grad.reshape(-1, f) @ weights_t).reshape(*grad.shape[:-1], geom.taps, channels)
-        for t, window in enumerate(geom.windows()):
-            target = block[window]
-            target += dcols[..., t, :]               # writes through the view into dxp
-
-    on_every_core(one_blas_thread(work), batch_chunks(n, dxp[0].nbytes, at_least=_images_for_rows(geom)),
-                  dxp.size)
-    return _unpad(dxp, geom.in_spatial, geom.pads)
-
-
 # ---- stride 1 along the first spatial axis: shift along it instead of gathering it -------
 
 LEAD_ROWS = 256
 """Output positions per image below which the lead-axis road's per-image products are too
-small for BLAS (the fit bench's 8x8 digits): those convolutions take the blocks road."""
+small for BLAS (the fit bench's 8x8 digits): those convolutions take im2col and one matmul."""
 
 
 def _lead_road(geom):
@@ -269,7 +203,7 @@ def conv_forward_lead(x, kernel, geom, bias=None):
         if bias is not None:
             out += bias                              # while the block's rows are in cache
 
-    on_every_core(one_blas_thread(work), batch_chunks(n, x[0].nbytes), cols.size)
+    on_every_core(work, batch_chunks(n, x[0].nbytes), cols.size, one_blas_thread=True)
     return y, ("lead", cols)
 
 
@@ -290,7 +224,7 @@ def kernel_grad_lead(cols, dy, kernel_shape, geom, bias_too=False):
         for d in range(k0):
             partial[j, d] = np.matmul(_lead_rows(block, geom, d).transpose(0, 2, 1), rows_dy).sum(axis=0)
 
-    on_every_core(one_blas_thread(work), enumerate(chunks), cols.size)
+    on_every_core(work, enumerate(chunks), cols.size, one_blas_thread=True)
     dkernel = partial.sum(axis=0).reshape(kernel_shape)
     return (dkernel, bias_partial.sum(axis=0)) if bias_too else dkernel
 
@@ -318,7 +252,7 @@ def input_grad_lead(dy, kernel, geom, channels):
                 view = target[window]
                 view += dlead[..., t, :]
 
-    on_every_core(one_blas_thread(work), batch_chunks(n, dxp[0].nbytes), dxp.size)
+    on_every_core(work, batch_chunks(n, dxp[0].nbytes), dxp.size, one_blas_thread=True)
     return _unpad(dxp, geom.in_spatial, geom.pads)
 
 
@@ -326,12 +260,10 @@ def input_grad_lead(dy, kernel, geom, channels):
 
 def _gather_and_multiply(x, kernel, geom):
     """(y, cols) = (cols @ kernel, cols) for cols = im2col(x): on the lead-axis road (its own cols,
-    tagged "lead") when the first axis has stride 1; by blocks of images with one group and more
-    than one tap; else im2col (the 1x1 shortcut, the taps on every core), then the matmul."""
+    tagged "lead") when the first axis has stride 1; else im2col (the 1x1 shortcut, the taps on
+    every core), then the matmul."""
     if _lead_road(geom):
         return conv_forward_lead(x, kernel, geom)
-    if geom.groups == 1 and geom.taps > 1:
-        return conv_forward_blocks(x, kernel, geom)
     cols = im2col(x, geom)
     return apply_kernel(cols, kernel, geom, x.shape[0]), cols
 
