@@ -35,7 +35,37 @@ def test_bench_prints_a_row_per_benchmark_with_its_goal():
     lines = []
     rows = run(["Dense 256x512 -> 512 relu"], repeat=1, out=lines.append)
     assert lines[0].startswith("float32 matmul peak on this machine")
-    assert "kit/TF" in lines[1]
-    assert lines[3].startswith("Dense 256x512 -> 512 relu")
+    assert "kit/TF" in lines[1] and "floor ms" in lines[1] and "kit/floor" in lines[1]
+    assert lines[3].startswith("Dense 256x512 -> 512 relu") and "1.5x TF" in lines[3]
     assert len(rows) == 1 and rows[0]["goal"] == 1.5
     assert rows[0]["kit_s"] > 0 and rows[0]["tf_s"] > 0 and rows[0]["gflops"] > 0
+
+
+def test_every_convolution_has_a_floor_goal_and_the_goal_column_names_it():
+    from tflearn_kit.bench import conv, pooling
+    assert all(b.goal_floor == 1.3 and b.goal is None for b in conv.BENCHMARKS)
+    assert {"Conv2D", "Conv1D", "Conv3D", "Conv2DTranspose", "DepthwiseConv2D", "SeparableConv2D"} == {
+        b.name.split()[0] for b in conv.BENCHMARKS}
+    assert conv.BENCHMARKS[0].goal_text() == "1.3x floor"
+    overlapping = [b for b in pooling.BENCHMARKS if "3x3 s2 same" in b.name]
+    assert [b.name.split()[0] for b in overlapping] == ["MaxPooling2D", "AveragePooling2D"]
+    assert all(b.goal_text() == "2.0x TF" for b in overlapping)
+
+
+def test_bench_against_a_revision_prints_before_after_and_the_change(capsys):
+    """One cheap row, one call per side: the table's shape, not its numbers."""
+    from tflearn_kit.cli import main
+    assert main(["bench", "Dense 256x512 -> 512 relu", "--against", "HEAD", "--repeat", "1",
+                 "--rounds", "1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("before: HEAD (")
+    assert lines[1].split() == ["benchmark", "before", "ms", "after", "ms", "after/before", "change"]
+    name, row = lines[3][:48].strip(), lines[3][48:].split()
+    assert name == "Dense 256x512 -> 512 relu" and len(row) == 4
+    assert float(row[0]) > 0 and float(row[1]) > 0 and row[2].endswith("x") and row[3].endswith("%")
+
+
+def test_bench_against_an_unknown_revision_is_a_clear_error(capsys):
+    from tflearn_kit.cli import main
+    assert main(["bench", "Dense", "--against", "no-such-revision-15"]) == 2
+    assert "'no-such-revision-15' is not a commit" in capsys.readouterr().err

@@ -14,6 +14,7 @@ import pytest
 import tflearn_kit as kit
 from tflearn_kit.compare import make_input
 from tflearn_kit.fast import conv as fast_conv
+from tflearn_kit.fast import pooling as fast_pooling
 from tflearn_kit.kernels import conv as readable_conv
 from tflearn_kit.kernels import normalization as readable_normalization
 from tflearn_kit.kernels import pooling as readable_pooling
@@ -34,14 +35,28 @@ CASES = [(twin.layer, case, dtype)
 
 LARGE = {   # name: (layer name, config, input shape) on the threaded roads
     "Conv2D-3x3-same-threads": ("Conv2D", {"filters": 32, "kernel_size": 3, "padding": "same"}, (2, 32, 32, 64)),
+    "Conv3D-lead-axis-threads": ("Conv3D", {"filters": 8, "kernel_size": 3, "padding": "same",
+                                            "dilation_rate": (2, 1, 1)}, (4, 16, 16, 16, 32)),
+    "Conv1D-lead-axis-no-gather-threads": ("Conv1D", {"filters": 16, "kernel_size": 3, "padding": "causal"},
+                                           (16, 1024, 128)),
+    "Conv2D-lead-axis-rest-stride2": ("Conv2D", {"filters": 8, "kernel_size": (3, 2), "strides": (1, 2)},
+                                      (8, 40, 40, 32)),
     "Conv2D-1x1-matmul": ("Conv2D", {"filters": 16, "kernel_size": 1}, (2, 32, 32, 64)),
     "Conv2D-stride2-col2im-threads": ("Conv2D", {"filters": 8, "kernel_size": 3, "strides": 2}, (4, 64, 64, 32)),
     "Conv2DTranspose-stride2": ("Conv2DTranspose", {"filters": 8, "kernel_size": 3, "strides": 2,
                                                     "padding": "same"}, (4, 32, 32, 32)),
+    "DepthwiseConv2D-3x3-same-chunks-threads": ("DepthwiseConv2D", {"kernel_size": 3, "padding": "same"},
+                                                (16, 32, 32, 64)),
+    "DepthwiseConv2D-multiplier2-stride2": ("DepthwiseConv2D", {"kernel_size": 3, "strides": 2,
+                                                                "depth_multiplier": 2}, (4, 33, 31, 24)),
+    "SeparableConv2D-3x3-same": ("SeparableConv2D", {"filters": 32, "kernel_size": 3, "padding": "same"},
+                                 (4, 32, 32, 64)),
     "MaxPooling2D-2x2-tiled-threads": ("MaxPooling2D", {"pool_size": 2}, (4, 128, 128, 16)),
     "MaxPooling2D-3x3-s2-same": ("MaxPooling2D", {"pool_size": 3, "strides": 2, "padding": "same"},
                                  (4, 64, 64, 16)),
     "AveragePooling2D-2x2-tiled": ("AveragePooling2D", {"pool_size": 2}, (4, 64, 64, 16)),
+    "AveragePooling2D-3x3-s2-same": ("AveragePooling2D", {"pool_size": 3, "strides": 2, "padding": "same"},
+                                     (4, 64, 64, 16)),
     "BatchNormalization-slabs": ("BatchNormalization", {"momentum": 0.5}, (8, 32, 32, 16)),
 }
 
@@ -77,6 +92,34 @@ def test_fast_kernels_equal_the_readable_ones_on_the_parity_grid(name, case, dty
 @pytest.mark.parametrize("name, config, shape", LARGE.values(), ids=LARGE.keys())
 def test_fast_kernels_equal_the_readable_ones_on_large_inputs(name, config, shape, monkeypatch):
     _same_both_ways(name, config, shape, "float32", monkeypatch, training=True)
+
+
+TIED_POOLS = [((9,), (3,), (2,), "same"), ((7, 9), (3, 3), (2, 2), "same"), ((8, 8), (3, 3), (2, 2), "valid"),
+              ((7, 9), (3, 3), (1, 1), "same"), ((10, 10), (4, 4), (3, 3), "same"),
+              ((5, 6, 7), (3, 3, 2), (2, 1, 2), "same")]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("spatial, pool, strides, padding", TIED_POOLS,
+                         ids=[f"{len(s)}d-pool{'x'.join(map(str, p))}-s{'x'.join(map(str, st))}-{pad}"
+                              for s, p, st, pad in TIED_POOLS])
+def test_overlapping_pools_one_axis_at_a_time_equal_the_readable_taps_with_ties(spatial, pool, strides, padding,
+                                                                           dtype):
+    """Inputs rounded to one decimal, so many windows hold several maxima: the one-axis-at-a-time road must
+    give each window's dy to the same (first, row-major) maximum as the readable loop."""
+    g = np.random.default_rng(21)
+    x = np.round(g.standard_normal((3, *spatial, 2)), 1).astype(dtype)
+    for mode in ("max", "avg"):
+        fast_fw, fast_bw = getattr(fast_pooling, f"{mode}_pool_forward"), getattr(fast_pooling, f"{mode}_pool_backward")
+        slow_fw = getattr(readable_pooling, f"{mode}_pool_forward")
+        slow_bw = getattr(readable_pooling, f"{mode}_pool_backward")
+        y, cache = fast_fw(x, pool, strides, padding)
+        y_slow, cache_slow = slow_fw(x, pool, strides, padding)
+        dy = g.standard_normal(y.shape).astype(dtype)
+        dx, dx_slow = fast_bw(dy, cache)[0], slow_bw(dy, cache_slow)[0]
+        assert y.dtype == dx.dtype == np.dtype(dtype)
+        np.testing.assert_allclose(y, y_slow, rtol=0, atol=PARITY[dtype] * np.abs(y_slow).max())
+        np.testing.assert_allclose(dx, dx_slow, rtol=0, atol=PARITY[dtype] * np.abs(dx_slow).max())
 
 
 SHIFTED = [(rank, k, d, padding) for rank in (1, 2, 3) for k in (1, 2, 3) for d in (1, 2)

@@ -76,9 +76,14 @@ With no NAME it runs every benchmark (see --list): about two minutes on a 2-core
 machine at the default --repeat (measured: 110 s, the machine shared with other jobs).
 Name one or more to run just those; a smaller --repeat is quicker and noisier.
 
+With --against REV it times the kit side only, of REV (a git commit, branch or tag
+of this checkout) and of this tree, in one run: each row's turns alternate between
+the two, so both see the same load, and it prints before ms, after ms and the change.
+
 examples:
   tflearn-kit bench --list
   tflearn-kit bench "Dense 256x512 -> 512 relu" --repeat 3
+  tflearn-kit bench Conv2D MaxPooling2D --against main
   tflearn-kit bench"""
 
 
@@ -93,6 +98,11 @@ def add_bench(sub):
                    help="timed calls of each side after 3 warm-up calls; the median is reported "
                         "(default: 7; fewer is quicker and noisier)")
     p.add_argument("--list", action="store_true", help="list the benchmarks and exit")
+    p.add_argument("--against", metavar="REV",
+                   help="before/after in one run: the kit side of REV's tree and of this one, row by row, "
+                        "their turns alternating")
+    p.add_argument("--rounds", type=int, default=2, metavar="N",
+                   help="with --against: alternating turns per side and row, the median is reported (default: 2)")
     p.set_defaults(run=run_bench)
 
 
@@ -107,6 +117,14 @@ def run_bench(args):
     except ValueError:
         print(f"tflearn-kit bench: unknown benchmarks in {args.benchmarks}; see --list", file=sys.stderr)
         return 2
+    if args.against:
+        from .bench.against import run_against
+        try:
+            run_against(chosen, args.against, repeat=args.repeat, rounds=args.rounds)
+        except ValueError as exc:
+            print(f"tflearn-kit bench: {exc}", file=sys.stderr)
+            return 2
+        return 0
     bench.engine.run(chosen, repeat=args.repeat)
     return 0
 
@@ -144,7 +162,7 @@ EXAMPLES = {
     "coverage": ("tflearn-kit coverage", "every layer of the course, its notebook and its TF twins"),
     "compare": ("tflearn-kit compare Dense Conv2D", "kit against tf.keras and tf.layers, worst errors"),
     "release": ("tflearn-kit release --check", "is notebooks/ in sync with solutions/? (instructors)"),
-    "bench": ('tflearn-kit bench "Dense 256x512 -> 512 relu"', "one benchmark; with no name, all 13: about two minutes"),
+    "bench": ('tflearn-kit bench "Dense 256x512 -> 512 relu"', "one benchmark; with no name, all 17: about two minutes"),
     "grade": ("tflearn-kit grade submitted/ --out graded/", "grade a class: gradebook.csv and feedback"),
     "gradescope": ("tflearn-kit gradescope 02_dense_and_activations --out autograder.zip",
                    "a Gradescope autograder"),

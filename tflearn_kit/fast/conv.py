@@ -1,14 +1,36 @@
 """Fast convolutions: ``kernels/conv.py``'s functions, the same numbers, chosen by shape.
 
-What each road buys (Conv2D 32x32x64->64 3x3 same, batch 32, 2 cores; see ``tflearn-kit bench``):
+What each road buys (see ``tflearn-kit bench``, which times each convolution against
+its matmul floor, and ``tflearn-kit bench --against REV`` for before/after in one run):
 
+- one group, stride 1 along the first spatial axis (the bench's Conv1D/2D/3D): the
+  lead-axis road (``conv_forward_lead``, ``kernel_grad_lead``, ``input_grad_lead``).
+  Shifting along the first axis is a contiguous slice of an image's rows, so only the
+  other axes' taps are gathered (Conv2D 3x3: 3 of 9; Conv3D: 9 of 27; Conv1D: none)
+  and each product is k0 stacked matmuls of those slices, a block of images at a time,
+  each core's OpenBLAS on one thread (``parallel.blas_on_one_thread``) so one core
+  gathers while the other multiplies. Same run against the branch base: Conv2D -32%,
+  Conv1D -33%, Conv3D -40%.
+- other convolutions (Conv2DTranspose's stride 2, groups, small images): whole-batch
+  ``im2col`` and ``col2im`` below, one big matmul each. Blocks of images with
+  one-thread BLAS were tried for them: Conv2DTranspose +17-38% against the base.
 - ``im2col``: a 1x1 stride-1 convolution is a plain matmul on x itself (no copy at
   all); otherwise the tap copies, independent of each other, run on every core.
-- ``col2im``: the two halves of the batch scatter on two cores (overlapping windows
-  add into the same inputs, so the split is by image, not by tap).
-- ``input_grad``: with stride 1 and one group, dx is a sum of T shifted
-  ``dy @ kernel[t].T`` on the padded grid (``input_grad_shifted``): no (M, T*C)
-  ``dcols`` and no strided scatter; about 20 ms instead of col2im's 45 on the bench.
+- ``col2im``: the two halves of the batch scatter on two cores (overlapping
+  windows add into the same inputs, so the split is by image, not by tap).
+- ``input_grad_shifted``: a stride-1 dx off the lead-axis road (1x1 kernels, small
+  images) as T shifted ``dy @ kernel[t].T`` on the padded grid, no col2im. (On the
+  Conv2D bench its nine K=64 matmuls and nine adds took 60 ms, three times the floor's
+  input-gradient product: the lead-axis road won there.)
+- ``depthwise_forward`` / ``depthwise_backward``: tap by tap, broadcast multiply-adds
+  over the channels instead of C thin matmuls, a few images at a time so that each
+  block's nine passes stay in cache (``parallel.batch_chunks``), the blocks shared by
+  the cores; with multiplier 1 the forward and the kernel gradient are one einsum
+  each over a sliding-window view of the block (-9% in the same run), with stride 1
+  dx too (a correlation of the zero-extended dy with the flipped kernel: no scatter),
+  and the bias and its gradient join the blocks while they are in cache.
+  DepthwiseConv2D 32x32x64 3x3 same, batch 32: 11x its floor on main, 1.1x now
+  (busy machine, paired in one process).
 """
 import itertools
 import math
@@ -18,7 +40,7 @@ import numpy as np
 from ..kernels import conv as readable
 from ..kernels.conv import (_bias_grad, _kernel_matrix, _padded, _rows, _unpad, apply_kernel,
                             conv_geometry, kernel_grad)
-from .parallel import batch_halves, on_every_core
+from .parallel import batch_chunks, batch_halves, on_every_core
 
 
 def im2col(x, geom):
@@ -58,7 +80,10 @@ def col2im(dcols, geom, channels):
 
 
 def input_grad(dy, kernel, geom, channels):
-    """dx = col2im(dy @ kernel.T): the shifted sum when the stride is 1 with one group, else col2im."""
+    """dx = col2im(dy @ kernel.T): on the lead-axis road when it applies, else with stride 1 and
+    one group the shifted sum (no col2im), else col2im on two cores."""
+    if _lead_road(geom):
+        return input_grad_lead(dy, kernel, geom, channels)
     if geom.groups == 1 and all(s == 1 for s in geom.strides):
         return input_grad_shifted(dy, kernel, geom, channels)
     g = geom.groups
@@ -105,23 +130,170 @@ def input_grad_shifted(dy, kernel, geom, channels):
     return _unpad(dxp.reshape(n, *grid, channels), geom.in_spatial, geom.pads)
 
 
+# ---- one block of images at a time: gather, multiply, scatter while the block is in cache --
+
+# ---- stride 1 along the first spatial axis: shift along it instead of gathering it -------
+
+LEAD_ROWS = 256
+"""Output positions per image below which the lead-axis road's per-image products are too
+small for BLAS (the fit bench's 8x8 digits): those convolutions take im2col and one matmul."""
+
+
+def _lead_road(geom):
+    """Whether the lead-axis road applies: one group, several taps, stride 1 along the first
+    axis, images of at least LEAD_ROWS outputs."""
+    return (geom.groups == 1 and geom.taps > 1 and geom.strides[0] == 1
+            and math.prod(geom.out_spatial) >= LEAD_ROWS)
+
+
+def _rest_windows(geom):
+    """For each tap of the axes after the first: its index into a padded (n, P0, *rest, C) block."""
+    for tap in itertools.product(*(range(k) for k in geom.kernel_size[1:])):
+        yield (slice(None), slice(None)) + tuple(
+            slice(t * d, t * d + (o - 1) * s + 1, s)
+            for t, d, o, s in zip(tap, geom.dilation[1:], geom.out_spatial[1:], geom.strides[1:])
+        ) + (slice(None),)
+
+
+def _lead_shape(geom, batch, channels):
+    """The lead cols' shape: every padded position of the first axis, the other axes' outputs,
+    the other axes' taps, the channels."""
+    rest = math.prod(geom.kernel_size[1:])
+    p0 = geom.in_spatial[0] + sum(geom.pads[0])
+    return (batch, p0, *geom.out_spatial[1:], rest, channels)
+
+
+def _lead_rows(block, geom, d):
+    """A block (n, P0, *out_rest, R, C) -> the (n, D * prod(out_rest), R * C) rows that tap d of
+    the first axis multiplies: in each image a contiguous slice, since that axis leads (a view)."""
+    start = d * geom.dilation[0]
+    rows = block[:, start:start + geom.out_spatial[0]]
+    return rows.reshape(rows.shape[0], -1, rows.shape[-2] * rows.shape[-1])
+
+
+def conv_forward_lead(x, kernel, geom, bias=None):
+    """(y, lead cols): the forward on the lead-axis road, the bias added block by block.
+
+    With stride 1 along the first spatial axis, tap d of that axis reads the padded
+    input shifted by d * dilation, and within one image the rows of that shift are a
+    contiguous slice. So only the other axes' taps are gathered, once per padded
+    position of the first axis (Conv2D 3x3: 3 taps gathered, not 9; Conv3D: 9, not 27;
+    Conv1D: none, x's padded rows are the cols), and y adds k0 matmuls of those slices by
+    the kernel's k0 slabs. Block by block on both cores, each core's BLAS on one thread.
+    """
+    n, c = x.shape[0], x.shape[-1]
+    f, k0 = kernel.shape[-1], geom.kernel_size[0]
+    xp = np.empty((n, *_padded(geom.in_spatial, geom.pads), c), dtype=x.dtype)
+    shape = _lead_shape(geom, n, c)
+    plain = len(geom.kernel_size) == 1               # nothing to gather: the padded x is the cols
+    cols = xp.reshape(shape) if plain else np.empty(shape, dtype=x.dtype)
+    y = np.empty((n, *geom.out_spatial, f), dtype=np.result_type(x, kernel))
+    slabs = kernel.reshape(k0, -1, f)
+
+    def work(images):
+        _pad_into(xp, x, geom.pads, images)
+        block = cols[images]
+        if not plain:
+            for t, window in enumerate(_rest_windows(geom)):
+                block[..., t, :] = xp[images][window]
+        out = y[images].reshape(block.shape[0], -1, f)
+        np.matmul(_lead_rows(block, geom, 0), slabs[0], out=out)      # a stack: one product per image
+        for d in range(1, k0):
+            out += _lead_rows(block, geom, d) @ slabs[d]
+        if bias is not None:
+            out += bias                              # while the block's rows are in cache
+
+    on_every_core(work, batch_chunks(n, x[0].nbytes), cols.size, one_blas_thread=True)
+    return y, ("lead", cols)
+
+
+def kernel_grad_lead(cols, dy, kernel_shape, geom, bias_too=False):
+    """dkernel from the lead cols: slab d is the sum over images of (tap d's rows).T @ dy;
+    with ``bias_too``, (dkernel, dbias), dy's sum taken in the same blocks."""
+    f, k0 = dy.shape[-1], geom.kernel_size[0]
+    chunks = batch_chunks(dy.shape[0], cols[0].nbytes)
+    partial = np.empty((len(chunks), k0, cols.shape[-2] * cols.shape[-1], f), dtype=np.result_type(cols, dy))
+    bias_partial = np.empty((len(chunks), f), dtype=dy.dtype)
+
+    def work(chunk):
+        j, images = chunk
+        block, grad = cols[images], dy[images]
+        if bias_too:
+            grad.reshape(-1, f).sum(axis=0, out=bias_partial[j])
+        rows_dy = grad.reshape(grad.shape[0], -1, f)
+        for d in range(k0):
+            partial[j, d] = np.matmul(_lead_rows(block, geom, d).transpose(0, 2, 1), rows_dy).sum(axis=0)
+
+    on_every_core(work, enumerate(chunks), cols.size, one_blas_thread=True)
+    dkernel = partial.sum(axis=0).reshape(kernel_shape)
+    return (dkernel, bias_partial.sum(axis=0)) if bias_too else dkernel
+
+
+def input_grad_lead(dy, kernel, geom, channels):
+    """dx on the lead-axis road: dy @ slab[d].T (one product per image) added into the lead cols'
+    gradient at shift d, then scattered over the other axes' taps (none for 1-D)."""
+    n, f, k0 = dy.shape[0], dy.shape[-1], geom.kernel_size[0]
+    dxp = np.empty((n, *_padded(geom.in_spatial, geom.pads), channels), dtype=np.result_type(dy, kernel))
+    plain = len(geom.kernel_size) == 1
+    slabs_t = kernel.reshape(k0, -1, f).transpose(0, 2, 1)
+
+    def work(images):
+        grad, target = dy[images], dxp[images]
+        shape = _lead_shape(geom, grad.shape[0], channels)
+        dlead = target.reshape(shape) if plain else np.empty(shape, dtype=dxp.dtype)
+        dlead[...] = 0
+        rows_dy = grad.reshape(grad.shape[0], -1, f)
+        for d in range(k0):
+            rows = _lead_rows(dlead, geom, d)
+            rows += rows_dy @ slabs_t[d]
+        if not plain:
+            target[...] = 0
+            for t, window in enumerate(_rest_windows(geom)):
+                view = target[window]
+                view += dlead[..., t, :]
+
+    on_every_core(work, batch_chunks(n, dxp[0].nbytes), dxp.size, one_blas_thread=True)
+    return _unpad(dxp, geom.in_spatial, geom.pads)
+
+
 # ---- the layers' entry points: readable's compositions over the pieces above ---------------
 
-def conv_forward(x, kernel, bias=None, geom=None):
-    """readable.conv_forward (same cache)."""
+def _gather_and_multiply(x, kernel, geom):
+    """(y, cols) = (cols @ kernel, cols) for cols = im2col(x): on the lead-axis road (its own cols,
+    tagged "lead") when the first axis has stride 1; else im2col (the 1x1 shortcut, the taps on
+    every core), then the matmul."""
+    if _lead_road(geom):
+        return conv_forward_lead(x, kernel, geom)
     cols = im2col(x, geom)
-    y = apply_kernel(cols, kernel, geom, x.shape[0])
-    if bias is not None:
-        y += bias
+    return apply_kernel(cols, kernel, geom, x.shape[0]), cols
+
+
+def _kernel_grad(cols, dy, kernel_shape, geom):
+    if isinstance(cols, tuple):                  # ("lead", lead cols)
+        return kernel_grad_lead(cols[1], dy, kernel_shape, geom)
+    return kernel_grad(cols, dy, kernel_shape, geom)
+
+
+def conv_forward(x, kernel, bias=None, geom=None):
+    """readable.conv_forward (the same cache, but for the lead-axis road's cols)."""
+    if _lead_road(geom):
+        y, cols = conv_forward_lead(x, kernel, geom, bias)
+    else:
+        y, cols = _gather_and_multiply(x, kernel, geom)
+        if bias is not None:
+            y += bias
     return y, (cols, kernel, geom, x.shape[-1], bias is not None)
 
 
 def conv_backward(dy, cache):
     """readable.conv_backward."""
     cols, kernel, geom, channels, has_bias = cache
-    grads = [kernel_grad(cols, dy, kernel.shape, geom)]
-    if has_bias:
-        grads.append(_bias_grad(dy))
+    if isinstance(cols, tuple) and has_bias:     # the lead-axis road: dbias in the same blocks
+        grads = list(kernel_grad_lead(cols[1], dy, kernel.shape, geom, bias_too=True))
+    else:
+        grads = [_kernel_grad(cols, dy, kernel.shape, geom)]
+        if has_bias:
+            grads.append(_bias_grad(dy))
     return input_grad(dy, kernel, geom, channels), grads
 
 
@@ -136,26 +308,11 @@ def conv_transpose_forward(x, kernel, bias=None, geom=None):
 def conv_transpose_backward(dy, cache):
     """readable.conv_transpose_backward."""
     x, kernel, geom, has_bias = cache
-    cols = im2col(dy, geom)
-    dx = apply_kernel(cols, kernel, geom, dy.shape[0])
-    grads = [kernel_grad(cols, x, kernel.shape, geom)]
+    dx, cols = _gather_and_multiply(dy, kernel, geom)       # the convolution's forward
+    grads = [_kernel_grad(cols, x, kernel.shape, geom)]
     if has_bias:
         grads.append(_bias_grad(dy))
     return dx, grads
-
-
-def depthwise_forward(x, kernel, bias=None, geom=None):
-    """readable.depthwise_forward."""
-    *ks, c, m = kernel.shape
-    y, cache = conv_forward(x, kernel.reshape(*ks, 1, c * m), bias, geom)
-    return y, (cache, kernel.shape)
-
-
-def depthwise_backward(dy, cache):
-    """readable.depthwise_backward."""
-    conv_cache, kernel_shape = cache
-    dx, (dkernel, *dbias) = conv_backward(dy, conv_cache)
-    return dx, [dkernel.reshape(kernel_shape), *dbias]
 
 
 def separable_forward(x, depthwise_kernel, pointwise_kernel, bias=None, geom=None):
@@ -172,3 +329,137 @@ def separable_backward(dy, cache):
     dz, (dpointwise, *dbias) = conv_backward(dy, point_cache)
     dx, (ddepthwise,) = depthwise_backward(dz, depth_cache)
     return dx, [ddepthwise, dpointwise, *dbias]
+
+
+# ---- depthwise: one product per channel, so no matmul ------------------------------------
+
+def depthwise_forward(x, kernel, bias=None, geom=None):
+    """readable.depthwise_forward (its own cache): tap by tap, each a broadcast multiply-add.
+
+    As a grouped convolution a depthwise one is C matmuls of (M, T) @ (T, m): BLAS
+    calls too thin to run fast (the readable road took 250 ms on the bench). Tap t
+    contributes ``x_padded[window t] * kernel[t]`` to every output at once, the
+    kernel broadcast over the channels, so the whole forward is T multiply-adds over
+    (N, *out, C) with no im2col copy; the batch halves run on two cores.
+    """
+    *ks, c, m = kernel.shape
+    xp = np.empty((x.shape[0], *_padded(geom.in_spatial, geom.pads), c), dtype=x.dtype)
+    taps, lanes = _depthwise_lanes(kernel)
+    y = np.empty((x.shape[0], *geom.out_spatial, c * m), dtype=x.dtype)
+
+    def forward(images):
+        _pad_into(xp, x, geom.pads, images)
+        if m == 1:          # every window's taps as one strided view: one einsum, no temporary
+            np.einsum(_depthwise_sums(geom, "x,k->y"), _window_view(xp[images], geom),
+                      kernel[..., 0], out=y[images])
+            if bias is not None:
+                y[images] += bias                   # while the block is in cache
+            return
+        part = lanes(y[images])
+        spread = np.empty(part.shape, dtype=x.dtype)
+        for t, window in enumerate(geom.windows()):
+            np.multiply(lanes(xp[images][window], x_side=True), taps[t], out=part if t == 0 else spread)
+            if t:
+                part += spread
+
+    on_every_core(forward, batch_chunks(x.shape[0], xp[0].nbytes), y.size)
+    if bias is not None and m > 1:
+        y += bias
+    return y, ("taps", xp, kernel, geom, bias is not None)
+
+
+def _window_view(block, geom):
+    """A padded (n, *P, C) block as (n, *out, C, *k): every window's taps, a view (no copy)."""
+    spans = [(k - 1) * d + 1 for k, d in zip(geom.kernel_size, geom.dilation)]
+    axes = tuple(range(1, block.ndim - 1))
+    view = np.lib.stride_tricks.sliding_window_view(block, spans, axis=axes)
+    return view[(slice(None),) + tuple(slice(0, (o - 1) * s + 1, s) for o, s in zip(geom.out_spatial, geom.strides))
+                + (slice(None),) + tuple(slice(None, None, d) for d in geom.dilation)]
+
+
+def _depthwise_sums(geom, which):
+    """The einsum subscripts of a depthwise product with multiplier 1, for ``which`` of
+    "x,k->y" (forward) and "x,y->k" (kernel gradient): x (n, *out, c, *taps), y (n, *out, c),
+    k (*taps, c)."""
+    out, taps = "defg"[:len(geom.kernel_size)], "pqrs"[:len(geom.kernel_size)]
+    names = {"x": f"n{out}c{taps}", "y": f"n{out}c", "k": f"{taps}c"}
+    (a, b), result = which.split("->")[0].split(","), which.split("->")[1]
+    return f"{names[a]},{names[b]}->{names[result]}"
+
+
+def _pad_into(xp, x, pads, images):
+    """xp[images] = x[images] zero-padded: readable._pad for a block of images, into xp."""
+    block = xp[images]
+    for axis, (lo, hi) in enumerate(pads):
+        lead = (slice(None),) * (axis + 1)
+        block[lead + (slice(0, lo),)] = 0
+        block[lead + (slice(block.shape[axis + 1] - hi, None),)] = 0
+    block[(slice(None), *(slice(lo, lo + n) for (lo, _), n in zip(pads, x.shape[1:-1])))] = x[images]
+
+
+def _depthwise_lanes(kernel):
+    """(taps, lanes): the kernel per tap, and how an (..., C) or (..., C*m) array lines up with it.
+
+    With multiplier 1 everything stays (..., C) against a (C,) tap: a trailing axis of
+    length 1 would make NumPy's inner loop one element long.
+    """
+    *ks, c, m = kernel.shape
+    if m == 1:
+        return kernel.reshape(-1, c), lambda a, x_side=False: a
+    return kernel.reshape(-1, c, m), lambda a, x_side=False: (
+        a[..., None] if x_side else a.reshape(*a.shape[:-1], c, m))
+
+
+def depthwise_backward(dy, cache):
+    """readable.depthwise_backward, tap by tap: dkernel[t] sums x's tap times dy over the batch and
+    positions, dx adds dy times kernel[t] back into tap t's window."""
+    if not isinstance(cache[0], str):
+        conv_cache, kernel_shape = cache
+        dx, (dkernel, *dbias) = conv_backward(dy, conv_cache)
+        return dx, [dkernel.reshape(kernel_shape), *dbias]
+    _, xp, kernel, geom, has_bias = cache
+    *ks, c, m = kernel.shape
+    taps, lanes = _depthwise_lanes(kernel)
+    d = lanes(dy)
+    lead = "abdefg"[:dy.ndim - 1]         # batch and spatial axes: summed over for dkernel (m > 1)
+    sums = f"{lead}c,{lead}cm->cm"
+    chunks = batch_chunks(dy.shape[0], xp[0].nbytes)
+    gathered = m == 1 and all(s == 1 for s in geom.strides)
+    dxp = np.empty(((dy.shape[0], *geom.in_spatial, c) if gathered else xp.shape), dtype=dy.dtype)
+    dkernel = np.empty((len(chunks), len(taps), c, m), dtype=dy.dtype)
+    dbias = np.empty((len(chunks), c * m), dtype=dy.dtype)
+    if gathered:
+        # stride 1: dx[i] = sum_u dy[i + lo - (k-1-u)*d] * kernel[k-1-u], a correlation of dy,
+        # zero-extended, with the flipped kernel: one einsum over its windows, no scatter
+        extend = tuple(((k - 1) * dl - lo, n + lo - o) for k, dl, (lo, _), n, o in zip(
+            geom.kernel_size, geom.dilation, geom.pads, geom.in_spatial, geom.out_spatial))
+        over_dy = conv_geometry(_padded(geom.out_spatial, extend), geom.kernel_size,
+                                dilation=geom.dilation)
+        flipped = kernel[(slice(None, None, -1),) * len(geom.kernel_size)][..., 0]
+
+    def backward(chunk):
+        i, images = chunk
+        grad = d[images]
+        if has_bias:
+            dy[images].reshape(-1, c * m).sum(axis=0, out=dbias[i])     # while the block is in cache
+        if m == 1:
+            np.einsum(_depthwise_sums(geom, "x,y->k"), _window_view(xp[images], geom), grad,
+                      out=dkernel[i, ..., 0].reshape(*geom.kernel_size, c))
+        if gathered:
+            np.einsum(_depthwise_sums(over_dy, "x,k->y"), _window_view(readable._pad(grad, extend), over_dy),
+                      flipped, out=dxp[images])
+            return
+        dxp[images] = 0
+        product = np.empty(grad.shape, dtype=dy.dtype)
+        for t, window in enumerate(geom.windows()):
+            if m > 1:
+                np.einsum(sums, xp[images][window], grad, out=dkernel[i, t])
+            np.multiply(grad, taps[t], out=product)
+            target = dxp[images][window]
+            target += product.sum(axis=-1) if m > 1 else product
+
+    on_every_core(backward, enumerate(chunks), xp.size)
+    grads = [dkernel.sum(axis=0).reshape(kernel.shape)]
+    if has_bias:
+        grads.append(dbias.sum(axis=0))
+    return (dxp if gathered else _unpad(dxp, geom.in_spatial, geom.pads)), grads

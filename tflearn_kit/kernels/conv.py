@@ -31,8 +31,9 @@ is a depthwise one followed by a 1x1 ("pointwise") one.
 
 This module reads straight through; the layers run ``tflearn_kit/fast/conv.py``,
 the same functions with the same numbers (tests/test_fast.py), faster on big
-arrays: the taps copied on every core, a 1x1 convolution as a plain matmul, and
-with stride 1 the input gradient as T shifted matmuls instead of col2im.
+arrays: gather, matmul and scatter a block of images at a time while it is in
+cache, on both cores; a depthwise convolution tap by tap with no matmul; a 1x1
+convolution as a plain matmul.
 """
 import itertools
 import math
@@ -244,9 +245,9 @@ def kernel_grad(cols, dy, kernel_shape, geom):
 def input_grad(dy, kernel, geom, channels):
     """dx = col2im(dy @ kernel.T): dy (N, *out, F) -> dx (N, *in, C), for any stride and groups.
 
-    The fast path is ``fast.conv.input_grad``: with stride 1 and one group it adds T
-    shifted ``dy @ kernel[t].T`` on the padded grid instead, with no (M, T*C) array
-    and no strided scatter (about twice as fast on the Conv2D bench).
+    The fast path is ``fast.conv.input_grad``: with one group, each core multiplies
+    and scatters a block of images at a time, so the (M, T*C) product never leaves
+    the cache (``input_grad_blocks``).
     """
     g = geom.groups
     k, d = _kernel_matrix(kernel, g), _rows(dy, g)
