@@ -147,8 +147,8 @@ def _evaluate(exercise, case, kind, process, deadline, settings):
     if ok:
         return CaseOutcome(case.name, kind, True)
     # the same hints the notebook's check shows on a first failure: a recognized mistake, then what to look at
-    hints = (f" Hint: {recognized.rstrip('.')}." if recognized else "") + \
-        (f" {exercises.first_hint(exercise).rstrip('.')}." if exercises.first_hint(exercise) else "")
+    hints = (f" Hint: {exercises.sentence(recognized)}" if recognized else "") + \
+        (f" {exercises.first_hint(exercise)}" if exercises.first_hint(exercise) else "")
     detail = f"inputs {exercises._describe_args(args)}; expected {exercises._shape(expected)}: {reason}.{hints}"
     return CaseOutcome(case.name, kind, False, detail, reason)
 

@@ -350,15 +350,21 @@ def _tiered_hint(exercise, case, ask):
     FAILURES[exercise.id, case] = FAILURES.get((exercise.id, case), 0) + 1
     if ask or FAILURES[exercise.id, case] > 1 or not exercise.look:
         return f"Hint: {exercise.hint}" if exercise.hint else ""
-    return (f"{first_hint(exercise)}. (The formula comes if this case fails again, "
+    return (f"{first_hint(exercise)} (The formula comes if this case fails again, "
             f"or now with check(..., hint=True) or hint({exercise.id!r}).)")
 
 
+def sentence(text):
+    """``text`` ending in one full stop (or its own question mark)."""
+    text = text.rstrip()
+    return text if not text or text.endswith(("?", "!", ".")) else text + "."
+
+
 def first_hint(exercise):
-    """The hint a first failure shows, as the check and the grader's feedback both say it."""
+    """The hint a first failure shows, as the check and the grader's feedback both say it (one sentence)."""
     if exercise.look:
-        return f"Look at: {exercise.look}"
-    return f"Hint: {exercise.hint}" if exercise.hint else ""
+        return sentence(f"Look at: {exercise.look}")
+    return sentence(f"Hint: {exercise.hint}") if exercise.hint else ""
 
 
 def hint(exercise_id):
