@@ -220,7 +220,8 @@ def test_progress_says_what_the_grade_adds(capsys):
 
 # ---- one real `tflearn-kit grade` over mutant notebooks -------------------------------------------
 
-GRADED = ["02_dense_and_activations", "03_convolutions", "09_embedding_and_recurrent", "10_models_and_training"]
+GRADED = ["02_dense_and_activations", "03_convolutions", "09_embedding_and_recurrent", "10_models_and_training",
+          "11_tf1_to_tf2_migration", "12_custom_layers_and_transfer_learning", "13_attention_and_transformers"]
 
 
 def _with(nb, variants):

@@ -20,10 +20,22 @@ import hashlib
 import json
 import re
 import symtable
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import exercises
+
+# CPython before 3.11.8/3.12.1 keeps ast.parse's recursion counter per interpreter, not per
+# thread: two threads parsing at once (`grade --jobs 2`) fail at random with "SystemError: AST
+# constructor recursion depth mismatch" (python/cpython#106905). One parse at a time.
+_AST_LOCK = threading.Lock()
+
+
+def parse(source):
+    """ast.parse, one thread at a time (see _AST_LOCK)."""
+    with _AST_LOCK:
+        return ast.parse(source)
 
 TF_MODULES = {"tensorflow", "keras", "tf_keras"}
 TF_KIT_MODULES = ("tflearn_kit.reference", "tflearn_kit.compare")     # these import TensorFlow
@@ -323,7 +335,7 @@ def _parse_cells(nb, out):
             continue                                    # a cell magic (%%time, %%writefile): not Python
         python = _python_source(source)
         try:
-            tree = ast.parse(python)
+            tree = parse(python)
         except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
             where = f"line {exc.lineno}: " if getattr(exc, "lineno", None) else ""
             why = getattr(exc, "msg", None) or ("nested too deeply to read" if isinstance(exc, RecursionError)
