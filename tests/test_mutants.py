@@ -114,6 +114,15 @@ def test_an_integer_says_expected_and_got(capsys):
     assert "expected the integer 5, got the float 5.0" in out
 
 
+def test_a_scalar_says_expected_and_got(capsys):
+    exercise = exercises.get("softmax_cross_entropy")
+    logits, labels = exercise.visible[0].make()
+    expected = exercise.reference(logits, labels)
+    out = _check(capsys, "softmax_cross_entropy", _mutant("softmax_cross_entropy", "sum-not-mean"))
+    assert f"expected {float(f'{expected:.6g}')!r}, got {float(f'{expected * len(labels):.6g}')!r}" in out, out
+    assert "max abs error" not in out
+
+
 def test_a_recognized_mistake_is_said_as_a_hint(capsys):
     out = _check(capsys, "conv2d_forward", _mutant("conv2d_forward", "pads-top-left-order"))
     assert "your output matches padding read as ((top, left), (bottom, right)): " \
@@ -124,12 +133,28 @@ def test_a_recognized_mistake_is_said_as_a_hint(capsys):
     assert "your output matches the gates read in the order i, f, o, c" in out
     out = _check(capsys, "rnn_cell_step", _mutant("rnn_cell_step", "recurrent-kernel-T"))
     assert "your output matches h_prev @ recurrent_kernel.T" in out
+    out = _check(capsys, "causal_mask", _mutant("causal_mask", "strictly-lower"))
+    assert "your output matches j < i (a query may not see itself): j <= i" in out
+    out = _check(capsys, "causal_mask", _mutant("causal_mask", "aligned-to-the-end"))
+    assert "your output matches the diagonal aligned to the last key" in out
+    out = _check(capsys, "split_heads", _mutant("split_heads", "reshape-without-transpose"))
+    assert "your output matches x.reshape(batch, heads, T, d) with no transpose" in out
+    out = _check(capsys, "merge_heads", _mutant("merge_heads", "reshape-without-transpose"))
+    assert "your output matches x.reshape(batch, T, heads * d) with no transpose" in out
+    out = _check(capsys, "attention_forward", _mutant("attention_forward", "no-scale"))
+    assert "your output matches scores not divided by sqrt(d)" in out
+    out = _check(capsys, "attention_forward", _mutant("attention_forward", "scale-by-d"))
+    assert "your output matches scores divided by d" in out
+    out = _check(capsys, "attention_forward", _mutant("attention_forward", "mask-inverted"))
+    assert "your output matches the mask read the other way round" in out
 
 
 def test_another_mistake_is_never_taken_for_a_known_one(capsys):
     # a signature is said only when the output equals it: a different mistake gets no such hint
     for exercise, name in [("conv2d_forward", "bias-ignored"), ("conv2d_forward", "kernel-flipped"),
-                           ("lstm_cell_step", "h-without-tanh"), ("rnn_cell_step", "no-activation")]:
+                           ("lstm_cell_step", "h-without-tanh"), ("rnn_cell_step", "no-activation"),
+                           ("attention_forward", "mask-ignored"), ("attention_forward", "scale-by-value-dim"),
+                           ("causal_mask", "upper"), ("split_heads", "depth-before-heads")]:
         assert "your output matches" not in _check(capsys, exercise, _mutant(exercise, name)), name
 
 
@@ -138,6 +163,10 @@ def test_swapped_results_are_said_to_be_swapped(capsys):
     assert "h_t: " in out and "h_t and c_t look swapped: return (h_t, c_t) in that order" in out
     out = _check(capsys, "l1_l2_penalty", _mutant("l1_l2_penalty", "swapped"))
     assert "penalty and gradient look swapped" in out
+    out = _check(capsys, "attention_backward", _mutant("attention_backward", "dq-dk-swapped"))
+    assert "dq: " in out and "dq and dk look swapped: return (dq, dk, dv) in that order" in out
+    out = _check(capsys, "train_bn", _mutant("train_bn", "mean-variance-swapped"))
+    assert "moving_mean and moving_variance look swapped: return (moving_mean, moving_variance, logits)" in out
 
 
 def test_in_place_modification_names_the_argument(capsys):
@@ -190,6 +219,14 @@ def test_the_grader_names_cells_by_their_execution_count_or_else_their_position(
                      {"cell_type": "code", "source": "", "execution_count": 1}]}
     assert cell_names(Notebook(raw)) == {1: "cell [1] (the 1st cell)", 2: "the 2nd cell", 3: "cell [7]",
                                          4: "the 4th cell", 5: "cell [1] (the 5th cell)"}
+
+
+def test_an_error_raised_inside_the_kit_points_at_the_learners_line_too(capsys):
+    # the kit's Layer.backward refuses grads that are not a list: the line to fix is the learner's
+    out = _check(capsys, "prelu_layer", _mutant("prelu_layer", "grads-not-a-list"))
+    assert "backward_call must return (dx, a list" in out
+    assert re.search(r"\(line \d+ of <prelu_layer:grads-not-a-list>, in prelu_step\)", out), out
+    assert "base.py" not in out
 
 
 def test_hints_come_in_tiers_what_to_look_at_then_the_formula(capsys):

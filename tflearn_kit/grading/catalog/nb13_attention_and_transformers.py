@@ -129,10 +129,50 @@ def _backward_cases(names):
     return [Case(name, lambda name=name: backward_case(name)) for name in names]
 
 
+# Known mistakes, recognized by their output (each the exact result of that mistake, never a guess).
+def _unscaled(q, k, v, mask=None):
+    return attention(q * np.sqrt(q.shape[-1]), k, v, mask)
+
+
+def _scaled_by_d(q, k, v, mask=None):
+    return attention(q / np.sqrt(q.shape[-1]), k, v, mask)
+
+
+def _mask_inverted(q, k, v, mask=None):
+    if mask is None:
+        raise ValueError("no mask: this mistake needs one")
+    return attention(q, k, v, ~np.asarray(mask, bool))
+
+
+ATTENTION_SIGNATURES = [
+    ("scores not divided by sqrt(d)", _unscaled, "scores = q @ swapaxes(k, -1, -2) / sqrt(d), d = q.shape[-1]"),
+    ("scores divided by d", _scaled_by_d, "divide by sqrt(d), not by d"),
+    ("the mask read the other way round", _mask_inverted,
+     "True means the query may look at that key: np.where(mask, scores, -1e9)"),
+]
+
+HEADS_SIGNATURES = [
+    ("x.reshape(batch, heads, T, d) with no transpose", lambda x, h: x.reshape(x.shape[0], h, x.shape[1], -1),
+     "reshape to (batch, T, heads, d) first (each head is a slice of the width), then transpose(0, 2, 1, 3)"),
+]
+
+MERGE_SIGNATURES = [
+    ("x.reshape(batch, T, heads * d) with no transpose", lambda x: x.reshape(x.shape[0], x.shape[2], -1),
+     "transpose(0, 2, 1, 3) to (batch, T, heads, d) first, then reshape"),
+]
+
+CAUSAL_SIGNATURES = [
+    ("j < i (a query may not see itself)", lambda q, k: np.tril(np.ones((q, k), bool), -1),
+     "j <= i: a query sees its own position and the ones before it"),
+    ("the diagonal aligned to the last key", lambda q, k: np.tril(np.ones((q, k), bool), k - q),
+     "count from the first position: query i sees keys 0..i whatever k_len is"),
+]
+
+
 ATTENTION_FORWARD = Exercise(
     id="attention_forward", notebook=NOTEBOOK, function="scaled_dot_product_attention",
     reference=attention, visible=_forward_cases(VISIBLE), hidden=_forward_cases(HIDDEN), points=2,
-    outputs=("out", "weights"),
+    outputs=("out", "weights"), signatures=ATTENTION_SIGNATURES,
     look="the scale (sqrt of q's last axis), the axis the softmax normalizes over, what a query with "
          "every key masked gets, and whether exp() can overflow",
     hint="scores = q @ swapaxes(k, -1, -2) / sqrt(d) (swapaxes, not .T, so that any number of "
@@ -161,6 +201,7 @@ CAUSAL_MASK = Exercise(
             Case("1-query-4-keys", lambda: (1, 4))],
     points=1,
     look="the diagonal (may a query see its own position?), and the shape when q_len != k_len",
+    signatures=CAUSAL_SIGNATURES,
     hint="Query i may see key j when j <= i: compare np.arange(q_len)[:, None] with "
          "np.arange(k_len)[None, :]. Counted from the first position also when q_len != k_len.",
 )
@@ -182,6 +223,7 @@ SPLIT_HEADS = Exercise(
             Case("heads3-d1", lambda: heads_case(seed=24, shape=(2, 4, 3), num_heads=3))],
     points=1,
     look="the order of the reshape's new axes: each head is a contiguous slice of the width",
+    signatures=HEADS_SIGNATURES,
     hint="x.reshape(batch, T, num_heads, width // num_heads), then move the heads axis before "
          "the positions: .transpose(0, 2, 1, 3). A reshape straight to (batch, heads, T, d) "
          "mixes positions into heads.",
@@ -197,6 +239,7 @@ MERGE_HEADS = Exercise(
             Case("heads3-d1", lambda: heads_case(seed=34, shape=(2, 3, 4, 1)))],
     points=1,
     look="which axes must sit next to each other before the reshape (heads, then d)",
+    signatures=MERGE_SIGNATURES,
     hint="The inverse of split_heads: x.transpose(0, 2, 1, 3) to (batch, T, heads, d), then "
          "reshape to (batch, T, heads * d).",
 )
