@@ -5,31 +5,33 @@ import pytest
 import tflearn_kit as kit
 from tflearn_kit.compare import compare, make_input
 from tflearn_kit.gradcheck import gradient_check
+from tflearn_kit.reference import all_twins
 
 from .conftest import assert_report_ok
+from .registry_grid import grid
 
-SHAPES = {"rank2": (4, 8), "rank3": (2, 3, 6), "rank4": (2, 2, 3, 4)}   # even last axis: glu
-
-
-@pytest.mark.parametrize("shape", SHAPES.values(), ids=SHAPES.keys())
-@pytest.mark.parametrize("name", kit.activations.ALL)
-def test_activation_matches_both_tf_apis(name, shape, dtype):
-    if name == "sparsemax":
-        pytest.skip("Keras 3's sparsemax is not the definition: tests/test_activations_keras.py")
-    x = make_input(shape, dtype, seed=11) * 3          # reach the saturated and negative regions
-    assert_report_ok(compare(kit.layers.Activation(name, dtype=dtype), x))
+@grid("Activation")
+def test_activation_matches_both_tf_apis(name, case, dtype):
+    x = make_input(case.input_shape, dtype, case.input_kind, seed=11)
+    assert_report_ok(compare(kit.layers.Activation(**case.config, dtype=dtype), x))
 
 
-@pytest.mark.parametrize("axis", [0, 1, -1, 2], ids=lambda a: f"axis{a}")
-def test_softmax_over_any_axis_matches_both_tf_apis(axis, dtype):
-    x = make_input((3, 4, 5), dtype, seed=12) * 4
-    assert_report_ok(compare(kit.layers.Softmax(axis=axis, dtype=dtype), x))
+def test_every_activation_but_sparsemax_has_a_registered_case():
+    # sparsemax: Keras 3's is not the definition (tests/test_activations_keras.py)
+    registered = {case.config["activation"] for case in all_twins()["Activation"].cases}
+    assert registered == set(kit.activations.ALL) - {"sparsemax"}
 
 
-@pytest.mark.parametrize("slope", [0.01, 0.3], ids=["slope0.01", "slope0.3"])
-def test_leaky_relu_layer_matches_both_tf_apis(slope, dtype):
-    assert_report_ok(compare(kit.layers.LeakyReLU(negative_slope=slope, dtype=dtype),
-                             make_input((4, 6), dtype, seed=13)))
+@grid("Softmax")
+def test_softmax_over_any_axis_matches_both_tf_apis(name, case, dtype):
+    x = make_input(case.input_shape, dtype, seed=12) * 4
+    assert_report_ok(compare(kit.layers.Softmax(**case.config, dtype=dtype), x))
+
+
+@grid("LeakyReLU")
+def test_leaky_relu_layer_matches_both_tf_apis(name, case, dtype):
+    assert_report_ok(compare(kit.layers.LeakyReLU(**case.config, dtype=dtype),
+                             make_input(case.input_shape, dtype, seed=13)))
 
 
 @pytest.mark.parametrize("name", kit.activations.ALL)

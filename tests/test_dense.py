@@ -5,40 +5,30 @@ import pytest
 import tflearn_kit as kit
 from tflearn_kit.compare import compare, make_input
 from tflearn_kit.gradcheck import gradient_check
-from tflearn_kit.reference import keras_twin
+from tflearn_kit.reference import all_twins, keras_twin
 
 from .conftest import TOLERANCES, assert_report_ok
-
-CASES = {
-    "rank2": dict(config={"units": 4}, shape=(3, 5)),
-    "rank2-nobias": dict(config={"units": 4, "use_bias": False}, shape=(3, 5)),
-    "rank3-relu": dict(config={"units": 6, "activation": "relu"}, shape=(2, 3, 5)),
-    "rank3-nobias-tanh": dict(config={"units": 2, "activation": "tanh", "use_bias": False}, shape=(2, 4, 3)),
-    "rank4-sigmoid": dict(config={"units": 3, "activation": "sigmoid"}, shape=(2, 2, 3, 4)),
-    "rank4-nobias": dict(config={"units": 5, "use_bias": False}, shape=(1, 2, 3, 4)),
-    "batch1-units1": dict(config={"units": 1}, shape=(1, 7)),
-    "softmax": dict(config={"units": 6, "activation": "softmax"}, shape=(4, 5)),
-}
+from .registry_grid import grid
 
 
-@pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
-def test_dense_matches_both_tf_apis(case, dtype):
-    layer = kit.layers.Dense(**case["config"], dtype=dtype, bias_initializer="random_normal")
-    report = compare(layer, make_input(case["shape"], dtype, seed=3))
+@grid("Dense")
+def test_dense_matches_both_tf_apis(name, case, dtype):
+    """Every registered case (reference/core.py): the shapes and options, and each activation fused
+    in. A random bias, so that adding it is checked too."""
+    kit.set_seed(0)         # the weights: the same draw whichever tests ran before
+    layer = kit.layers.Dense(**case.config, dtype=dtype, bias_initializer="random_normal")
+    report = compare(layer, make_input(case.input_shape, dtype, seed=3))
     assert {r["api"] for r in report.rows} == {"tf.keras", "tf.layers"}
-    quantities = {r["quantity"] for r in report.rows}
-    assert {"output", "dx", "dkernel"} <= quantities
-    assert ("dbias" in quantities) == case["config"].get("use_bias", True)
+    for api in ("tf.keras", "tf.layers"):
+        quantities = {r["quantity"] for r in report.rows if r["api"] == api}
+        expected = {"output", "dx", "dkernel"} | ({"dbias"} if case.config.get("use_bias", True) else set())
+        assert quantities == expected, api
     assert_report_ok(report)
 
 
-@pytest.mark.parametrize("activation", kit.activations.ALL)
-def test_dense_with_every_activation_matches_both_tf_apis(activation, dtype):
-    if activation == "sparsemax":
-        pytest.skip("Keras 3's sparsemax is not the definition: tests/test_activations_keras.py")
-    # 6 units: glu halves an even axis
-    layer = kit.layers.Dense(6, activation=activation, dtype=dtype, bias_initializer="random_normal")
-    assert_report_ok(compare(layer, make_input((3, 4), dtype, seed=4)))
+def test_every_activation_has_a_dense_case():
+    cases = {case.config.get("activation") for case in all_twins()["Dense"].cases}
+    assert set(kit.activations.ALL) - cases == {"sparsemax"}   # tests/test_activations_keras.py
 
 
 def test_set_weights_from_keras_gives_the_keras_output(dtype):

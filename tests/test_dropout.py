@@ -3,40 +3,40 @@ import numpy as np
 import pytest
 
 import tflearn_kit as kit
-from tflearn_kit.compare import compare, make_input
+from tflearn_kit.compare import compare, compare_dropout_shared_mask, make_input
 from tflearn_kit.gradcheck import gradient_check
-from tflearn_kit.compare import compare_dropout_shared_mask
 
 from .conftest import assert_report_ok
-
-SHARED = {
-    "rate0.5": ({"rate": 0.5}, (6, 8)),
-    "rate0.1-rank3": ({"rate": 0.1}, (2, 5, 7)),
-    "rate0.8": ({"rate": 0.8}, (10, 10)),
-    "noise-shape-whole-channels": ({"rate": 0.4, "noise_shape": (None, 1, 6)}, (3, 5, 6)),
-    "seeded": ({"rate": 0.3, "seed": 7}, (4, 9)),
-}
+from .registry_grid import grid
 
 
-@pytest.mark.parametrize("case", SHARED.values(), ids=SHARED.keys())
-def test_dropout_in_training_matches_both_tf_apis_on_their_own_mask(case, dtype):
-    config, shape = case
-    layer = kit.layers.Dropout(**config, dtype=dtype)
-    x = make_input(shape, dtype, kind="positive", seed=1)         # no zeros: the mask is readable
+@grid("Dropout")
+def test_dropout_in_training_matches_both_tf_apis_on_their_own_mask(name, case, dtype):
+    layer = kit.layers.Dropout(**case.config, dtype=dtype)
+    x = make_input(case.input_shape, dtype, kind="positive", seed=1)   # no zeros: the mask is readable
     report = compare_dropout_shared_mask(layer, x)
     assert {(r["api"], r["quantity"]) for r in report.rows} == {
         (api, q) for api in ("tf.keras", "tf.layers") for q in ("output", "dx")}
     assert_report_ok(report)
 
 
-@pytest.mark.parametrize("case", SHARED.values(), ids=SHARED.keys())
-def test_dropout_at_inference_is_the_identity_in_both_tf_apis(case, dtype):
-    config, shape = case
-    layer = kit.layers.Dropout(**config, dtype=dtype)
-    x = make_input(shape, dtype, seed=2)
+@grid("Dropout")
+def test_dropout_at_inference_is_the_identity_in_both_tf_apis(name, case, dtype):
+    layer = kit.layers.Dropout(**case.config, dtype=dtype)
+    x = make_input(case.input_shape, dtype, seed=2)
     assert_report_ok(compare(layer, x, training=False))
     np.testing.assert_array_equal(layer(x, training=False), x)
     np.testing.assert_array_equal(layer(x), x)                # training defaults to inference
+
+
+@grid("SpatialDropout1D", "SpatialDropout2D")
+def test_spatial_dropout_at_inference_is_the_identity_in_both_tf_apis(name, case, dtype):
+    layer = getattr(kit.layers, name)(**case.config, dtype=dtype)
+    x = make_input(case.input_shape, dtype, seed=2)
+    report = compare(layer, x, training=False)
+    assert {"output", "dx"} <= {r["quantity"] for r in report.rows if r["api"] == "tf.keras"}
+    assert_report_ok(report)
+    np.testing.assert_array_equal(layer(x), x)
 
 
 @pytest.mark.parametrize("rate", [0.1, 0.5, 0.9], ids=["rate0.1", "rate0.5", "rate0.9"])

@@ -9,21 +9,13 @@ from tflearn_kit.kernels.embedding import (embedding_backward, embedding_backwar
                                            embedding_forward, embedding_forward_one_hot)
 
 from .conftest import assert_report_ok
+from .registry_grid import grid
 
-CASES = {
-    "ids-2d": dict(config={"input_dim": 10, "output_dim": 4}, shape=(3, 6), high=10),
-    "ids-1d": dict(config={"input_dim": 5, "output_dim": 3}, shape=(7,), high=5),
-    "ids-3d": dict(config={"input_dim": 7, "output_dim": 2}, shape=(2, 3, 4), high=7),
-    "repeated-ids": dict(config={"input_dim": 3, "output_dim": 5}, shape=(4, 9), high=3),
-    "mask-zero": dict(config={"input_dim": 6, "output_dim": 3, "mask_zero": True}, shape=(2, 8), high=6),
-    "batch1-vocab1": dict(config={"input_dim": 1, "output_dim": 2}, shape=(1, 3), high=1),
-}
-
-
-@pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
-def test_embedding_matches_both_tf_apis(case, dtype):
-    layer = kit.layers.Embedding(**case["config"], dtype=dtype, embeddings_initializer="random_normal")
-    ids = make_input(case["shape"], kind=f"int:{case['high']}", seed=1)
+@grid("Embedding")
+def test_embedding_matches_both_tf_apis(name, case, dtype):
+    kit.set_seed(0)         # the weights: the same draw whichever tests ran before
+    layer = kit.layers.Embedding(**case.config, dtype=dtype, embeddings_initializer="random_normal")
+    ids = make_input(case.input_shape, kind=case.input_kind, seed=1)
     report = compare(layer, ids)
     assert {r["api"] for r in report.rows} == {"tf.keras", "tf.layers"}
     assert {"output", "dembeddings"} <= {r["quantity"] for r in report.rows}

@@ -2,7 +2,8 @@
 
     floor 0  kernels                 pure functions on arrays; no state, nothing else of the kit
     floor 1  fast                    the kernels' fast paths (threads, tiled special cases), chosen by shape
-    floor 2  seeding tolerances      what every layer and model is made of (constraints too)
+    floor 2  seeding tolerances      what every layer and model is made of (constraints too;
+             serialization           the config round trip they share)
              activations initializers regularizers losses metrics optimizers callbacks
     floor 3  layers                  the Layer contract and the layers
     floor 4  models gradcheck        layers composed and trained; the finite-difference check of a layer
@@ -26,8 +27,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "tflearn_kit"
 FLOORS = [
     ["kernels"],
     ["fast"],
-    ["seeding", "tolerances", "activations", "constraints", "initializers", "regularizers", "losses", "metrics",
-     "optimizers", "callbacks"],
+    ["seeding", "tolerances", "serialization", "activations", "constraints", "initializers",
+     "regularizers", "losses", "metrics", "optimizers", "callbacks"],
     ["layers"],
     ["models", "gradcheck"],
     ["reference", "data", "datasets", ""],    # "": the package's own __init__ (the front door)

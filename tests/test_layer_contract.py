@@ -100,3 +100,21 @@ def test_a_layer_without_a_final_activation_has_no_pre_activation():
     assert layer.pre_activation is None
     with pytest.raises(ValueError, match="no activation"):
         layer.backward(np.ones((2, 12)), from_pre_activation=True)
+
+
+def test_only_the_base_layer_marks_a_layer_built():
+    """One place marks a layer built: Layer wraps each build() (and _maybe_build calls it), so a
+    layer module never sets ``self.built = True`` itself (issue 16: it was set in five places)."""
+    import ast
+    from pathlib import Path
+    found = []
+    for path in sorted((Path(kit.__file__).parent / "layers").glob("*.py")):
+        if path.name == "base.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            targets = [t for node_target in getattr(node, "targets", [])
+                       for t in getattr(node_target, "elts", [node_target])]    # a, b = ... too
+            if any(isinstance(t, ast.Attribute) and t.attr == "built" and isinstance(t.value, ast.Name)
+                   and t.value.id == "self" for t in targets):
+                found.append(f"{path.name}:{node.lineno}")
+    assert not found, f"self.built set outside layers/base.py: {found}"

@@ -13,36 +13,21 @@ from tflearn_kit.kernels.normalization import moments
 from tflearn_kit.reference.normalization import moving_average_tf1
 
 from .conftest import assert_report_ok
+from .registry_grid import grid
 
 RANDOM_INIT = {"gamma_initializer": "random_normal", "beta_initializer": "random_normal",
                "moving_mean_initializer": "random_normal"}
-BN_CASES = {
-    "dense-training": dict(config={**RANDOM_INIT, "momentum": 0.75}, shape=(8, 5), training=True),
-    "dense-inference": dict(config=RANDOM_INIT, shape=(8, 5), training=False),
-    "conv-training": dict(config={**RANDOM_INIT, "momentum": 0.5}, shape=(4, 3, 5, 2), training=True),
-    "conv-inference": dict(config=RANDOM_INIT, shape=(4, 3, 5, 2), training=False),
-    "channels-first-training": dict(config={**RANDOM_INIT, "axis": 1, "momentum": 0.875,
-                                            "epsilon": 1e-2}, shape=(3, 4, 5, 2), training=True),
-    "rank3-axis1-training": dict(config={"axis": 1, "momentum": 0.5}, shape=(4, 3, 6),
-                                 training=True),
-    "no-center-training": dict(config={"center": False, "momentum": 0.75}, shape=(6, 4),
-                               training=True),
-    "no-scale-training": dict(config={"scale": False, "momentum": 0.75}, shape=(6, 4),
-                              training=True),
-    "no-center-no-scale": dict(config={"center": False, "scale": False, "momentum": 0.75},
-                               shape=(6, 4), training=True),
-    "batch3-training": dict(config={"momentum": 0.5}, shape=(3, 4), training=True),
-}
 
 
-@pytest.mark.parametrize("case", BN_CASES.values(), ids=BN_CASES.keys())
-def test_batch_normalization_matches_both_tf_apis(case, dtype):
-    layer = kit.layers.BatchNormalization(**case["config"], dtype=dtype)
-    report = compare(layer, make_input(case["shape"], dtype, seed=3), training=case["training"])
+@grid("BatchNormalization")
+def test_batch_normalization_matches_both_tf_apis(name, case, dtype):
+    kit.set_seed(0)         # the weights: the same draw whichever tests ran before
+    layer = kit.layers.BatchNormalization(**case.config, dtype=dtype)
+    report = compare(layer, make_input(case.input_shape, dtype, seed=3), training=case.training)
     quantities = {r["quantity"] for r in report.rows}
     assert {"output", "dx", "moving_mean after", "moving_variance after"} <= quantities
-    assert ("dgamma" in quantities) == case["config"].get("scale", True)
-    assert ("dbeta" in quantities) == case["config"].get("center", True)
+    assert ("dgamma" in quantities) == case.config.get("scale", True)
+    assert ("dbeta" in quantities) == case.config.get("center", True)
     assert {r["api"] for r in report.rows} == {"tf.keras", "tf.layers"}
     assert_report_ok(report)
 
@@ -151,24 +136,11 @@ def test_frozen_batch_normalization_runs_in_inference_mode_like_keras(dtype):
     assert layer.grads == [] and layer.trainable_weights == []
 
 
-LN_CASES = {
-    "last-axis": dict(config={"gamma_initializer": "random_normal",
-                              "beta_initializer": "random_normal"}, shape=(4, 6)),
-    "rank3-last-axis": dict(config={}, shape=(2, 3, 5)),
-    "axes-1-2": dict(config={"axis": [1, 2], "gamma_initializer": "random_normal"},
-                     shape=(2, 3, 4, 5)),
-    "axes-minus1-minus3": dict(config={"axis": [-1, -3], "beta_initializer": "random_normal"},
-                               shape=(2, 3, 4, 5)),
-    "axis1-rank3": dict(config={"axis": 1}, shape=(2, 4, 3)),
-    "no-center": dict(config={"center": False, "epsilon": 1e-5}, shape=(3, 7)),
-    "no-scale-no-center": dict(config={"center": False, "scale": False}, shape=(3, 7)),
-}
-
-
-@pytest.mark.parametrize("case", LN_CASES.values(), ids=LN_CASES.keys())
-def test_layer_normalization_matches_keras(case, dtype):
-    layer = kit.layers.LayerNormalization(**case["config"], dtype=dtype)
-    report = compare(layer, make_input(case["shape"], dtype, seed=6))
+@grid("LayerNormalization")
+def test_layer_normalization_matches_keras(name, case, dtype):
+    kit.set_seed(0)         # the weights: the same draw whichever tests ran before
+    layer = kit.layers.LayerNormalization(**case.config, dtype=dtype)
+    report = compare(layer, make_input(case.input_shape, dtype, seed=6))
     assert any(r["api"] == "tf.layers" and "layer_norm" in r["note"] for r in report.rows)
     assert_report_ok(report)
 

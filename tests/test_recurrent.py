@@ -13,39 +13,9 @@ from tflearn_kit.gradcheck import central_difference, gradient_check
 from tflearn_kit.reference import keras_twin
 
 from .conftest import TOLERANCES, assert_report_ok
+from .registry_grid import grid
 
 B = {"bias_initializer": "random_normal"}
-SEQ = (3, 5, 4)                     # (batch, steps, in)
-
-CASES = {
-    "SimpleRNN-last": ("SimpleRNN", {"units": 4, **B}, SEQ),
-    "SimpleRNN-sequences-relu": ("SimpleRNN", {"units": 3, "activation": "relu", "return_sequences": True, **B}, SEQ),
-    "SimpleRNN-backwards-state": ("SimpleRNN", {"units": 3, "go_backwards": True, "return_state": True, **B}, SEQ),
-    "SimpleRNN-batch1-step1": ("SimpleRNN", {"units": 2, **B}, (1, 1, 3)),
-    "LSTM-last": ("LSTM", {"units": 4, **B}, SEQ),
-    "LSTM-sequences": ("LSTM", {"units": 3, "return_sequences": True, **B}, SEQ),
-    "LSTM-backwards-sequences-state": ("LSTM", {"units": 3, "go_backwards": True, "return_sequences": True,
-                                                "return_state": True, **B}, SEQ),
-    "LSTM-nobias": ("LSTM", {"units": 3, "use_bias": False}, SEQ),
-    "LSTM-batch1-step1": ("LSTM", {"units": 2, **B}, (1, 1, 3)),
-    "LSTM-batch1-long": ("LSTM", {"units": 2, "return_sequences": True, **B}, (1, 12, 2)),
-    "GRU-reset-after": ("GRU", {"units": 4, **B}, SEQ),
-    "GRU-reset-before": ("GRU", {"units": 4, "reset_after": False, **B}, SEQ),
-    "GRU-reset-after-sequences-state": ("GRU", {"units": 3, "return_sequences": True, "return_state": True, **B}, SEQ),
-    "GRU-reset-before-backwards-sequences": ("GRU", {"units": 3, "reset_after": False, "go_backwards": True,
-                                                     "return_sequences": True, **B}, SEQ),
-    "GRU-reset-after-backwards": ("GRU", {"units": 3, "go_backwards": True, **B}, SEQ),
-    "GRU-nobias-reset-after": ("GRU", {"units": 3, "use_bias": False}, SEQ),
-    "GRU-batch1-step1": ("GRU", {"units": 2, "reset_after": False, **B}, (1, 1, 3)),
-}
-
-# configurations TF1's cells did not have: compared with tf.keras only
-KERAS_ONLY = {
-    "LSTM-hard-sigmoid-relu": ("LSTM", {"units": 3, "recurrent_activation": "hard_sigmoid",
-                                        "activation": "relu", "return_sequences": True, **B}, SEQ),
-    "GRU-tanh-gates-state": ("GRU", {"units": 3, "recurrent_activation": "tanh", "return_state": True, **B}, SEQ),
-    "SimpleRNN-linear": ("SimpleRNN", {"units": 3, "activation": None, "return_sequences": True, **B}, SEQ),
-}
 
 
 def assert_close(actual, expected, dtype, what):
@@ -53,27 +23,32 @@ def assert_close(actual, expected, dtype, what):
     assert max_rel <= TOLERANCES[dtype], f"{what}: max rel {max_rel:.2e} (abs {max_abs:.2e})"
 
 
-@pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
-def test_recurrent_matches_keras_and_the_tf1_cells(case, dtype):
-    name, config, shape = case
-    layer = getattr(kit.layers, name)(**config, dtype=dtype)
-    report = compare(layer, make_input(shape, dtype, seed=3))
+def tf1_cell_lacks(name, config):
+    """What the TF1 rnn_cell cell has no form of, as the twin names it; None when the cell has it."""
+    if name != "SimpleRNN" and config.get("recurrent_activation", "sigmoid") != "sigmoid":
+        return "sigmoid gates"
+    if name == "GRU" and config.get("reset_after", True):
+        return "reset_after=True"
+    return None
+
+
+@grid("SimpleRNN", "LSTM", "GRU")
+def test_recurrent_matches_keras_and_the_tf1_cells(name, case, dtype):
+    """The registered cases (reference/recurrent.py): output, dx and every weight gradient against
+    Keras, and against the TF1 cell run by dynamic_rnn where TF1 had that cell."""
+    kit.set_seed(0)         # the weights: the same draw whichever tests ran before
+    layer = getattr(kit.layers, name)(**case.config, dtype=dtype)
+    report = compare(layer, make_input(case.input_shape, dtype, seed=3))
     tf1_rows = [r for r in report.rows if r["api"] == "tf.layers"]
     quantities = {r["quantity"] for r in report.rows if r["api"] == "tf.keras"}
     assert {"dx", "dkernel", "drecurrent_kernel"} <= quantities
-    assert ("dbias" in quantities) == config.get("use_bias", True)
-    if name == "GRU" and config.get("reset_after", True):
-        assert tf1_rows[0]["max_rel"] is None and "reset_after=True" in tf1_rows[0]["note"]
+    assert ("dbias" in quantities) == case.config.get("use_bias", True)
+    missing = tf1_cell_lacks(name, case.config)
+    if missing:
+        assert tf1_rows[0]["max_rel"] is None and missing in tf1_rows[0]["note"]
     else:
         assert "dkernel" in {r["quantity"] for r in tf1_rows}      # the TF1 twin really ran
     assert_report_ok(report)
-
-
-@pytest.mark.parametrize("case", KERAS_ONLY.values(), ids=KERAS_ONLY.keys())
-def test_other_activations_match_keras(case, dtype):
-    name, config, shape = case
-    layer = getattr(kit.layers, name)(**config, dtype=dtype)
-    assert_report_ok(compare(layer, make_input(shape, dtype, seed=4), apis=("tf.keras",)))
 
 
 # ---- masks and initial states, against Keras under a GradientTape ------------------------------

@@ -3,36 +3,21 @@ import numpy as np
 import pytest
 
 import tflearn_kit as kit
-from tflearn_kit.compare import compare, make_input
+from tflearn_kit.compare import compare_case, make_input
 from tflearn_kit.gradcheck import gradient_check
 
 from .conftest import assert_report_ok
-
-FLATTEN = {
-    "rank4": ({}, (2, 3, 4, 5)),
-    "rank2": ({}, (3, 4)),
-    "rank3": ({}, (2, 3, 4)),
-    "channels-first-rank4": ({"data_format": "channels_first"}, (2, 3, 4, 5)),
-    "channels-first-rank3": ({"data_format": "channels_first"}, (2, 3, 4)),
-}
-RESHAPE = {
-    "to-rank3": ({"target_shape": (4, 6)}, (2, 24)),
-    "with-minus-one": ({"target_shape": (-1, 3)}, (2, 4, 6)),
-    "to-rank4": ({"target_shape": (2, 3, 4)}, (3, 24)),
-    "to-rank2": ({"target_shape": (12,)}, (2, 3, 4)),
-}
+from .registry_grid import grid
 
 
-@pytest.mark.parametrize("case", FLATTEN.values(), ids=FLATTEN.keys())
-def test_flatten_matches_both_tf_apis(case, dtype):
-    config, shape = case
-    assert_report_ok(compare(kit.layers.Flatten(**config, dtype=dtype), make_input(shape, dtype)))
-
-
-@pytest.mark.parametrize("case", RESHAPE.values(), ids=RESHAPE.keys())
-def test_reshape_matches_both_tf_apis(case, dtype):
-    config, shape = case
-    assert_report_ok(compare(kit.layers.Reshape(**config, dtype=dtype), make_input(shape, dtype)))
+@grid("Flatten", "Reshape")
+def test_matches_both_tf_apis(name, case, dtype):
+    """The registered cases (reference/reshaping.py): output and dx against tf.keras and
+    tf.compat.v1.layers.flatten / tf.reshape."""
+    report = compare_case(name, case, dtype)
+    assert {(r["api"], r["quantity"]) for r in report.rows} == {
+        (api, q) for api in ("tf.keras", "tf.layers") for q in ("output", "dx")}
+    assert_report_ok(report)
 
 
 def test_channels_first_flatten_orders_features_channels_last():

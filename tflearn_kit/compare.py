@@ -40,12 +40,15 @@ def errors(actual, expected):
 
 
 def make_input(shape, dtype="float32", kind="normal", seed=0):
-    """A seeded input: standard normal, positive (|normal| + 0.1), integer ids ('int:<high>'), or
-    normal with every third step set to a padding value ('padded-steps:<value>')."""
+    """A seeded input: standard normal, 'wide' (normal times 3: saturates tanh and sigmoid),
+    positive (|normal| + 0.1), integer ids ('int:<high>'), or normal with every third step set to
+    a padding value ('padded-steps:<value>')."""
     g = np.random.default_rng(seed)
     if kind.startswith("int:"):
         return g.integers(0, int(kind.split(":")[1]), size=shape).astype("int64")
     x = g.standard_normal(shape)
+    if kind == "wide":
+        x = 3 * x
     if kind == "positive":
         x = np.abs(x) + 0.1
     if kind.startswith("padded-steps:"):     # every third step all equal to a padding value (Masking)

@@ -7,23 +7,15 @@ Dense kernel (in, units), the incoming weights of each unit).
 """
 import numpy as np
 
+from . import serialization
+from .serialization import Configurable, lookup
+
 EPSILON = 1e-7     # keras.backend.epsilon(): keeps the division finite for a zero column
 
 
-class Constraint:
+class Constraint(Configurable):
     def __call__(self, w):
         return w
-
-    def get_config(self):
-        return {}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
     def __eq__(self, other):
         return type(self) is type(other) and self.get_config() == other.get_config()
@@ -93,22 +85,9 @@ _BY_NAME = {"max_norm": MaxNorm, "non_neg": NonNeg, "unit_norm": UnitNorm,
 
 def get(identifier):
     """None, a name ("max_norm", "NonNeg"), a Keras config dict, or a Constraint."""
-    if identifier is None or isinstance(identifier, Constraint):
-        return identifier
-    if isinstance(identifier, str):
-        cls = _CLASSES.get(identifier) or _BY_NAME.get(identifier)
-        if cls is None:
-            raise ValueError(f"Unknown constraint {identifier!r}. Expected one of: "
-                             f"{', '.join(sorted(_BY_NAME))}.")
-        return cls()
-    if isinstance(identifier, dict):
-        return _CLASSES[identifier["class_name"]].from_config(identifier.get("config", {}))
-    if callable(identifier):
-        return identifier
-    raise TypeError(f"A constraint must be a name, a config dict or a Constraint; got {identifier!r}.")
+    if identifier is None or (callable(identifier) and not isinstance(identifier, type)):
+        return identifier                   # a plain function w -> w' works as a constraint
+    return lookup(identifier, "constraint", Constraint, _CLASSES, _BY_NAME)
 
 
-def serialize(constraint):
-    if constraint is None:
-        return None
-    return {"class_name": type(constraint).__name__, "config": constraint.get_config()}
+serialize = serialization.serialize

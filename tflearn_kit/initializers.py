@@ -13,6 +13,8 @@ import re
 
 import numpy as np
 
+from . import serialization
+from .serialization import Configurable, lookup
 from .seeding import rng
 
 # std of a unit normal truncated to [-2, 2]; dividing by it restores the variance
@@ -42,20 +44,9 @@ def truncated_normal(generator, shape, mean, stddev, dtype):
     return (mean + stddev * out).astype(dtype)
 
 
-class Initializer:
+class Initializer(Configurable):
     def __call__(self, shape, dtype="float32"):
         raise NotImplementedError
-
-    def get_config(self):
-        return {}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 class Zeros(Initializer):
@@ -227,20 +218,7 @@ _BY_NAME = {_snake(name): cls for name, cls in _CLASSES.items()}
 
 def get(identifier):
     """A name ("he_normal"), a Keras config dict ({"class_name": ..., "config": ...}) or an Initializer."""
-    if isinstance(identifier, Initializer):
-        return identifier
-    if isinstance(identifier, str):
-        cls = _CLASSES.get(identifier) or _BY_NAME.get(identifier)
-        if cls is None:
-            raise ValueError(
-                f"Unknown initializer {identifier!r}. Expected one of: {', '.join(sorted(_BY_NAME))}."
-            )
-        return cls()
-    if isinstance(identifier, dict):
-        return get(identifier["class_name"]).from_config(identifier.get("config", {}))
-    raise TypeError(f"An initializer must be a name, a config dict or an Initializer; got {identifier!r}.")
+    return lookup(identifier, "initializer", Initializer, _CLASSES, _BY_NAME)
 
 
-def serialize(initializer):
-    """Keras's form, {"class_name": ..., "config": ...}, which keras.initializers.get accepts."""
-    return {"class_name": type(initializer).__name__, "config": initializer.get_config()}
+serialize = serialization.serialize    # Keras's form, which keras.initializers.get accepts

@@ -23,6 +23,9 @@ What Keras does that a textbook does not, reproduced here:
 """
 import numpy as np
 
+from . import serialization
+from .serialization import lookup
+
 EPSILON = 1e-7          # keras.backend.epsilon()
 
 
@@ -320,18 +323,7 @@ _CLASSES = {cls.__name__: cls for cls in set(_BY_NAME.values())}
 
 def get(identifier):
     """A name ("mse", "sparse_categorical_crossentropy"), a class name, a config dict or a Loss."""
-    if isinstance(identifier, Loss):
-        return identifier
-    if isinstance(identifier, str):
-        cls = _BY_NAME.get(identifier.lower()) or _CLASSES.get(identifier)
-        if cls is None:
-            raise ValueError(f"Unknown loss {identifier!r}. Expected one of: "
-                             f"{', '.join(sorted(_BY_NAME))}.")
-        return cls()
-    if isinstance(identifier, dict):
-        return _CLASSES[identifier["class_name"]].from_config(identifier.get("config", {}))
-    raise TypeError(f"A loss must be a name, a config dict or a Loss; got {identifier!r}.")
+    return lookup(identifier, "loss", Loss, _CLASSES, _BY_NAME)
 
 
-def serialize(loss):
-    return {"class_name": type(loss).__name__, "config": loss.get_config()}
+serialize = serialization.serialize

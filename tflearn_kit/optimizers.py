@@ -18,7 +18,9 @@ weight decay) rounds through float32; ``ops.multiply(python_float, tensor)`` and
 """
 import numpy as np
 
+from . import serialization
 from .kernels.numerics import tf_float32_constant
+from .serialization import lookup
 
 
 def _cast(value, dtype):
@@ -397,22 +399,11 @@ _CLASSES = {c.__name__: c for c in (SGD, RMSprop, Adam, AdamW, Adagrad)}
 
 def get(identifier):
     """A name ("adam", "sgd"), a config dict or an Optimizer; names get Keras's defaults."""
-    if isinstance(identifier, Optimizer):
-        return identifier
-    if isinstance(identifier, str):
-        by_name = {k.lower(): v for k, v in _CLASSES.items()}
-        cls = by_name.get(identifier.lower())
-        if cls is None:
-            raise ValueError(f"Unknown optimizer {identifier!r}. Expected one of: "
-                             f"{', '.join(sorted(by_name))}.")
-        return cls()
-    if isinstance(identifier, dict):
-        return _CLASSES[identifier["class_name"]].from_config(identifier.get("config", {}))
-    raise TypeError(f"An optimizer must be a name, a config dict or an Optimizer; got {identifier!r}.")
+    return lookup(identifier, "optimizer", Optimizer, _CLASSES,
+                  {name.lower(): cls for name, cls in _CLASSES.items()})
 
 
-def serialize(optimizer):
-    return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
+serialize = serialization.serialize
 
 
 __all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "LearningRateSchedule",

@@ -9,26 +9,17 @@ the kit does the same so float64 penalties agree to the last digit.
 """
 import numpy as np
 
+from . import serialization
+from .serialization import Configurable, lookup
 from .kernels.numerics import tf_float32_constant
 
 
-class Regularizer:
+class Regularizer(Configurable):
     def __call__(self, x):
         raise NotImplementedError
 
     def grad(self, x):
         raise NotImplementedError
-
-    def get_config(self):
-        return {}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 class L1L2(Regularizer):
@@ -79,19 +70,9 @@ _BY_NAME = {"l1": L1, "l2": L2, "l1_l2": L1L2, "l1l2": L1L2}
 
 def get(identifier):
     """None, a name ("l2"), a Keras config dict, or a Regularizer."""
-    if identifier is None or isinstance(identifier, Regularizer):
-        return identifier
-    if isinstance(identifier, str):
-        cls = _CLASSES.get(identifier) or _BY_NAME.get(identifier.lower())
-        if cls is None:
-            raise ValueError(f"Unknown regularizer {identifier!r}. Expected one of: l1, l2, l1_l2.")
-        return cls()
-    if isinstance(identifier, dict):
-        return _CLASSES[identifier["class_name"]].from_config(identifier.get("config", {}))
-    raise TypeError(f"A regularizer must be a name, a config dict or a Regularizer; got {identifier!r}.")
-
-
-def serialize(regularizer):
-    if regularizer is None:
+    if identifier is None:
         return None
-    return {"class_name": type(regularizer).__name__, "config": regularizer.get_config()}
+    return lookup(identifier, "regularizer", Regularizer, _CLASSES, _BY_NAME)
+
+
+serialize = serialization.serialize

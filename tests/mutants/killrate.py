@@ -38,6 +38,9 @@ def main():
     # hidden: a hidden case fails too, as shipped; all: visible, hidden and hidden under a salt all fail
     print(f"{'notebook':8} {'mutants':>7} {'visible':>8} {'grade':>8} {'hidden':>8} {'all':>8}")
     for m, (n, v, h, a, g) in rows.items():
+        if n == 0:
+            print(f"{m:8} {n:7} {'no mutants':>8}")
+            continue
         print(f"{m:8} {n:7} {v / n:8.0%} {g / n:8.0%} {h / n:8.0%} {a / n:8.0%}")
     n, v, h, a, g = (sum(r[i] for r in rows.values()) for i in range(5))
     print(f"{'total':8} {n:7} {v / n:8.0%} {g / n:8.0%} {h / n:8.0%} {a / n:8.0%}")

@@ -40,6 +40,13 @@ MUTANTS = [
     V("batchnorm_forward", "std-not-var", "divides by sqrt(std + eps)", f(xhat="(x - mean) / np.sqrt(np.sqrt(var) + eps)")),
     V("batchnorm_forward", "eps-ignored", "eps left out", f(xhat="(x - mean) / np.sqrt(var)")),
     V("batchnorm_forward", "in-place", "centres x in place", f(xhat="x.__isub__(mean) / np.sqrt(var + eps)")),
+    V("batchnorm_forward", "global-statistics", "one mean and variance over the whole array (no axis)",
+      f(mean="x.mean()", var="x.var()")),
+    V("batchnorm_forward", "gamma-beta-swapped", "beta scales and gamma shifts", """
+        def batchnorm_forward(x, gamma, beta, eps):
+            x_hat = (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + eps)
+            return beta * x_hat + gamma
+    """),
     V("batchnorm_backward", "no-mean-terms", "dx = gamma * dy / sqrt(var + eps): the statistics treated as constants",
       b(dx="g * inv_std")),
     V("batchnorm_backward", "unbiased-variance", "ddof=1 in the backward pass", b(var="x.var(axis=0, ddof=1)")),
@@ -47,6 +54,16 @@ MUTANTS = [
     V("batchnorm_backward", "dbeta-mean", "dbeta as a mean", b(dbeta="dy.mean(axis=0)")),
     V("batchnorm_backward", "dgamma-dbeta-swapped", "returns (dx, dbeta, dgamma)", b(ret="dx, dbeta, dgamma")),
     V("batchnorm_backward", "only-mean-term", "forgets the x_hat term", b(dx="inv_std * (g - g.mean(axis=0))")),
+    V("batchnorm_backward", "dgamma-with-x", "dgamma = sum(dy * x): x where x_hat belongs", """
+        def batchnorm_backward(dy, x, gamma, eps):
+            inv_std = 1.0 / np.sqrt(x.var(axis=0) + eps)
+            x_hat = (x - x.mean(axis=0)) * inv_std
+            g = dy * gamma
+            dx = inv_std * (g - g.mean(axis=0) - x_hat * (g * x_hat).mean(axis=0))
+            return dx, (dy * x).sum(axis=0), dy.sum(axis=0)
+    """),
+    V("batchnorm_backward", "means-over-features", "the correction terms averaged over the features (axis 1)",
+      b(dx="inv_std * (g - g.mean(axis=1, keepdims=True) - x_hat * (g * x_hat).mean(axis=1, keepdims=True))")),
 ]
 
 CORRECT = [

@@ -51,6 +51,9 @@ class Exercise:
     # known mistakes recognized by their output: (what it is, f(*args) -> that mistake's result, the fix)
     signatures: list = field(default_factory=list)
     grade_adds: str = ""         # what the hidden cases add, said by progress() ("stride 2 and asymmetric pads")
+    # the kit's own versions of the answer (dotted names): the notebook never imports or shows them before the
+    # exercise (tests/test_exercise_order.py; a kit function named like the exercise's function counts anyway)
+    answers: tuple = ()
     id: str = ""                 # what check() names; the function's name unless given
     notebook: str = ""           # set from the catalog module that lists the exercise
 

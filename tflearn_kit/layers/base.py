@@ -19,7 +19,7 @@ from typing import Callable, NamedTuple, Optional
 
 import numpy as np
 
-from .. import initializers, regularizers
+from .. import constraints, initializers, regularizers
 
 _name_counts = defaultdict(int)
 
@@ -409,6 +409,15 @@ class Layer:
         config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
         if self.activity_regularizer is not None:
             config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
+        return config
+
+    def _weight_config(self, *weights):
+        """For get_config: each weight's initializer, regularizer and constraint, under Keras's config keys."""
+        config = {}
+        for weight in weights:
+            config[f"{weight}_initializer"] = initializers.serialize(getattr(self, f"{weight}_initializer"))
+            config[f"{weight}_regularizer"] = regularizers.serialize(getattr(self, f"{weight}_regularizer"))
+            config[f"{weight}_constraint"] = constraints.serialize(getattr(self, f"{weight}_constraint"))
         return config
 
     @classmethod

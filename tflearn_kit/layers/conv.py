@@ -116,6 +116,11 @@ class _Spatial(Layer):
                                regularizer=self.bias_regularizer,
                                constraint=self.bias_constraint, name="bias")
 
+    def _positive(self, name, value):
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise ValueError(f"{self._who()}: {name} must be a positive integer; got {name}={value!r}.")
+        return value
+
     def get_config(self):
         return {
             **super().get_config(),
@@ -158,10 +163,8 @@ class _Conv(_Spatial):
                  kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(kernel_size, strides, padding, data_format, dilation_rate, activation,
                          use_bias, **kwargs)
-        if not isinstance(filters, int) or filters <= 0:
-            raise ValueError(f"{self._who()}: filters must be a positive integer; got filters={filters!r}.")
-        if not isinstance(groups, int) or groups <= 0:
-            raise ValueError(f"{self._who()}: groups must be a positive integer; got groups={groups!r}.")
+        self._positive("filters", filters)
+        self._positive("groups", groups)
         if filters % groups:
             raise ValueError(f"{self._who()}: filters must be divisible by groups; got filters={filters} "
                              f"and groups={groups}.")
@@ -202,15 +205,9 @@ class _Conv(_Spatial):
     def get_config(self):
         return {
             **super().get_config(),
-            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
             "filters": self.filters,
             "groups": self.groups,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
+            **self._weight_config("kernel", "bias"),
         }
 
 
@@ -256,8 +253,7 @@ class _ConvTranspose(_Spatial):
                  kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(kernel_size, strides, padding, data_format, dilation_rate, activation,
                          use_bias, **kwargs)
-        if not isinstance(filters, int) or filters <= 0:
-            raise ValueError(f"{self._who()}: filters must be a positive integer; got filters={filters!r}.")
+        self._positive("filters", filters)
         self.filters = filters
         self.output_padding = (None if output_padding is None else
                                _tuple(self, output_padding, self.rank, "output_padding", allow_zero=True))
@@ -315,15 +311,9 @@ class _ConvTranspose(_Spatial):
     def get_config(self):
         return {
             **super().get_config(),
-            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
             "filters": self.filters,
             "output_padding": self.output_padding,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
+            **self._weight_config("kernel", "bias"),
         }
 
 
@@ -367,9 +357,7 @@ class _DepthwiseConv(_Spatial):
                  depthwise_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(kernel_size, strides, padding, data_format, dilation_rate, activation,
                          use_bias, **kwargs)
-        if not isinstance(depth_multiplier, int) or depth_multiplier <= 0:
-            raise ValueError(f"{self._who()}: depth_multiplier must be a positive integer; got "
-                             f"depth_multiplier={depth_multiplier!r}.")
+        self._positive("depth_multiplier", depth_multiplier)
         self.depth_multiplier = depth_multiplier
         self.depthwise_initializer = initializers.get(depthwise_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
@@ -405,14 +393,8 @@ class _DepthwiseConv(_Spatial):
     def get_config(self):
         return {
             **super().get_config(),
-            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
             "depth_multiplier": self.depth_multiplier,
-            "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "depthwise_regularizer": regularizers.serialize(self.depthwise_regularizer),
-            "depthwise_constraint": constraints.serialize(self.depthwise_constraint),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
+            **self._weight_config("depthwise", "bias"),
         }
 
 
@@ -452,11 +434,8 @@ class _SeparableConv(_Spatial):
                  depthwise_constraint=None, pointwise_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(kernel_size, strides, padding, data_format, dilation_rate, activation,
                          use_bias, **kwargs)
-        if not isinstance(filters, int) or filters <= 0:
-            raise ValueError(f"{self._who()}: filters must be a positive integer; got filters={filters!r}.")
-        if not isinstance(depth_multiplier, int) or depth_multiplier <= 0:
-            raise ValueError(f"{self._who()}: depth_multiplier must be a positive integer; got "
-                             f"depth_multiplier={depth_multiplier!r}.")
+        self._positive("filters", filters)
+        self._positive("depth_multiplier", depth_multiplier)
         self.filters, self.depth_multiplier = filters, depth_multiplier
         self.depthwise_initializer = initializers.get(depthwise_initializer)
         self.pointwise_initializer = initializers.get(pointwise_initializer)
@@ -502,18 +481,9 @@ class _SeparableConv(_Spatial):
     def get_config(self):
         return {
             **super().get_config(),
-            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
             "filters": self.filters,
             "depth_multiplier": self.depth_multiplier,
-            "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
-            "pointwise_initializer": initializers.serialize(self.pointwise_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "depthwise_regularizer": regularizers.serialize(self.depthwise_regularizer),
-            "depthwise_constraint": constraints.serialize(self.depthwise_constraint),
-            "pointwise_regularizer": regularizers.serialize(self.pointwise_regularizer),
-            "pointwise_constraint": constraints.serialize(self.pointwise_constraint),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
+            **self._weight_config("depthwise", "pointwise", "bias"),
         }
 
 

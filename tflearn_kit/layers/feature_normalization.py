@@ -91,12 +91,7 @@ class GroupNormalization(Layer):
         return {
             **super().get_config(), "groups": self.groups, "axis": self.axis,
             "epsilon": self.epsilon, "center": self.center, "scale": self.scale,
-            "beta_initializer": initializers.serialize(self.beta_initializer),
-            "gamma_initializer": initializers.serialize(self.gamma_initializer),
-            "beta_regularizer": regularizers.serialize(self.beta_regularizer),
-            "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
-            "beta_constraint": constraints.serialize(self.beta_constraint),
-            "gamma_constraint": constraints.serialize(self.gamma_constraint),
+            **self._weight_config("beta", "gamma"),
         }
 
 
@@ -145,8 +140,7 @@ class Normalization(Layer):
         """Set mean and variance from ``data``: an array or an iterable of batches."""
         batches = [np.asarray(data)] if hasattr(data, "shape") else [np.asarray(b) for b in data]
         if not self.built:
-            self.build(batches[0].shape)
-            self.built = True
+            self.build(batches[0].shape)        # build marks the layer built (Layer.__init_subclass__)
         # running combination of (count, mean, variance), as Keras merges batches
         total, mean, var = 0, 0.0, 0.0
         for b in batches:

@@ -179,14 +179,9 @@ class BatchNormalization(Layer):
         return {
             **super().get_config(), "axis": self.axis, "momentum": self.momentum,
             "epsilon": self.epsilon, "center": self.center, "scale": self.scale,
-            "beta_initializer": initializers.serialize(self.beta_initializer),
-            "gamma_initializer": initializers.serialize(self.gamma_initializer),
+            **self._weight_config("beta", "gamma"),
             "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
             "moving_variance_initializer": initializers.serialize(self.moving_variance_initializer),
-            "beta_regularizer": regularizers.serialize(self.beta_regularizer),
-            "beta_constraint": constraints.serialize(self.beta_constraint),
-            "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
-            "gamma_constraint": constraints.serialize(self.gamma_constraint),
             "synchronized": self.synchronized, "renorm": self.renorm,
             "renorm_clipping": self.renorm_clipping, "renorm_momentum": self.renorm_momentum,
         }
@@ -286,12 +281,7 @@ class LayerNormalization(Layer):
         return {
             **super().get_config(), "axis": self.axis, "epsilon": self.epsilon,
             "center": self.center, "scale": self.scale, "rms_scaling": self.rms_scaling,
-            "beta_initializer": initializers.serialize(self.beta_initializer),
-            "gamma_initializer": initializers.serialize(self.gamma_initializer),
-            "beta_regularizer": regularizers.serialize(self.beta_regularizer),
-            "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
-            "beta_constraint": constraints.serialize(self.beta_constraint),
-            "gamma_constraint": constraints.serialize(self.gamma_constraint),
+            **self._weight_config("beta", "gamma"),
         }
 
 

@@ -7,30 +7,145 @@ import functools
 
 import numpy as np
 
-from .. import activations, initializers, regularizers, seeding
+from .. import activations, constraints, initializers, regularizers, seeding
 from ..kernels import recurrent as K
 from .base import InputSpec, Layer
 
 
-def add_gate_weights(layer, n_in):
-    """kernel (n_in, gates*units), recurrent_kernel (units, gates*units) and the bias, in
-    Keras's order: what a recurrent layer and its cell (layers/rnn.py) both build."""
-    width = layer.gates * layer.units
-    layer.kernel = layer.add_weight(shape=(n_in, width), initializer=layer.kernel_initializer,
-                                    regularizer=layer.kernel_regularizer,
-                                    constraint=layer.kernel_constraint, name="kernel")
-    layer.recurrent_kernel = layer.add_weight(shape=(layer.units, width),
-                                              initializer=layer.recurrent_initializer,
-                                              regularizer=layer.recurrent_regularizer,
-                                              constraint=layer.recurrent_constraint,
-                                              name="recurrent_kernel")
-    layer.bias = (layer.add_weight(shape=layer.bias_shape(), initializer=layer.bias_init(),
-                                   regularizer=layer.bias_regularizer,
-                                   constraint=layer.bias_constraint, name="bias")
-                  if layer.use_bias else None)
+class GateWeights:
+    """What a recurrent layer (here) and its cell (layers/rnn.py) share: the arguments of
+    kernel, recurrent_kernel and bias, their build in Keras's order, and their config keys.
+
+    A mixin before ``Layer`` in the bases; ``gates`` is the number of column blocks in the
+    fused kernel, ``state_count`` the number of states.
+    """
+
+    gates = 1
+    state_count = 1
+
+    def set_gate_arguments(self, units, activation, use_bias, kernel_initializer,
+                           recurrent_initializer, bias_initializer, kernel_regularizer,
+                           recurrent_regularizer, bias_regularizer, kernel_constraint,
+                           recurrent_constraint, bias_constraint, dropout, recurrent_dropout, seed):
+        name = type(self).__name__
+        if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
+            raise ValueError(f"{name}: units must be a positive integer; got {units!r}.")
+        self.units = int(units)
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.recurrent_initializer = initializers.get(recurrent_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.recurrent_constraint = constraints.get(recurrent_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+        self.dropout = _rate(name, "dropout", dropout)
+        self.recurrent_dropout = _rate(name, "recurrent_dropout", recurrent_dropout)
+        self.seed = seed
+        self._rng = seeding.rng(seed) if seed is not None else None
+        self.dropout_mask = self.recurrent_dropout_mask = None
+
+    def bias_shape(self):
+        return (self.gates * self.units,)
+
+    def bias_init(self):
+        return self.bias_initializer
+
+    def input_bias(self):
+        """The bias added to x_t @ kernel (GRU with reset_after has a second, recurrent row)."""
+        return self.bias
+
+    def add_gate_weights(self, n_in):
+        """kernel (n_in, gates*units), recurrent_kernel (units, gates*units) and the bias."""
+        width = self.gates * self.units
+        self.kernel = self.add_weight(shape=(n_in, width), initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint, name="kernel")
+        self.recurrent_kernel = self.add_weight(shape=(self.units, width),
+                                                initializer=self.recurrent_initializer,
+                                                regularizer=self.recurrent_regularizer,
+                                                constraint=self.recurrent_constraint,
+                                                name="recurrent_kernel")
+        self.bias = (self.add_weight(shape=self.bias_shape(), initializer=self.bias_init(),
+                                     regularizer=self.bias_regularizer,
+                                     constraint=self.bias_constraint, name="bias")
+                     if self.use_bias else None)
+
+    def gate_config(self):
+        """The config keys of the weights' arguments, as Keras's RNN layers and cells have them."""
+        return {
+            "units": self.units,
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            **self._weight_config("kernel", "recurrent", "bias"),
+            "dropout": self.dropout,
+            "recurrent_dropout": self.recurrent_dropout,
+        }
 
 
-class _RNN(Layer):
+class LSTMGates(GateWeights):
+    """LSTM's extra arguments, for LSTM and LSTMCell: gates i, f, c, o; states [h, c]."""
+
+    gates = 4
+    state_count = 2
+
+    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", unit_forget_bias=True,
+                 **kwargs):
+        super().__init__(units, activation=activation, **kwargs)
+        self.recurrent_activation = activations.get(recurrent_activation)
+        self.unit_forget_bias = bool(unit_forget_bias)
+
+    def bias_init(self):
+        return _UnitForgetBias(self.bias_initializer) if self.unit_forget_bias else self.bias_initializer
+
+    def get_config(self):
+        return {**super().get_config(),
+                "recurrent_activation": activations.serialize(self.recurrent_activation),
+                "unit_forget_bias": self.unit_forget_bias}
+
+
+class GRUGates(GateWeights):
+    """GRU's extra arguments, for GRU and GRUCell: gates z, r, h; with reset_after the bias has
+    two rows, row 0 for the input and row 1 for the state."""
+
+    gates = 3
+
+    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", reset_after=True,
+                 **kwargs):
+        super().__init__(units, activation=activation, **kwargs)
+        self.recurrent_activation = activations.get(recurrent_activation)
+        self.reset_after = bool(reset_after)
+
+    def bias_shape(self):
+        return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
+
+    def input_bias(self):
+        if self.bias is None:
+            return None
+        return self.bias[0] if self.reset_after else self.bias
+
+    def get_config(self):
+        return {**super().get_config(),
+                "recurrent_activation": activations.serialize(self.recurrent_activation),
+                "reset_after": self.reset_after}
+
+
+class _UnitForgetBias(initializers.Initializer):
+    """LSTM's bias with the forget block set to ones, as Keras builds it: [init, ones, init, init]."""
+
+    def __init__(self, base):
+        self.base = base
+
+    def __call__(self, shape, dtype="float32"):
+        units = shape[0] // 4
+        return np.concatenate([self.base((units,), dtype), np.ones(units, dtype),
+                               self.base((2 * units,), dtype)])
+
+
+class _RNN(GateWeights, Layer):
     """What SimpleRNN, LSTM and GRU share. See tf.keras.layers.RNN.
 
     Args:
@@ -64,9 +179,6 @@ class _RNN(Layer):
     ``layer.initial_state_grads`` holds d(loss)/d(initial_state), one array per state.
     """
 
-    gates = 1                     # column blocks in the fused kernel
-    state_count = 1
-
     def __init__(self, units, activation="tanh", use_bias=True, kernel_initializer="glorot_uniform",
                  recurrent_initializer="orthogonal", bias_initializer="zeros", kernel_regularizer=None,
                  recurrent_regularizer=None, bias_regularizer=None, return_sequences=False,
@@ -74,51 +186,28 @@ class _RNN(Layer):
                  recurrent_constraint=None, bias_constraint=None, dropout=0.0, recurrent_dropout=0.0,
                  seed=None, stateful=False, unroll=False, zero_output_for_mask=False, **kwargs):
         super().__init__(**kwargs)
-        name = type(self).__name__
-        if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
-            raise ValueError(f"{name}: units must be a positive integer; got {units!r}.")
-        self.units = int(units)
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.set_gate_arguments(units, activation, use_bias, kernel_initializer,
+                                recurrent_initializer, bias_initializer, kernel_regularizer,
+                                recurrent_regularizer, bias_regularizer, kernel_constraint,
+                                recurrent_constraint, bias_constraint, dropout, recurrent_dropout,
+                                seed)
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)
         self.go_backwards = bool(go_backwards)
         self.input_spec = InputSpec(ndim=3)
         self.initial_state_grads = None
-        self.kernel_constraint, self.recurrent_constraint = kernel_constraint, recurrent_constraint
-        self.bias_constraint = bias_constraint
-        self.dropout = _rate(name, "dropout", dropout)
-        self.recurrent_dropout = _rate(name, "recurrent_dropout", recurrent_dropout)
-        self.seed = seed
-        self._rng = seeding.rng(seed) if seed is not None else None
         self.stateful, self.unroll = bool(stateful), bool(unroll)
         self.zero_output_for_mask = bool(zero_output_for_mask)
         self.states = None
-        self.dropout_mask = self.recurrent_dropout_mask = None
 
     # ---- weights ----------------------------------------------------------------------------
 
-    def bias_shape(self):
-        return (self.gates * self.units,)
-
-    def bias_init(self):
-        return self.bias_initializer
-
     def build(self, input_shape):
         n_in = input_shape[-1]
-        add_gate_weights(self, n_in)
+        self.add_gate_weights(n_in)
         self.input_spec = InputSpec(ndim=3, axes={-1: n_in})
 
     # ---- the cell, per family ---------------------------------------------------------------
-
-    def input_bias(self):
-        return self.bias
 
     def step_functions(self, grads):
         """(step, step_backward) with this layer's weights bound; step_backward adds into grads."""
@@ -284,24 +373,11 @@ class _RNN(Layer):
     def get_config(self):
         return {
             **super().get_config(),
-            "units": self.units,
-            "activation": activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "recurrent_regularizer": regularizers.serialize(self.recurrent_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            **self.gate_config(),
             "return_sequences": self.return_sequences,
             "return_state": self.return_state,
             "go_backwards": self.go_backwards,
             "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-            "kernel_constraint": self.kernel_constraint,
-            "recurrent_constraint": self.recurrent_constraint,
-            "bias_constraint": self.bias_constraint,
-            "dropout": self.dropout,
-            "recurrent_dropout": self.recurrent_dropout,
             "stateful": self.stateful,
             "unroll": self.unroll,
             "zero_output_for_mask": self.zero_output_for_mask,
@@ -341,7 +417,7 @@ class SimpleRNN(_RNN):
                                   activation=self.activation, grads=grads))
 
 
-class LSTM(_RNN):
+class LSTM(LSTMGates, _RNN):
     """Long short-term memory. See tf.keras.layers.LSTM.
 
     i, f, o = recurrent_activation(...), g = activation(...) from one fused matmul;
@@ -355,18 +431,6 @@ class LSTM(_RNN):
     columns in the gate order i, f, c, o. States: [h, c].
     """
 
-    gates = 4
-    state_count = 2
-
-    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", unit_forget_bias=True,
-                 **kwargs):
-        super().__init__(units, activation=activation, **kwargs)
-        self.recurrent_activation = activations.get(recurrent_activation)
-        self.unit_forget_bias = bool(unit_forget_bias)
-
-    def bias_init(self):
-        return _UnitForgetBias(self.bias_initializer) if self.unit_forget_bias else self.bias_initializer
-
     def step_functions(self, grads):
         grads["recurrent_kernel"] = np.zeros_like(self.recurrent_kernel)
         acts = dict(activation=self.activation, recurrent_activation=self.recurrent_activation)
@@ -374,25 +438,8 @@ class LSTM(_RNN):
                 functools.partial(K.lstm_step_backward, recurrent_kernel=self.recurrent_kernel,
                                   grads=grads, **acts))
 
-    def get_config(self):
-        return {**super().get_config(),
-                "recurrent_activation": activations.serialize(self.recurrent_activation),
-                "unit_forget_bias": self.unit_forget_bias}
 
-
-class _UnitForgetBias(initializers.Initializer):
-    """LSTM's bias with the forget block set to ones, as Keras builds it: [init, ones, init, init]."""
-
-    def __init__(self, base):
-        self.base = base
-
-    def __call__(self, shape, dtype="float32"):
-        units = shape[0] // 4
-        return np.concatenate([self.base((units,), dtype), np.ones(units, dtype),
-                               self.base((2 * units,), dtype)])
-
-
-class GRU(_RNN):
+class GRU(GRUGates, _RNN):
     """Gated recurrent unit. See tf.keras.layers.GRU.
 
     z, r = recurrent_activation(...);  hh = activation(x_t @ kernel_h + r * (h_{t-1} @ rec_h + b_rec_h))
@@ -407,22 +454,6 @@ class GRU(_RNN):
     Weights: kernel (in, 3*units), recurrent_kernel (units, 3*units), bias (2, 3*units) with
     reset_after else (3*units,); columns in the gate order z, r, h. States: [h].
     """
-
-    gates = 3
-
-    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", reset_after=True,
-                 **kwargs):
-        super().__init__(units, activation=activation, **kwargs)
-        self.recurrent_activation = activations.get(recurrent_activation)
-        self.reset_after = bool(reset_after)
-
-    def bias_shape(self):
-        return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
-
-    def input_bias(self):
-        if self.bias is None:
-            return None
-        return self.bias[0] if self.reset_after else self.bias
 
     def step_functions(self, grads):
         grads["recurrent_kernel"] = np.zeros_like(self.recurrent_kernel)
@@ -441,8 +472,3 @@ class GRU(_RNN):
         if self.reset_after:
             return np.stack([loop_grads["input_bias"], step_grads["recurrent_bias"]])
         return loop_grads["input_bias"]
-
-    def get_config(self):
-        return {**super().get_config(),
-                "recurrent_activation": activations.serialize(self.recurrent_activation),
-                "reset_after": self.reset_after}

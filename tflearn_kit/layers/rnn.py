@@ -12,18 +12,12 @@ gradients add up in the cell over the steps of one call.
 """
 import numpy as np
 
-from .. import activations, initializers, regularizers, seeding
+from .. import seeding
 from ..kernels import recurrent as K
 from ..kernels import recurrent_cells as KC
 from ..kernels.recurrent_cells import cell_rnn_backward, cell_rnn_forward
 from .base import InputSpec, Layer
-from .recurrent import add_gate_weights
-
-
-def _check_rate(layer, name, rate):
-    if not 0.0 <= rate < 1.0:
-        raise ValueError(f"{layer}: {name} must be in [0, 1); got {rate!r}.")
-    return float(rate)
+from .recurrent import GateWeights, GRUGates, LSTMGates
 
 
 def serialize_layer(layer):
@@ -42,7 +36,7 @@ def deserialize_layer(config, dtype=None):
     return getattr(layers, config["class_name"]).from_config(inner)
 
 
-class _Cell(Layer):
+class _Cell(GateWeights, Layer):
     """What SimpleRNNCell, LSTMCell and GRUCell share. See tf.keras.layers.SimpleRNNCell.
 
     Args: units, activation, use_bias, the initializers, regularizers and constraints of
@@ -54,35 +48,17 @@ class _Cell(Layer):
     Input shape: (batch, in)   states: list of (batch, units)   Output: (batch, units)
     """
 
-    gates = 1
-    state_count = 1
-
     def __init__(self, units, activation="tanh", use_bias=True, kernel_initializer="glorot_uniform",
                  recurrent_initializer="orthogonal", bias_initializer="zeros", kernel_regularizer=None,
                  recurrent_regularizer=None, bias_regularizer=None, kernel_constraint=None,
                  recurrent_constraint=None, bias_constraint=None, dropout=0.0, recurrent_dropout=0.0,
                  seed=None, **kwargs):
         super().__init__(**kwargs)
-        cls = type(self).__name__
-        if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
-            raise ValueError(f"{cls}: units must be a positive integer; got {units!r}.")
-        self.units = int(units)
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = kernel_constraint
-        self.recurrent_constraint = recurrent_constraint
-        self.bias_constraint = bias_constraint
-        self.dropout = _check_rate(cls, "dropout", dropout)
-        self.recurrent_dropout = _check_rate(cls, "recurrent_dropout", recurrent_dropout)
-        self.seed = seed
-        self._rng = seeding.rng(seed) if seed is not None else None
-        self.dropout_mask = self.recurrent_dropout_mask = None
+        self.set_gate_arguments(units, activation, use_bias, kernel_initializer,
+                                recurrent_initializer, bias_initializer, kernel_regularizer,
+                                recurrent_regularizer, bias_regularizer, kernel_constraint,
+                                recurrent_constraint, bias_constraint, dropout, recurrent_dropout,
+                                seed)
         self.input_spec = InputSpec(ndim=2)
 
     @property
@@ -93,21 +69,12 @@ class _Cell(Layer):
     def output_size(self):
         return self.units
 
-    def bias_shape(self):
-        return (self.gates * self.units,)
-
-    def bias_init(self):
-        return self.bias_initializer
-
     def build(self, input_shape):
         n_in = input_shape[-1]
-        add_gate_weights(self, n_in)
+        self.add_gate_weights(n_in)
         self.input_spec = InputSpec(ndim=2, axes={-1: n_in})
 
     # ---- the step, as RNN runs it -----------------------------------------------------------
-
-    def input_bias(self):
-        return self.bias
 
     def start(self, batch, n_in, training=None, dropout_mask=None, recurrent_dropout_mask=None):
         """Before the first step of a call: zero the gradients, draw the dropout masks.
@@ -221,20 +188,7 @@ class _Cell(Layer):
     def get_config(self):
         return {
             **super().get_config(),
-            "units": self.units,
-            "activation": activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "recurrent_regularizer": regularizers.serialize(self.recurrent_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "kernel_constraint": self.kernel_constraint,
-            "recurrent_constraint": self.recurrent_constraint,
-            "bias_constraint": self.bias_constraint,
-            "dropout": self.dropout,
-            "recurrent_dropout": self.recurrent_dropout,
+            **self.gate_config(),
             "seed": self.seed,
         }
 
@@ -255,26 +209,13 @@ class SimpleRNNCell(_Cell):
         return step, back
 
 
-class LSTMCell(_Cell):
+class LSTMCell(LSTMGates, _Cell):
     """One LSTM step. See tf.keras.layers.LSTMCell.
 
     Extra args: recurrent_activation (sigmoid), unit_forget_bias (True).
     Weights: kernel (in, 4*units), recurrent_kernel (units, 4*units), bias (4*units,), gate
     columns i, f, c, o. States: [h, c].
     """
-
-    gates = 4
-    state_count = 2
-
-    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", unit_forget_bias=True,
-                 **kwargs):
-        super().__init__(units, activation=activation, **kwargs)
-        self.recurrent_activation = activations.get(recurrent_activation)
-        self.unit_forget_bias = bool(unit_forget_bias)
-
-    def bias_init(self):
-        from .recurrent import _UnitForgetBias
-        return _UnitForgetBias(self.bias_initializer) if self.unit_forget_bias else self.bias_initializer
 
     def step_functions(self, grads):
         acts = dict(activation=self.activation, recurrent_activation=self.recurrent_activation)
@@ -298,35 +239,14 @@ class LSTMCell(_Cell):
     def add_gatewise_bias_grads(self, grads):
         self._step_grads["bias"] += grads[0]
 
-    def get_config(self):
-        return {**super().get_config(),
-                "recurrent_activation": activations.serialize(self.recurrent_activation),
-                "unit_forget_bias": self.unit_forget_bias}
 
-
-class GRUCell(_Cell):
+class GRUCell(GRUGates, _Cell):
     """One GRU step. See tf.keras.layers.GRUCell.
 
     Extra args: recurrent_activation (sigmoid), reset_after (True: bias (2, 3*units), row 0
     for the input, row 1 for the state). Weights: kernel (in, 3*units), recurrent_kernel
     (units, 3*units), gate columns z, r, h. States: [h].
     """
-
-    gates = 3
-
-    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", reset_after=True,
-                 **kwargs):
-        super().__init__(units, activation=activation, **kwargs)
-        self.recurrent_activation = activations.get(recurrent_activation)
-        self.reset_after = bool(reset_after)
-
-    def bias_shape(self):
-        return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
-
-    def input_bias(self):
-        if self.bias is None:
-            return None
-        return self.bias[0] if self.reset_after else self.bias
 
     def add_input_bias_grad(self, g):
         if self.reset_after:
@@ -370,11 +290,6 @@ class GRUCell(_Cell):
             self._step_grads["bias"][1] += d_recurrent_bias
         else:
             self._step_grads["bias"] += d_input_bias
-
-    def get_config(self):
-        return {**super().get_config(),
-                "recurrent_activation": activations.serialize(self.recurrent_activation),
-                "reset_after": self.reset_after}
 
 
 class _GRUGrads(dict):

@@ -1,4 +1,4 @@
-"""Twins of Dropout: the registered cases run in inference (the identity); training runs on TF's own mask.
+"""Twins of Dropout: compare runs the registered cases in inference (the identity); training runs on TF's own mask.
 
 The generic engine cannot compare a random layer in training, since the kit and
 TensorFlow draw different masks. ``run_keras_dropout`` and ``run_tf1_dropout``
@@ -53,10 +53,15 @@ def run_tf1_dropout(layer, x, dy):
 
 
 TWINS = [
+    # compare runs these at inference; tests/test_dropout.py runs them in training as well,
+    # on TensorFlow's own mask (compare_dropout_shared_mask)
     twin("Dropout", tf1=dropout_tf1, tf1_name="tf.compat.v1.layers.dropout", cases=[
-    Case("inference-rate0.5", {"rate": 0.5}, (4, 6)),
-    Case("inference-noise-shape", {"rate": 0.3, "noise_shape": (None, 1, 5)}, (2, 3, 5)),
-]),
+        Case("rate0.5", {"rate": 0.5}, (6, 8)),
+        Case("rate0.1-rank3", {"rate": 0.1}, (2, 5, 7)),
+        Case("rate0.8", {"rate": 0.8}, (10, 10)),
+        Case("noise-shape-whole-channels", {"rate": 0.4, "noise_shape": (None, 1, 6)}, (3, 5, 6)),
+        Case("seeded", {"rate": 0.3, "seed": 7}, (4, 9)),
+    ]),
     twin("SpatialDropout1D", keras=_spatial_keras,
          tf1_note="tf.compat.v1.layers.dropout(noise_shape=(batch, 1, channels))",
          cases=[Case("inference", {"rate": 0.5}, (2, 3, 4))]),

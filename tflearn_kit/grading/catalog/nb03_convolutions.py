@@ -1,5 +1,9 @@
-"""Exercises of 03_convolutions: the output-size formula, the naive 2-D convolution forward and backward."""
+"""Exercises of 03_convolutions: the output-size formula, the naive 2-D convolution forward and backward,
+and the vectorized (im2col) forward."""
+import numpy as np
+
 from ...kernels import conv as K
+from ...tolerances import STUDENT as RTOL
 from ..exercises import Case, Exercise, seeded
 
 
@@ -107,6 +111,7 @@ CONV2D_FORWARD = Exercise(
                                                             filters=3, strides=(1, 2), pads=((2, 0), (1, 2)))),
     ],
     points=3,
+    answers=("tflearn_kit.kernels.conv.conv2d_forward_loops",),
     look="the order of pads: ((top, bottom), (left, right)); strides (rows, cols); non-square kernels",
     signatures=PADS_SIGNATURES,
     hint="Pad x first (np.pad on axes 1 and 2). Output (i, j) sees the window "
@@ -155,6 +160,8 @@ CONV2D_BACKWARD = Exercise(
                                                                 pads=((0, 2), (1, 0)))),
     ],
     points=3,
+    answers=("tflearn_kit.kernels.conv.conv2d_backward_loops", "tflearn_kit.kernels.conv.conv_backward",
+             "tflearn_kit.kernels.conv.col2im"),
     look="the stride between windows, the pads' order ((top, bottom), (left, right)), and where dx is cropped",
     outputs=("dx", "dkernel", "dbias"),
     hint="Loop as in the forward pass. Each y[n, i, j, f] adds dy[n, i, j, f] * kernel[..., f] to its window "
@@ -162,4 +169,89 @@ CONV2D_BACKWARD = Exercise(
          "Return (dx, dkernel, dbias).",
 )
 
-EXERCISES = [CONV_OUTPUT_SIZE, CONV2D_FORWARD, CONV2D_BACKWARD]
+def conv_case32(**kw):
+    """conv_case in float32: the vectorized forward must keep the inputs' dtype."""
+    x, kernel, bias, strides, pads = conv_case(**kw)
+    return (x.astype(np.float32), kernel.astype(np.float32), None if bias is None else bias.astype(np.float32),
+            strides, pads)
+
+
+def _columns_channel_first(x, kernel, bias, strides, pads):
+    """Columns ordered (C, kh, kw) against kernel.reshape(kh * kw * C, F), which reads (kh, kw, C): the same as
+    the right forward pass with the kernel's rows renumbered that way."""
+    kh, kw, c, f = kernel.shape
+    misread = kernel.reshape(c, kh, kw, f).transpose(1, 2, 0, 3)
+    return _conv_forward_ref(x, misread, bias, strides, pads)
+
+
+def _kernel_filters_first(x, kernel, bias, strides, pads):
+    """kernel.reshape(F, -1).T: the kernel read as if it were laid out (F, kh, kw, C), PyTorch-style."""
+    kh, kw, c, f = kernel.shape
+    return _conv_forward_ref(x, kernel.reshape(f, kh * kw * c).T.reshape(kh, kw, c, f), bias, strides, pads)
+
+
+def _im2col_misarranged(taps_axis, swap_out=False):
+    """im2col with the taps stacked on ``taps_axis`` of (N, OH, OW, C) before the rows are cut, or its output
+    reshaped (N, OW, OH, F) and transposed: what those two arrangements compute, to recognize them."""
+    def wrong(x, kernel, bias, strides, pads):
+        (sh, sw), (rows, cols) = strides, pads
+        xp = np.pad(x, ((0, 0), rows, cols, (0, 0)))
+        kh, kw, c, f = kernel.shape
+        n, oh, ow = x.shape[0], (xp.shape[1] - kh) // sh + 1, (xp.shape[2] - kw) // sw + 1
+        taps = [xp[:, u: u + sh * (oh - 1) + 1: sh, v: v + sw * (ow - 1) + 1: sw, :] for u in range(kh)
+                for v in range(kw)]
+        y = np.stack(taps, axis=taps_axis).reshape(n * oh * ow, kh * kw * c) @ kernel.reshape(kh * kw * c, f)
+        y = y.reshape(n, ow, oh, f).transpose(0, 2, 1, 3) if swap_out else y.reshape(n, oh, ow, f)
+        return y if bias is None else y + bias
+    return wrong
+
+
+CONV2D_FORWARD_IM2COL = Exercise(
+    function="conv2d_forward_im2col",
+    reference=_conv_forward_ref,
+    visible=[
+        Case("3x3-valid", lambda: conv_case(seed=20, batch=2, hw=(5, 6), channels=3, kernel_hw=(3, 3), filters=4)),
+        # float32 in, float32 out; the pads ((top, bottom), (left, right)) all differ, the output is not square
+        Case("float32-stride2x1-asymmetric-pads",
+             lambda: conv_case32(seed=21, batch=2, hw=(6, 7), channels=2, kernel_hw=(2, 3), filters=3,
+                                 strides=(2, 1), pads=((1, 0), (2, 1)))),
+        Case("stride1x2-asymmetric-pads-no-bias",
+             lambda: conv_case(seed=22, batch=1, hw=(5, 7), channels=2, kernel_hw=(3, 2), filters=2,
+                               strides=(1, 2), pads=((0, 2), (1, 0)), bias=False)),
+    ],
+    hidden=[
+        Case("stride2-asymmetric-pads", lambda: conv_case(seed=23, batch=3, hw=(7, 6), channels=3, kernel_hw=(3, 2),
+                                                          filters=2, strides=(2, 2), pads=((2, 1), (0, 1)))),
+        Case("float32-stride1x2-asymmetric-pads",
+             lambda: conv_case32(seed=24, batch=2, hw=(6, 5), channels=4, kernel_hw=(2, 3), filters=3,
+                                 strides=(1, 2), pads=((0, 1), (2, 0)))),
+        Case("batch1-kernel-covers-input", lambda: conv_case(seed=25, batch=1, hw=(3, 4), channels=2,
+                                                             kernel_hw=(3, 4), filters=3)),
+        Case("1x1-stride2", lambda: conv_case(seed=26, batch=2, hw=(5, 4), channels=3, kernel_hw=(1, 1), filters=2,
+                                              strides=(2, 2))),
+    ],
+    points=2,
+    rtol=RTOL["float32"],            # float32 cases: the matmul sums in another order than the reference
+    answers=("tflearn_kit.kernels.conv.im2col", "tflearn_kit.kernels.conv.conv_forward",
+             "tflearn_kit.kernels.conv.apply_kernel"),
+    look="the columns' order against kernel.reshape(kh * kw * C, F), which reads the kernel (kh, kw, C); "
+         "the stride between windows; the dtype of what you build",
+    signatures=[
+        *PADS_SIGNATURES,
+        ("columns ordered (C, kh, kw) while kernel.reshape(kh * kw * C, F) reads (kh, kw, C)", _columns_channel_first,
+         "put the channel last in each row: cols[m, (p, q, c)], as the kernel's own layout (kh, kw, C, F) is"),
+        ("the kernel read as (F, kh, kw, C) (kernel.reshape(F, -1).T)", _kernel_filters_first,
+         "Keras's kernel is (kh, kw, C, F): kernel.reshape(kh * kw * C, F) keeps the filters as columns"),
+        ("the taps stacked first (axis 0) and reshaped to rows without moving that axis", _im2col_misarranged(0),
+         "a reshape never moves an axis: stack the taps just before the channel axis (axis=3), or move it there"),
+        ("the rows reshaped to (N, OW, OH, F), then transposed", _im2col_misarranged(3, swap_out=True),
+         "the rows come out in the order (n, i, j): reshape them to (N, OH, OW, F) directly"),
+    ],
+    grade_adds="stride 2 both ways, float32 with other pads, a kernel as large as the input, a 1x1 kernel",
+    hint="Pad x, then cols[(n, i, j), (p, q, c)] = xp[n, i*sh + p, j*sw + q, c]: for each tap (p, q) the slice "
+         "xp[:, p : p + sh*(OH-1) + 1 : sh, q : q + sw*(OW-1) + 1 : sw, :] is that tap of every window; stack the "
+         "taps before the channel axis, reshape to (N*OH*OW, kh*kw*C), multiply by kernel.reshape(kh*kw*C, F), "
+         "reshape to (N, OH, OW, F) and add the bias.",
+)
+
+EXERCISES = [CONV_OUTPUT_SIZE, CONV2D_FORWARD, CONV2D_BACKWARD, CONV2D_FORWARD_IM2COL]

@@ -3,7 +3,6 @@ from ...kernels.normalization import normalize_backward, normalize_forward
 from ..exercises import Case, Exercise, seeded
 
 
-
 def forward_case(seed, batch, features, eps=1e-3):
     g = seeded(seed)
     x = g.standard_normal((batch, features)) * 3 + 1
@@ -33,6 +32,7 @@ BATCHNORM_FORWARD = Exercise(
     hidden=[Case("eps0.1", lambda: forward_case(seed=2, batch=5, features=6, eps=0.1)),
             Case("features1", lambda: forward_case(seed=3, batch=16, features=1))],
     points=1,
+    answers=("tflearn_kit.kernels.normalization.normalize_forward",),
     look="the axis of the statistics (the batch, axis 0) and which variance (biased) with eps inside the sqrt",
     hint="Statistics over the batch axis (axis 0): mean, and the *biased* variance (np.var's default). "
          "x_hat = (x - mean) / sqrt(var + eps); y = gamma * x_hat + beta.",
@@ -46,6 +46,7 @@ BATCHNORM_BACKWARD = Exercise(
     hidden=[Case("eps0.1", lambda: backward_case(seed=12, batch=6, features=2, eps=0.1)),
             Case("batch32", lambda: backward_case(seed=13, batch=32, features=4))],
     points=3,
+    answers=("tflearn_kit.kernels.normalization.normalize_backward",),
     look="the mean and variance depend on x too: dx has three terms",
     outputs=("dx", "dgamma", "dbeta"),
     hint="dbeta = sum(dy), dgamma = sum(dy * x_hat) over the batch; "
