@@ -144,20 +144,22 @@ def _forward_with(masking="replace", transpose="swapaxes", max_trick=True, scale
     return forward
 
 
-FORWARD_MISTAKES = {            # mistake -> the case that catches it (each passes the visible cases)
-    "mask-as--inf": (_forward_with(masking="-inf"), "fully-masked-row"),
-    "mask-added": (_forward_with(masking="add"), "fully-masked-row"),
-    "transpose-assumes-3d": (_forward_with(transpose="3d"), "heads-axis-causal-cross"),
-    "no-max-subtraction": (_forward_with(max_trick=False), "large-scores"),
+FORWARD_MISTAKES = {            # mistake -> the hidden case and the visible case that catch it
+    "mask-as--inf": (_forward_with(masking="-inf"), "fully-masked-row", "heads-cross-blind-query"),
+    "mask-added": (_forward_with(masking="add"), "fully-masked-row", "heads-cross-blind-query"),
+    "transpose-assumes-3d": (_forward_with(transpose="3d"), "heads-axis-causal-cross", "heads-cross-blind-query"),
+    "no-max-subtraction": (_forward_with(max_trick=False), "large-scores", "large-scores-4x4"),
 }
 
 
 @pytest.mark.parametrize("mistake", FORWARD_MISTAKES)
-def test_attention_forward_hidden_cases_catch_what_visible_ones_miss(mistake):
-    forward, caught_by = FORWARD_MISTAKES[mistake]
+def test_attention_forward_catches_the_subtle_mistakes_in_the_notebook_and_in_the_grade(mistake):
+    # these pass the plain self-attention and padding cases: each needs a case built for it,
+    # visible (so the notebook says so at once) and hidden (so the grade does too)
+    forward, hidden, visible = FORWARD_MISTAKES[mistake]
     results = _results("attention_forward", forward)
-    assert not results[caught_by], results
-    assert all(results[name] for name in nb13.VISIBLE), results
+    assert not results[hidden] and not results[visible], results
+    assert results["self-2x4x3"], results
 
 
 def test_attention_forward_catches_scaling_by_the_value_dim():
@@ -234,7 +236,7 @@ def _gradebook(out):
 
 
 def test_grade_full_marks_for_the_solution_zero_for_the_release_partial_for_a_minus_inf_mask(tmp_path):
-    """One student per folder, as nbgrader collects them; the -inf mask passes every visible case."""
+    """One student per folder, as nbgrader collects them; the -inf mask fails only where a query has no key."""
     root = Path(__file__).resolve().parents[1]
     solution = nbformat.read(root / "solutions" / f"{NB}.ipynb", as_version=4)
     minus_inf = copy.deepcopy(solution)
@@ -257,8 +259,9 @@ def test_grade_full_marks_for_the_solution_zero_for_the_release_partial_for_a_mi
     assert float(rows["untouched"]["score"]) == 0
     forward = exercises.get("attention_forward")
     one_case = forward.points / len(forward.cases("all"))          # partial credit, case by case
-    assert float(rows["minusinf"]["score"]) == pytest.approx(total - one_case, abs=1e-3)
-    assert "case 'fully-masked-row'" in rows["minusinf"]["reason"]
+    # two cases have a query whose keys are all masked: the visible heads-cross-blind-query, the hidden fully-masked-row
+    assert float(rows["minusinf"]["score"]) == pytest.approx(total - 2 * one_case, abs=1e-3)
+    assert "case 'heads-cross-blind-query'" in rows["minusinf"]["reason"]
     assert "contains NaN" in rows["minusinf"]["reason"]
 
 

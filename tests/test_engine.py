@@ -79,6 +79,31 @@ def test_matrix_reports_layers_without_tf_layers_twin():
     assert "n/a" in text and "tf.matmul on a tf.Variable" in text and matrix.ok
 
 
+def test_matrix_tells_a_missing_layer_from_a_missing_configuration():
+    """GRU existed in tf.layers' world (GRUCell); reset_after=True did not: n/c and the reason, not n/a."""
+    from tflearn_kit.reference import families
+    gru = families.all_twins()["GRU"]
+    reset_after = next(c for c in gru.cases if c.config.get("reset_after", True))
+    reset_before = next(c for c in gru.cases if c.config.get("reset_after") is False)
+    matrix = compare_all(["GRU"], dtypes=("float64",))
+    rows = {line.split()[1]: line for line in matrix.to_text().splitlines()[2:] if line.startswith("GRU ")}
+    assert "n/c" in rows[reset_after.name[:22]] and "n/a" not in rows[reset_after.name[:22]]
+    assert "n/c" not in rows[reset_before.name[:22]]
+    text = matrix.to_text()
+    assert "n/c: it had the layer, not this configuration" in text
+    assert "tf.layers had no such configuration: TF1's GRUCell resets the state before the matmul" in text
+    report = kit.compare.compare_case("GRU", reset_after, dtype="float64")
+    assert "tf.layers had no such configuration: " in report.to_text()
+
+
+def test_gradient_check_names_the_input_gradient_dx_like_the_weights():
+    result = gradient_check(kit.layers.Dense(3, dtype="float64"), make_input((4, 5), "float64"))
+    assert [r["tensor"] for r in result.results] == ["dx", "dkernel", "dbias"]
+    added = gradient_check(kit.layers.Add(dtype="float64"), [make_input((2, 3), "float64", seed=s) for s in (1, 2)])
+    assert [r["tensor"] for r in added.results] == ["dx[0]", "dx[1]"]
+    assert "\n  dx " in result.to_text() and "\n  x " not in result.to_text()
+
+
 def test_cli_compare_prints_the_matrix(capsys):
     from tflearn_kit.cli import main
     assert main(["compare", "Dense", "ReLU", "--dtype", "float64"]) == 0

@@ -23,14 +23,9 @@ from tflearn_kit.grading import exercises, release
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
 
-# Notebooks outside the change that brought this test, whose early imports still reach an answer:
-# strict, so that the marker has to go when the notebook is fixed.
-KNOWN = {
-    "02_dense_and_activations": "cell 2 imports kernels.dense and kernels.activations (dense_forward, "
-                                "dense_backward, sigmoid) before their exercises; cell 5 calls dense_forward",
-    "13_attention_and_transformers": "cell 2 imports kernels.attention (causal_mask, split_heads, merge_heads, "
-                                     "scaled_dot_product_attention_backward) before their exercises",
-}
+# Notebooks whose early imports still reach an answer, with the reason: strict xfail, so the
+# marker has to go when the notebook is fixed. Empty: every notebook keeps the rule.
+KNOWN = {}
 
 
 def _kit_functions():

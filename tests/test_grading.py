@@ -80,7 +80,7 @@ def test_a_cell_nested_too_deeply_to_parse_is_skipped_with_a_note(tmp_path, nb02
     nb.cells.insert(1, nbformat.v4.new_code_cell("x = " + "(" * 100_000 + ")" * 100_000))
     result = grade_submission(_write(tmp_path, f"{NB02}.ipynb", nb), **FAST)
     assert result.score == result.max_score
-    assert "cell 2 has a syntax error" in result.reason
+    assert "the 2nd cell has a syntax error" in result.reason
 
 
 def test_faults_cost_only_the_exercise_they_break(tmp_path, max02):

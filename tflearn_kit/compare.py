@@ -21,7 +21,7 @@ from .layers.base import as_list
 from .reference import families
 from .reference.normalization import batch_normalization_tf1
 from .reference.regularization import run_keras_dropout, run_tf1_dropout
-from .reference.runners import keras_twin, run_keras, run_tf1, unique_names
+from .reference.runners import NO_CONFIGURATION, NO_LAYER, keras_twin, run_keras, run_tf1, unique_names
 from .reference.tf import modules
 from .tolerances import PARITY as TOLERANCES
 APIS = ("tf.keras", "tf.layers")
@@ -199,9 +199,9 @@ def compare(layer, x, dy=None, training=False, apis=APIS, seed=0, case_name="cus
         else:
             try:
                 ref = run_tf1(layer, x, dy, training, weights=by_name)
-            except NotImplementedError as reason:    # a configuration TF1's op did not have
+            except NotImplementedError as reason:    # the layer existed in TF1, this configuration did not
                 rows.append(_row("tf.layers", None, "(none)", None, None, True,
-                                 f"no TF1 equivalent: {reason}"))
+                                 f"{NO_CONFIGURATION}: {reason}"))
             else:
                 rows += _diff_rows("tf.layers", kit, ref, tolerance, non_trainable,
                                    twin.zero_gradients)
@@ -238,8 +238,10 @@ class Matrix:
         return all(r.ok for r in self.reports)
 
     def _cells(self, r, api):
-        if any(row["api"] == api and row["max_rel"] is None and row["ok"] for row in r.rows):
-            return ["n/a"] * 3
+        absent = [row for row in r.rows if row["api"] == api and row["max_rel"] is None and row["ok"]]
+        if absent:
+            # n/a: the layer never existed there; n/c: it did, but not in this configuration
+            return ["n/c" if absent[0]["note"].startswith(NO_CONFIGURATION) else "n/a"] * 3
         cells = []
         for q in ("output", "dx", "weights"):
             w = r.worst(api, q)
@@ -256,9 +258,11 @@ class Matrix:
                          f"{k[2]:>8} | {t[0]:>13} {t[1]:>8} {t[2]:>8} | "
                          f"{'ok' if r.ok else 'MISMATCH'}")
         bad = sum(not r.ok for r in self.reports)
+        configurations = any(self._cells(r, "tf.layers")[0] == "n/c" for r in self.reports)
         lines.append(f"{len(self.reports)} comparisons, {bad} mismatches "
                      f"(max relative error; tolerance float32 {TOLERANCES['float32']:g}, "
-                     f"float64 {TOLERANCES['float64']:g}; n/a: tf.layers had no such layer)")
+                     f"float64 {TOLERANCES['float64']:g}; n/a: {NO_LAYER}"
+                     + ("; n/c: it had the layer, not this configuration" if configurations else "") + ")")
         notes = sorted({row["note"] for r in self.reports for row in r.rows
                         if row["max_rel"] is None and row["note"]})
         lines += [f"  {n}" for n in notes]

@@ -122,7 +122,8 @@ def gradient_check(layer, x, dy=None, training=False, eps=1e-6, max_entries=40, 
     analytic = list(zip(layer.trainable_weight_names, layer.trainable_weights, layer.grads))
     targets = []
     if wrt_inputs:
-        targets += [(f"x[{i}]" if multi else "x", a, d) for i, (a, d) in enumerate(zip(xs, dx))
+        # named as the gradient it checks, like the weights' rows beside it ("dkernel")
+        targets += [(f"dx[{i}]" if multi else "dx", a, d) for i, (a, d) in enumerate(zip(xs, dx))
                     if np.issubdtype(a.dtype, np.floating) and d is not None]
     targets += [(f"d{name}", w, grad.copy()) for name, w, grad in analytic]
 

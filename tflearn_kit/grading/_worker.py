@@ -27,13 +27,20 @@ def _load_wire():
     return module
 
 
+STUDENT_FILES = set()     # the file names the student's chunks are compiled under: "<cell [11]>"
+
+
 def _where(exc):
-    """'line 3 of cell 5' for the innermost frame in the student's code, or ''."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith("<cell")]
+    """'line 3 of cell [11], in f' for the innermost frame in the student's code (not NumPy's), or ''.
+
+    A cell is named as the submission names it (submission.cell_names): by the execution
+    count JupyterLab shows beside it, as the notebook's own check does."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename in STUDENT_FILES]
     if not frames:
         return ""
     f = frames[-1]
-    return f"line {f.lineno} of {f.filename.strip('<>')}"
+    where = f"line {f.lineno} of {f.filename[1:-1]}"
+    return where if f.name == "<module>" else f"{where}, in {f.name}"
 
 
 def _describe(exc):
@@ -81,7 +88,9 @@ def main(request_fd, reply_fd):
     for index, chunk in enumerate(header["chunks"]):
         send(reply_fd, {"event": "chunk", "index": index})
         try:
-            code = compile(chunk["source"], f"<cell {chunk['cell']}>", "exec")
+            filename = f"<{chunk.get('name') or 'cell ' + str(chunk['cell'])}>"
+            STUDENT_FILES.add(filename)
+            code = compile(chunk["source"], filename, "exec")
             exec(code, namespace)                      # noqa: S102 (running student code is the point)
         except BaseException as exc:                   # noqa: BLE001 (SystemExit and all)
             _only_the_worker_answers(worker_pid)

@@ -33,7 +33,8 @@ import numpy as np
 
 from . import exercises, sandbox
 from .isolation import choose as choose_isolation
-from .submission import NotGradable, detect_assignment, extract, missing_function_reason, read_notebook, sha256_of
+from .submission import (PARSE_LOCK, NotGradable, detect_assignment, extract, missing_function_reason,
+                         read_notebook, sha256_of)
 
 CASE_TIMEOUT = 10.0          # seconds for one call of a student's function
 TOTAL_TIMEOUT = 120.0        # seconds for one submission, everything included
@@ -138,7 +139,8 @@ def _evaluate(exercise, case, kind, process, deadline, settings):
         return CaseOutcome(case.name, kind, False, why, why)
     with exercises.salted(settings.salt if kind == "hidden" else ""):
         args = case.make()
-    expected = exercise.reference(*_copy(args))
+    with PARSE_LOCK:                 # a TF reference may parse source (autograph): see submission.PARSE_LOCK
+        expected = exercise.reference(*_copy(args))
     call = process.call(exercise.function, _copy(args),
                         timeout=min(settings.case_timeout, max(deadline - time.monotonic(), 0.1)))
     if not call.ok:
@@ -146,8 +148,9 @@ def _evaluate(exercise, case, kind, process, deadline, settings):
     ok, reason, recognized = exercises.judge(exercise, args, expected, call.value)
     if ok:
         return CaseOutcome(case.name, kind, True)
-    # the same hints the notebook's check shows: a recognized mistake, then what to look at
-    hints = "".join(f" Hint: {h.rstrip('.')}." for h in (recognized, exercise.look) if h)
+    # the same hints the notebook's check shows on a first failure: a recognized mistake, then what to look at
+    hints = (f" Hint: {exercises.sentence(recognized)}" if recognized else "") + \
+        (f" {exercises.first_hint(exercise)}" if exercises.first_hint(exercise) else "")
     detail = f"inputs {exercises._describe_args(args)}; expected {exercises._shape(expected)}: {reason}.{hints}"
     return CaseOutcome(case.name, kind, False, detail, reason)
 

@@ -17,6 +17,7 @@ import hashlib
 import importlib
 import inspect
 import os
+import sys
 import traceback
 from dataclasses import dataclass, field
 
@@ -229,22 +230,39 @@ def _swapped(actual, expected, rtol, labels):
 def _learner_line(exc):
     """The innermost line of the learner's own code in the traceback (not NumPy's), or None."""
     frames = traceback.extract_tb(exc.__traceback__)
+    kit = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))      # the kit itself is not the learner's either
     def mine(f):
         name = f.filename
-        return not (name.startswith(os.path.dirname(np.__file__)) or os.sep + "site-packages" + os.sep in name
+        return not (name.startswith((os.path.dirname(np.__file__), kit)) or os.sep + "site-packages" + os.sep in name
                     or os.sep + "lib" + os.sep + "python" in name or name == __file__)
     own = [f for f in frames if mine(f)]
     return (own or frames)[-1]
 
 
+def _execution_count(filename):
+    """The execution count of the notebook cell compiled under ``filename`` (IPython keeps the map), or None."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    try:
+        return shell.compile._filename_map.get(filename)
+    except AttributeError:                              # not in IPython, or an IPython without the map
+        return None
+
+
 def _location(frame):
-    """'line 3 of your cell, in conv2d_forward': lines counted from 1 in the cell, as JupyterLab numbers them."""
+    """'line 3 of cell [11], in conv2d_forward': the cell named by the execution count JupyterLab shows in
+    its left margin, lines counted from 1 in the cell. The grader names a cell the same way (from the
+    count saved in the submitted notebook: submission.cell_names)."""
     name = frame.filename
-    if name.startswith("<cell"):                          # the grader's own naming
-        return f"line {frame.lineno} of {name.strip('<>')}"
+    where = "" if frame.name == "<module>" else f", in {frame.name}"
+    if name.startswith("<cell") or name.startswith("<the "):     # the grader's own naming
+        return f"line {frame.lineno} of {name.strip('<>')}{where}"
+    count = _execution_count(name)
+    if count is not None:
+        return f"line {frame.lineno} of cell [{count}]{where}"
     if "ipykernel" in name or name.startswith("<ipython-input"):
-        return f"line {frame.lineno} of your cell, in {frame.name}"
-    return f"line {frame.lineno} of {os.path.basename(name)}, in {frame.name}"
+        return f"line {frame.lineno} of your cell{where}"
+    return f"line {frame.lineno} of {os.path.basename(name)}{where}"
 
 
 def _changed_inputs(fn, originals, passed):
@@ -335,8 +353,21 @@ def _tiered_hint(exercise, case, ask):
     FAILURES[exercise.id, case] = FAILURES.get((exercise.id, case), 0) + 1
     if ask or FAILURES[exercise.id, case] > 1 or not exercise.look:
         return f"Hint: {exercise.hint}" if exercise.hint else ""
-    return (f"Look at: {exercise.look}. (The formula comes if this case fails again, "
+    return (f"{first_hint(exercise)} (The formula comes if this case fails again, "
             f"or now with check(..., hint=True) or hint({exercise.id!r}).)")
+
+
+def sentence(text):
+    """``text`` ending in one full stop (or its own question mark)."""
+    text = text.rstrip()
+    return text if not text or text.endswith(("?", "!", ".")) else text + "."
+
+
+def first_hint(exercise):
+    """The hint a first failure shows, as the check and the grader's feedback both say it (one sentence)."""
+    if exercise.look:
+        return sentence(f"Look at: {exercise.look}")
+    return sentence(f"Hint: {exercise.hint}") if exercise.hint else ""
 
 
 def hint(exercise_id):

@@ -36,6 +36,8 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .submission import parse
+
 BUBBLEWRAP = "bubblewrap"
 UNPRIVILEGED_USER = "unprivileged-user"
 NONE = "none"
@@ -121,7 +123,7 @@ def _kit_imports(module_name):
     """The tflearn_kit modules (not packages) that the module ``module_name`` imports."""
     package = module_name.rpartition(".")[0]
     found = set()
-    for node in ast.walk(ast.parse(Path(_find(module_name).origin).read_text())):
+    for node in ast.walk(parse(Path(_find(module_name).origin).read_text())):
         if isinstance(node, ast.Import):
             found |= {a.name for a in node.names if a.name.split(".")[0] == "tflearn_kit"}
         elif isinstance(node, ast.ImportFrom):

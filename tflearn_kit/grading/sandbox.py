@@ -283,7 +283,7 @@ class StudentProcess:
 
     def _label(self, index):
         chunk = self.chunks[index]
-        return f"cell {chunk['cell']} ({chunk.get('label', 'a statement')}):"
+        return f"{chunk.get('name') or 'cell ' + str(chunk['cell'])} ({chunk.get('label', 'a statement')}):"
 
     def call(self, function, args, timeout=10.0):
         """Call the student's ``function(*args)``; never raises."""

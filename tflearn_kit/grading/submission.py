@@ -20,10 +20,31 @@ import hashlib
 import json
 import re
 import symtable
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import exercises
+
+# CPython before 3.11.8/3.12.1 keeps ast.parse's recursion counter per interpreter, not per
+# thread: two threads parsing at once (`grade --jobs 2`) fail at random with "SystemError: AST
+# constructor recursion depth mismatch" (python/cpython#106905). The other parser need not be
+# ours: TensorFlow's autograph parses the source of the layers a TF reference calls (notebook 11's
+# references run here, in the grader). So our parses take PARSE_LOCK, the TF references take it
+# too (autograde), and a parse that still meets the error is simply run again: it is deterministic.
+PARSE_LOCK = threading.RLock()
+
+
+def parse(source, attempts=3):
+    """ast.parse, one thread at a time, run again if another thread's parse upset CPython's counter."""
+    for attempt in range(attempts):
+        try:
+            with PARSE_LOCK:
+                return ast.parse(source)
+        except SystemError as exc:
+            if "recursion depth mismatch" not in str(exc) or attempt == attempts - 1:
+                raise
+
 
 TF_MODULES = {"tensorflow", "keras", "tf_keras"}
 TF_KIT_MODULES = ("tflearn_kit.reference", "tflearn_kit.compare")     # these import TensorFlow
@@ -102,8 +123,10 @@ def Notebook(raw):
         if not isinstance(cell, dict):
             continue
         meta = cell.get("metadata")
+        count = cell.get("execution_count")
         cells.append(_Node(cell_type=str(cell.get("cell_type", "raw")), source=_source(cell),
-                           metadata=meta if isinstance(meta, dict) else {}))
+                           metadata=meta if isinstance(meta, dict) else {},
+                           execution_count=count if isinstance(count, int) and not isinstance(count, bool) else None))
     meta = raw.get("metadata")
     return _Node(cells=cells, metadata=meta if isinstance(meta, dict) else {})
 
@@ -157,6 +180,34 @@ def _assignment_from_checks(nb):
     return max(votes, key=votes.get) if votes else None
 
 
+# -- naming a cell the way the learner sees it -----------------------------------------
+
+def _ordinal(n):
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+def cell_names(nb):
+    """{position (from 1, every cell counted): how feedback names that cell}.
+
+    JupyterLab shows a code cell's execution count in its left margin ("[11]:"), and
+    the notebook's own check says "line 5 of cell [11]": the grader names a cell the
+    same way, from the count saved in the submitted notebook. A cell never run has no
+    count, and a count two cells share (the kernel was restarted between them) does not
+    say which one is meant: then the position says it, "the 24th cell".
+    """
+    cells = nb.cells if nb is not None else []
+    counts = [c.get("execution_count") if c.get("cell_type") == "code" else None for c in cells]
+    names = {}
+    for number, count in enumerate(counts, start=1):
+        if count is None:
+            names[number] = f"the {_ordinal(number)} cell"
+        elif counts.count(count) > 1:
+            names[number] = f"cell [{count}] (the {_ordinal(number)} cell)"
+        else:
+            names[number] = f"cell [{count}]"
+    return names
+
+
 # -- extracting the definitions ------------------------------------------------------
 
 
@@ -171,6 +222,10 @@ class Extraction:
     solution_cells: dict = field(default_factory=dict)  # nbgrader grade_id -> (cell number, cell type, names)
     uses_kit: dict = field(default_factory=dict)       # function name -> kit names it uses (for review)
     uses_tensorflow: bool = False                      # the definitions import TensorFlow (more memory, time)
+    cell_names: dict = field(default_factory=dict)     # cell number -> "cell [11]" (see cell_names)
+
+    def cell(self, number):
+        return self.cell_names.get(number, f"the {_ordinal(number)} cell")
 
 
 def _python_source(source):
@@ -249,7 +304,7 @@ def _bound_names(node):
 
 def extract(nb, functions=None):
     """The definitions ``functions`` (default: every function) need, as chunks the sandbox runs one by one."""
-    out = Extraction()
+    out = Extraction(cell_names=cell_names(nb))
     statements = _parse_cells(nb, out)
     if functions is None:
         functions = [node.name for _, node, _ in statements if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
@@ -264,10 +319,11 @@ def extract(nb, functions=None):
         if _bound_names(node) & needed or star:          # a star import may bind anything
             chunk = _chunk(number, node, lines)
             if chunk is not None:
+                chunk["name"] = out.cell(number)
                 out.chunks.append(chunk)
                 out.uses_tensorflow |= chunk.pop("tensorflow", False)
     for number, why in sorted(out.syntax_errors.items()):
-        out.notes.append(f"cell {number} has a syntax error ({why}); the grader skipped that cell")
+        out.notes.append(f"{out.cell(number)} has a syntax error ({why}); the grader skipped that cell")
     return out
 
 
@@ -288,7 +344,7 @@ def _parse_cells(nb, out):
             continue                                    # a cell magic (%%time, %%writefile): not Python
         python = _python_source(source)
         try:
-            tree = ast.parse(python)
+            tree = parse(python)
         except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
             where = f"line {exc.lineno}: " if getattr(exc, "lineno", None) else ""
             why = getattr(exc, "msg", None) or ("nested too deeply to read" if isinstance(exc, RecursionError)
@@ -372,24 +428,24 @@ def missing_function_reason(extraction, function):
     """Why ``function`` is not among the definitions, in plain words."""
     if function in extraction.broken_defs:
         cell = extraction.broken_defs[function]
-        return (f"{function} is in cell {cell}, which has a syntax error "
+        return (f"{function} is in {extraction.cell(cell)}, which has a syntax error "
                 f"({extraction.syntax_errors[cell]}), so it could not be graded")
     if function in extraction.retyped_defs:
         cell, kind = extraction.retyped_defs[function]
-        return f"{function} is in cell {cell}, which is a {kind} cell, not a code cell, so it never runs"
+        return f"{function} is in {extraction.cell(cell)}, which is a {kind} cell, not a code cell, so it never runs"
     solution = extraction.solution_cells.get(f"solution_{function}")
     if solution is not None:
         cell, kind, names = solution
         if kind != "code":
-            return f"the exercise cell of {function} (cell {cell}) was changed into a {kind} cell"
+            return f"the exercise cell of {function} ({extraction.cell(cell)}) was changed into a {kind} cell"
         if names:
-            return (f"no function named {function}: its exercise cell (cell {cell}) defines "
+            return (f"no function named {function}: its exercise cell ({extraction.cell(cell)}) defines "
                     f"{', '.join(names)} instead. Was it renamed?")
     import difflib
     exercise_functions = {e.function for e in exercises.REGISTRY.values()}
     others = [n for n in extraction.defined if n not in exercise_functions]
     close = difflib.get_close_matches(function, others, n=1, cutoff=0.6)
     if close:
-        return (f"no function named {function}, but there is a {close[0]} in cell "
-                f"{extraction.defined[close[0]]}. Was it renamed? The grader looks for {function}")
+        return (f"no function named {function}, but there is a {close[0]} in "
+                f"{extraction.cell(extraction.defined[close[0]])}. Was it renamed? The grader looks for {function}")
     return f"no function named {function} was found (was its cell deleted, or the function renamed?)"

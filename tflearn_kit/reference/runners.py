@@ -143,12 +143,18 @@ def _dx_or_zeros(gradient, a):
 
 # ---- tf.compat.v1.layers ---------------------------------------------------------------
 
+# Two different reasons a comparison has no tf.layers column; a report says which.
+NO_LAYER = "tf.layers had no such layer"
+NO_CONFIGURATION = "tf.layers had no such configuration"
+
 def run_tf1(kit_layer, x, dy, training=False, weights=None):
     """Forward and backward through the tf.compat.v1.layers twin, in a graph with a Session.
 
     ``weights``: {name: array}; the twin's variables start from them through
     constant initializers, as TF1 code loading pretrained values would.
-    Returns None when tf.layers had no such layer.
+    Returns None when tf.layers had no such layer (NO_LAYER); a twin raises
+    NotImplementedError(what) when the layer existed but this configuration did not
+    (NO_CONFIGURATION: "reset_after=True (cuDNN's form) had no TF1 cell").
     """
     tf, _, _ = modules()
     twin = get(type(kit_layer).__name__)

@@ -52,9 +52,10 @@ PORT_BLOCK = Exercise(
     visible=[
         Case("8x8-1ch-16filters", lambda: block_case(seed=0, batch=2, size=8, channels=1, filters=16)),
         Case("6x6-3ch-4filters", lambda: block_case(seed=1, batch=3, size=6, channels=3, filters=4)),
+        # an odd size: only there does the pool's padding="same" (Keras's default is "valid") matter
+        Case("odd-5x5-2ch-3filters", lambda: block_case(seed=4, batch=2, size=5, channels=2, filters=3)),
     ],
     hidden=[
-        # the pool's padding="same" matters
         Case("odd-7x7", lambda: block_case(seed=2, batch=2, size=7, channels=2, filters=5)),
         Case("batch1-5x5", lambda: block_case(seed=3, batch=1, size=5, channels=4, filters=8)),
     ],

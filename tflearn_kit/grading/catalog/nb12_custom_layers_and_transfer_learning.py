@@ -32,10 +32,10 @@ def keras_prelu_step(x, alpha, dy):
     return np.asarray(y), np.asarray(dx), np.asarray(dalpha).reshape(alpha.shape)
 
 
-def prelu_case(seed, shape):
+def prelu_case(seed, shape, alpha_range=(-0.5, 0.5)):
     g = seeded(seed)
     x = g.standard_normal(shape)
-    alpha = g.uniform(-0.5, 0.5, shape[-1])       # nonzero, some negative: every term matters
+    alpha = g.uniform(*alpha_range, shape[-1])     # nonzero, some negative: every term matters
     dy = g.standard_normal(shape)
     return x, alpha, dy
 
@@ -46,10 +46,13 @@ PRELU_LAYER = Exercise(
     visible=[
         Case("dense-4x5", lambda: prelu_case(seed=0, shape=(4, 5))),
         Case("images-2x3x3x4", lambda: prelu_case(seed=1, shape=(2, 3, 3, 4))),
+        # nothing bounds a learned slope: past 1, max(x, alpha * x) is no longer PReLU
+        Case("alpha-above-1", lambda: prelu_case(seed=4, shape=(3, 4), alpha_range=(1.1, 2.0))),
     ],
     hidden=[
         Case("sequence-2x5x3", lambda: prelu_case(seed=2, shape=(2, 5, 3))),
         Case("batch1-1ch", lambda: prelu_case(seed=3, shape=(1, 6, 1))),
+        Case("images-alpha-above-1", lambda: prelu_case(seed=5, shape=(2, 2, 2, 3), alpha_range=(1.1, 2.0))),
     ],
     points=3,
     look="alpha's shape (one per channel), x > 0 versus x <= 0 in both passes, and the axes dalpha sums over",

@@ -80,9 +80,9 @@ def padding_mask(batch, q_len, k_len, real_keys):
     return np.broadcast_to(keys[:, None, :], (batch, q_len, k_len)).copy()
 
 
-def blind_query_mask():
+def blind_query_mask(k_len=4):
     """A padding mask where query 2 of example 1 may look at no key at all."""
-    mask = padding_mask(batch=2, q_len=3, k_len=4, real_keys=[4, 2])
+    mask = padding_mask(batch=2, q_len=3, k_len=k_len, real_keys=[k_len, 2])
     mask[1, 2, :] = False
     return mask
 
@@ -100,8 +100,16 @@ ATTENTION_CASES = {
                                                       value_dim=5, mask=causal_mask(4, 6)),
     "large-scores": lambda: attention_case(seed=6, batch=2, q_len=3, k_len=3, key_dim=4, value_dim=2,
                                            score_scale=30.0),
+    # Visible, so that the notebook's check already sees what most mistakes get wrong: a heads axis
+    # (a transpose that assumes 3-D), d != dv != Tk (the scale by the wrong width), a query whose
+    # keys are all masked (-inf, an added mask, masking after the softmax), and scores that overflow
+    # exp() unless each row's own max is subtracted.
+    "heads-cross-blind-query": lambda: attention_case(seed=7, batch=(2, 2), q_len=3, k_len=5, key_dim=4,
+                                                      value_dim=3, mask=blind_query_mask(k_len=5)[:, None]),
+    "large-scores-4x4": lambda: attention_case(seed=8, batch=1, q_len=4, k_len=4, key_dim=3, value_dim=2,
+                                               score_scale=30.0),
 }
-VISIBLE = ["self-2x4x3", "padding-mask"]
+VISIBLE = ["self-2x4x3", "padding-mask", "heads-cross-blind-query", "large-scores-4x4"]
 HIDDEN = ["cross-Tq2-Tk5-dv6", "batch1-causal", "fully-masked-row", "heads-axis-causal-cross",
           "large-scores"]
 
@@ -121,9 +129,52 @@ def _backward_cases(names):
     return [Case(name, lambda name=name: backward_case(name)) for name in names]
 
 
+# Known mistakes, recognized by their output (each the exact result of that mistake, never a guess).
+def _unscaled(q, k, v, mask=None):
+    return attention(q * np.sqrt(q.shape[-1]), k, v, mask)
+
+
+def _scaled_by_d(q, k, v, mask=None):
+    return attention(q / np.sqrt(q.shape[-1]), k, v, mask)
+
+
+def _mask_inverted(q, k, v, mask=None):
+    if mask is None:
+        raise ValueError("no mask: this mistake needs one")
+    return attention(q, k, v, ~np.asarray(mask, bool))
+
+
+ATTENTION_SIGNATURES = [
+    ("scores not divided by sqrt(d)", _unscaled, "scores = q @ swapaxes(k, -1, -2) / sqrt(d), d = q.shape[-1]"),
+    ("scores divided by d", _scaled_by_d, "divide by sqrt(d), not by d"),
+    ("the mask read the other way round", _mask_inverted,
+     "True means the query may look at that key: np.where(mask, scores, -1e9)"),
+]
+
+HEADS_SIGNATURES = [
+    ("x.reshape(batch, heads, T, d) with no transpose", lambda x, h: x.reshape(x.shape[0], h, x.shape[1], -1),
+     "reshape to (batch, T, heads, d) first (each head is a slice of the width), then transpose(0, 2, 1, 3)"),
+]
+
+MERGE_SIGNATURES = [
+    ("x.reshape(batch, T, heads * d) with no transpose", lambda x: x.reshape(x.shape[0], x.shape[2], -1),
+     "transpose(0, 2, 1, 3) to (batch, T, heads, d) first, then reshape"),
+]
+
+CAUSAL_SIGNATURES = [
+    ("j < i (a query may not see itself)", lambda q, k: np.tril(np.ones((q, k), bool), -1),
+     "j <= i: a query sees its own position and the ones before it"),
+    ("the diagonal aligned to the last key", lambda q, k: np.tril(np.ones((q, k), bool), k - q),
+     "count from the first position: query i sees keys 0..i whatever k_len is"),
+]
+
+
 ATTENTION_FORWARD = Exercise(
     id="attention_forward", notebook=NOTEBOOK, function="scaled_dot_product_attention",
     reference=attention, visible=_forward_cases(VISIBLE), hidden=_forward_cases(HIDDEN), points=2,
+    outputs=("out", "weights"), signatures=ATTENTION_SIGNATURES,
+    look="the scale (sqrt of q's last axis), the axis the softmax normalizes over, what a query with "
+         "every key masked gets, and whether exp() can overflow",
     hint="scores = q @ swapaxes(k, -1, -2) / sqrt(d) (swapaxes, not .T, so that any number of "
          "batch axes works); where the mask is False, replace the score by -1e9 (np.where); "
          "subtract each row's max before np.exp; weights = e / e.sum(-1, keepdims=True); "
@@ -133,7 +184,9 @@ ATTENTION_FORWARD = Exercise(
 ATTENTION_BACKWARD = Exercise(
     id="attention_backward", notebook=NOTEBOOK, function="scaled_dot_product_attention_backward",
     reference=attention_backward, visible=_backward_cases(VISIBLE), hidden=_backward_cases(HIDDEN),
-    points=3,
+    points=3, outputs=("dq", "dk", "dv"),
+    look="which of p, dscores needs its last two axes swapped for each gradient, the softmax's "
+         "sum term, the scale, and the masked scores (constants: no gradient)",
     hint="Recompute the weights p. dv = p^T @ dout; dp = dout @ v^T; "
          "dscores = p * (dp - sum(p * dp, last axis)); set dscores to 0 where the mask is False; "
          "dq = dscores @ k / sqrt(d); dk = dscores^T @ q / sqrt(d). Return (dq, dk, dv).",
@@ -142,10 +195,13 @@ ATTENTION_BACKWARD = Exercise(
 CAUSAL_MASK = Exercise(
     id="causal_mask", notebook=NOTEBOOK, function="causal_mask",
     reference=causal_mask,
-    visible=[Case("4x4", lambda: (4, 4)), Case("1x1", lambda: (1, 1))],
+    # 2 queries, 4 keys: a square mask, one aligned to the last key, or (k_len, q_len) fail at once
+    visible=[Case("4x4", lambda: (4, 4)), Case("1x1", lambda: (1, 1)), Case("2-queries-4-keys", lambda: (2, 4))],
     hidden=[Case("3-queries-5-keys", lambda: (3, 5)), Case("5-queries-2-keys", lambda: (5, 2)),
             Case("1-query-4-keys", lambda: (1, 4))],
     points=1,
+    look="the diagonal (may a query see its own position?), and the shape when q_len != k_len",
+    signatures=CAUSAL_SIGNATURES,
     hint="Query i may see key j when j <= i: compare np.arange(q_len)[:, None] with "
          "np.arange(k_len)[None, :]. Counted from the first position also when q_len != k_len.",
 )
@@ -166,6 +222,8 @@ SPLIT_HEADS = Exercise(
             Case("one-head", lambda: heads_case(seed=23, shape=(3, 4, 5), num_heads=1)),
             Case("heads3-d1", lambda: heads_case(seed=24, shape=(2, 4, 3), num_heads=3))],
     points=1,
+    look="the order of the reshape's new axes: each head is a contiguous slice of the width",
+    signatures=HEADS_SIGNATURES,
     hint="x.reshape(batch, T, num_heads, width // num_heads), then move the heads axis before "
          "the positions: .transpose(0, 2, 1, 3). A reshape straight to (batch, heads, T, d) "
          "mixes positions into heads.",
@@ -180,6 +238,8 @@ MERGE_HEADS = Exercise(
             Case("one-head", lambda: heads_case(seed=33, shape=(3, 1, 4, 5))),
             Case("heads3-d1", lambda: heads_case(seed=34, shape=(2, 3, 4, 1)))],
     points=1,
+    look="which axes must sit next to each other before the reshape (heads, then d)",
+    signatures=MERGE_SIGNATURES,
     hint="The inverse of split_heads: x.transpose(0, 2, 1, 3) to (batch, T, heads, d), then "
          "reshape to (batch, T, heads * d).",
 )
