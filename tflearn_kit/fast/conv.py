@@ -84,6 +84,12 @@ def input_grad(dy, kernel, geom, channels):
     one group the shifted sum (no col2im), else col2im on two cores."""
     if _lead_road(geom):
         return input_grad_lead(dy, kernel, geom, channels)
+    if geom.taps == 1 and geom.groups == 1 and all(s == 1 for s in geom.strides) \
+            and tuple(dy.shape[1:-1]) == tuple(geom.in_spatial):
+        # a 1x1 convolution (SeparableConv2D's pointwise part): dx is one matmul on dy itself,
+        # no zero grid, no copy of dy, no unpad
+        dx = dy.reshape(-1, dy.shape[-1]) @ kernel.reshape(channels, dy.shape[-1]).T
+        return dx.reshape(*dy.shape[:-1], channels)
     if geom.groups == 1 and all(s == 1 for s in geom.strides):
         return input_grad_shifted(dy, kernel, geom, channels)
     g = geom.groups
