@@ -285,3 +285,30 @@ def grader_breakers(nb):
         (f"passwd_{nb02}.ipynb".encode(), None, "etc_passwd"),
         (f"solution_link_{nb02}.ipynb".encode(), None, "solution_link"),
     ]
+
+
+def grade_solution_release_and_edit(tmp_path, name, function, old, new, timeout):
+    """`tflearn-kit grade` over three students, one per folder as nbgrader collects them: the
+    solution, the released (untouched) notebook, and 'edited': the solution with ``old`` replaced
+    by ``new`` in ``function``'s cell. Returns the gradebook's rows by student."""
+    import csv
+
+    from tflearn_kit.cli import main
+
+    solution = nbformat.read(ROOT / "solutions" / f"{name}.ipynb", as_version=4)
+    edited = copy.deepcopy(solution)
+    cell = edited.cells[_def_cell(edited, function)]
+    assert old in cell.source
+    cell.source = cell.source.replace(old, new)
+    submissions = {"solution": solution, "untouched": nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", 4),
+                   "edited": edited}
+    paths = []
+    for student, nb in submissions.items():
+        (tmp_path / student).mkdir()
+        paths.append(tmp_path / student / f"{name}.ipynb")
+        nbformat.write(nb, paths[-1])
+    out = tmp_path / "graded"
+    assert main(["grade", *map(str, paths), "--out", str(out), "--quiet",
+                 "--timeout", str(timeout), "--case-timeout", "5"]) == 0
+    with open(out / "gradebook.csv", newline="") as f:
+        return {row["student"].split("__")[0]: row for row in csv.DictReader(f)}

@@ -1,20 +1,15 @@
 """The exercises of 13_attention_and_transformers: references checked against Keras and TensorFlow,
 and every plausible mistake caught by at least one case (most of them only by a hidden one)."""
-import copy
-import csv
-from pathlib import Path
-
-import nbformat
 import numpy as np
 import pytest
 
-from tflearn_kit.cli import main
 from tflearn_kit.grading import exercises
 from tflearn_kit.grading.catalog import nb13_attention_and_transformers as nb13
 from tflearn_kit.kernels import attention as att
 from tflearn_kit.reference.tf import modules
 
 from .conftest import TOLERANCES
+from .grading_corpus import grade_solution_release_and_edit
 
 NB = "13_attention_and_transformers"
 NB13 = ["attention_forward", "attention_backward", "causal_mask", "split_heads", "merge_heads"]
@@ -230,39 +225,19 @@ def test_untouched_exercises_say_not_implemented():
 
 # ---- the notebook, graded by `tflearn-kit grade` ----------------------------------------------
 
-def _gradebook(out):
-    with open(out / "gradebook.csv", newline="") as f:
-        return {row["student"].split("__")[0]: row for row in csv.DictReader(f)}
-
-
 def test_grade_full_marks_for_the_solution_zero_for_the_release_partial_for_a_minus_inf_mask(tmp_path):
-    """One student per folder, as nbgrader collects them; the -inf mask fails only where a query has no key."""
-    root = Path(__file__).resolve().parents[1]
-    solution = nbformat.read(root / "solutions" / f"{NB}.ipynb", as_version=4)
-    minus_inf = copy.deepcopy(solution)
-    forward = next(c for c in minus_inf.cells if c.source.startswith("def scaled_dot_product_attention("))
-    assert "-1e9" in forward.source
-    forward.source = forward.source.replace("-1e9", "-np.inf")
-    submissions = {"solution": solution, "untouched": nbformat.read(root / "notebooks" / f"{NB}.ipynb", 4),
-                   "minusinf": minus_inf}
-    paths = []
-    for student, nb in submissions.items():
-        (tmp_path / student).mkdir()
-        paths.append(tmp_path / student / f"{NB}.ipynb")
-        nbformat.write(nb, paths[-1])
-    out = tmp_path / "graded"
-    assert main(["grade", *map(str, paths), "--out", str(out), "--quiet",
-                 "--timeout", "60", "--case-timeout", "5"]) == 0
-    rows = _gradebook(out)
+    """The -inf mask fails only where a query has no key."""
+    rows = grade_solution_release_and_edit(tmp_path, NB, "scaled_dot_product_attention",
+                                           "-1e9", "-np.inf", timeout=60)
     total = sum(e.points for e in exercises.for_notebook(NB))
     assert (float(rows["solution"]["score"]), rows["solution"]["reason"]) == (total, "full marks")
     assert float(rows["untouched"]["score"]) == 0
     forward = exercises.get("attention_forward")
     one_case = forward.points / len(forward.cases("all"))          # partial credit, case by case
     # two cases have a query whose keys are all masked: the visible heads-cross-blind-query, the hidden fully-masked-row
-    assert float(rows["minusinf"]["score"]) == pytest.approx(total - 2 * one_case, abs=1e-3)
-    assert "case 'heads-cross-blind-query'" in rows["minusinf"]["reason"]
-    assert "contains NaN" in rows["minusinf"]["reason"]
+    assert float(rows["edited"]["score"]) == pytest.approx(total - 2 * one_case, abs=1e-3)
+    assert "case 'heads-cross-blind-query'" in rows["edited"]["reason"]
+    assert "contains NaN" in rows["edited"]["reason"]
 
 
 # ---- the references are what the kit's kernels compute -----------------------------------------

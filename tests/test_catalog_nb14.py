@@ -1,20 +1,15 @@
 """The exercises of 14_architectures_from_the_pieces: references checked against Keras and TensorFlow
 and against the kit's own kernels, and the notebook graded by `tflearn-kit grade`."""
-import copy
-import csv
-from pathlib import Path
-
-import nbformat
 import numpy as np
 import pytest
 
 import tflearn_kit as kit
-from tflearn_kit.cli import main
 from tflearn_kit.grading import exercises
 from tflearn_kit.kernels import resampling
 from tflearn_kit.reference.tf import modules
 
 from .conftest import TOLERANCES
+from .grading_corpus import grade_solution_release_and_edit
 
 NB = "14_architectures_from_the_pieces"
 NB14 = ["upsample_nearest_forward", "upsample_nearest_backward", "bidirectional_merge",
@@ -154,37 +149,16 @@ def test_untouched_exercises_say_not_implemented():
 
 # ---- the notebook, graded by `tflearn-kit grade` ----------------------------------------------------
 
-def _gradebook(out):
-    with open(out / "gradebook.csv", newline="") as f:
-        return {row["student"].split("__")[0]: row for row in csv.DictReader(f)}
-
-
 def test_grade_full_marks_for_the_solution_zero_for_the_release_partial_for_an_unflipped_merge(tmp_path):
-    """One student per folder, as nbgrader collects them."""
-    root = Path(__file__).resolve().parents[1]
-    solution = nbformat.read(root / "solutions" / f"{NB}.ipynb", as_version=4)
-    unflipped = copy.deepcopy(solution)
-    merge = next(c for c in unflipped.cells if c.source.startswith("def bidirectional_merge("))
-    assert "y_backward[:, ::-1]" in merge.source
-    merge.source = merge.source.replace("y_backward[:, ::-1]", "y_backward")
-    submissions = {"solution": solution, "untouched": nbformat.read(root / "notebooks" / f"{NB}.ipynb", 4),
-                   "unflipped": unflipped}
-    paths = []
-    for student, nb in submissions.items():
-        (tmp_path / student).mkdir()
-        paths.append(tmp_path / student / f"{NB}.ipynb")
-        nbformat.write(nb, paths[-1])
-    out = tmp_path / "graded"
-    assert main(["grade", *map(str, paths), "--out", str(out), "--quiet",
-                 "--timeout", "120", "--case-timeout", "5"]) == 0
-    rows = _gradebook(out)
+    rows = grade_solution_release_and_edit(tmp_path, NB, "bidirectional_merge",
+                                           "y_backward[:, ::-1]", "y_backward", timeout=120)
     total = sum(e.points for e in exercises.for_notebook(NB))
     assert (float(rows["solution"]["score"]), rows["solution"]["reason"]) == (total, "full marks")
     assert float(rows["untouched"]["score"]) == 0
     merge = exercises.get("bidirectional_merge")
-    assert float(rows["unflipped"]["score"]) == pytest.approx(total - merge.points, abs=1e-3)
-    assert "bidirectional_merge: 0/9 cases passed" in rows["unflipped"]["reason"]
-    assert "your output matches the backward half joined without flipping it in tim" in rows["unflipped"]["reason"]
+    assert float(rows["edited"]["score"]) == pytest.approx(total - merge.points, abs=1e-3)
+    assert "bidirectional_merge: 0/9 cases passed" in rows["edited"]["reason"]
+    assert "your output matches the backward half joined without flipping it in tim" in rows["edited"]["reason"]
 
 
 # ---- the messages name what is wrong ----------------------------------------------------------------
