@@ -144,6 +144,41 @@ def test_shifted_input_gradient_equals_col2im(rank, k, d, padding, dtype):
                                    atol=PARITY[dtype] * np.abs(reference).max())
 
 
+STRIDED = [((9,), (3,), (2,), (1,), "same"), ((7, 9), (3, 3), (2, 2), (1, 1), "same"),
+           ((8, 8), (3, 2), (2, 3), (1, 1), "valid"), ((2, 3), (7, 5), (2, 2), (1, 1), "same"),
+           ((9, 8), (3, 3), (2, 1), (1, 2), "same"), ((5, 6, 7), (3, 2, 3), (2, 2, 1), (1, 1, 1), "same")]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("spatial, k, strides, dilation, padding", STRIDED,
+                         ids=[f"{len(sp)}d-in{'x'.join(map(str, sp))}-k{'x'.join(map(str, k))}"
+                              f"-s{'x'.join(map(str, st))}-dil{'x'.join(map(str, d))}-{p}"
+                              for sp, k, st, d, p in STRIDED])
+def test_strided_blocks_equal_im2col_and_col2im(spatial, k, strides, dilation, padding, dtype):
+    """The strided road clips the padding instead of building a padded grid: dx (and a transposed
+    convolution's y, bias included) and the transposed backward's dx, dkernel and dbias must be the
+    readable col2im/im2col's numbers, with windows that cross both edges and (input 2x3, kernel 7x5)
+    taps that only ever read padding."""
+    g = np.random.default_rng(17)
+    geom = readable_conv.conv_geometry(spatial, k, strides, dilation, padding)
+    assert fast_conv._blocks_road(geom)
+    for batch in (1, 5):
+        dy = g.standard_normal((batch, *geom.out_spatial, 5)).astype(dtype)
+        x = g.standard_normal((batch, *geom.in_spatial, 4)).astype(dtype)
+        kernel = g.standard_normal((*k, 4, 5)).astype(dtype)
+        bias = g.standard_normal(4).astype(dtype)
+        fast_y, fast_cache = fast_conv.conv_transpose_forward(dy, kernel, bias, geom)
+        slow_y, slow_cache = readable_conv.conv_transpose_forward(dy, kernel, bias, geom)
+        fast_dx, fast_grads = fast_conv.conv_transpose_backward(x, fast_cache)
+        slow_dx, slow_grads = readable_conv.conv_transpose_backward(x, slow_cache)
+        pairs = [(fast_conv.input_grad(dy, kernel, geom, 4), readable_conv.input_grad(dy, kernel, geom, 4)),
+                 (fast_y, slow_y), (fast_dx, slow_dx), *zip(fast_grads, slow_grads)]
+        assert len(fast_grads) == len(slow_grads) == 2
+        for fast, slow in pairs:
+            assert fast.dtype == np.dtype(dtype) and fast.shape == slow.shape
+            np.testing.assert_allclose(fast, slow, rtol=0, atol=PARITY[dtype] * np.abs(slow).max())
+
+
 # ---- recurrent: the layers' masked, go_backwards-aware loop (rnn_backward with *_step_backward
 # adding into a grads dict) against the readable BPTT (bptt with *_step_gradients) ----------------
 

@@ -84,6 +84,8 @@ def input_grad(dy, kernel, geom, channels):
     one group the shifted sum (no col2im), else col2im on two cores."""
     if _lead_road(geom):
         return input_grad_lead(dy, kernel, geom, channels)
+    if _blocks_road(geom):
+        return input_grad_blocks(dy, kernel, geom, channels)
     if geom.taps == 1 and geom.groups == 1 and all(s == 1 for s in geom.strides) \
             and tuple(dy.shape[1:-1]) == tuple(geom.in_spatial):
         # a 1x1 convolution (SeparableConv2D's pointwise part): dx is one matmul on dy itself,
@@ -262,6 +264,110 @@ def input_grad_lead(dy, kernel, geom, channels):
     return _unpad(dxp, geom.in_spatial, geom.pads)
 
 
+# ---- strided convolutions: a block of images at a time, padding clipped, not copied -------
+
+BLOCK_ROWS = 512
+"""Matmul rows a block of images gives at least (two of Conv2DTranspose's 16x16 inputs)."""
+
+
+def _blocks_road(geom):
+    """Whether the strided road applies: one group, a stride above 1, off the lead-axis road."""
+    return geom.groups == 1 and any(s > 1 for s in geom.strides) and not _lead_road(geom)
+
+
+def _blocks(geom, batch, bytes_per_image):
+    return batch_chunks(batch, bytes_per_image, at_least=-(-BLOCK_ROWS // math.prod(geom.out_spatial)))
+
+
+def _clipped_taps(geom):
+    """For each tap: (outputs, inputs), the index of the outputs whose window has that tap inside
+    the unpadded input, into (n, *out, ...), and the index of those inputs, into (n, *in, C).
+
+    Output i reads, through tap u, padded position i * s + u * d, input position
+    i * s + u * d - lo; those outside [0, in) are padding and read zeros. So col2im's
+    "add into the padded grid, then cut the padding off" is "add into the input, over the
+    outputs whose position falls inside it": no padded grid, no copy out of it."""
+    for tap in itertools.product(*(range(k) for k in geom.kernel_size)):
+        outs, ins = [slice(None)], [slice(None)]
+        for u, d, s, (lo, _), o, n in zip(tap, geom.dilation, geom.strides, geom.pads, geom.out_spatial,
+                                          geom.in_spatial):
+            shift = u * d - lo
+            first = -(shift // s) if shift < 0 else 0
+            last = min(o - 1, (n - 1 - shift) // s)
+            if last < first:                    # a tap that only ever reads padding
+                first, last = 0, -1
+            outs.append(slice(first, last + 1))
+            ins.append(slice(first * s + shift, last * s + shift + 1, s) if last >= first else slice(0, 0))
+        yield tuple(outs), tuple(ins) + (slice(None),)
+
+
+def input_grad_blocks(dy, kernel, geom, channels, bias=None):
+    """dx = col2im(dy @ kernel.T) a block of images at a time (a transposed convolution's y, with
+    ``bias`` its bias): each block's (rows, T*C) product is added tap by tap into its images
+    while it is in cache, straight into dx (``_clipped_taps``), the blocks shared by the cores,
+    each core's BLAS on one thread. Whole-batch, col2im streamed the 19 MB product of
+    Conv2DTranspose's bench through memory twice more, and then copied dx out of its padding."""
+    f = dy.shape[-1]
+    kernel_t = _kernel_matrix(kernel, 1)[0].T                    # (F, T*C)
+    dx = np.empty((dy.shape[0], *geom.in_spatial, channels), dtype=np.result_type(dy, kernel))
+    taps = list(_clipped_taps(geom))
+
+    def work(images):
+        grad, target = dy[images], dx[images]
+        per_tap = (grad.reshape(-1, f) @ kernel_t).reshape(*grad.shape[:-1], geom.taps, channels)
+        target[...] = 0
+        for t, (outs, ins) in enumerate(taps):
+            view = target[ins]
+            view += per_tap[outs + (t,)]
+        if bias is not None:
+            target += bias                          # while the block is in cache
+
+    on_every_core(work, _blocks(geom, dy.shape[0], dy[0].nbytes), dx.size, one_blas_thread=True)
+    return dx
+
+
+def conv_blocks_backward(dy, x, kernel, geom, bias_too=False):
+    """(dx, [dkernel, dbias]) of a transposed convolution (``conv_transpose_backward``) a block of
+    images at a time: each block gathers its cols from dy (the padding clipped: zeros written
+    where a window leaves the image), multiplies them by the kernel for dx and by x for its
+    share of dkernel while they are in cache. The whole batch's cols are never formed."""
+    f = kernel.shape[-1]
+    k = _kernel_matrix(kernel, 1)[0]                             # (T*C, F)
+    channels = dy.shape[-1]
+    dx = np.empty((dy.shape[0], *geom.out_spatial, f), dtype=np.result_type(dy, kernel))
+    chunks = _blocks(geom, dy.shape[0], dy[0].nbytes)
+    dkernel = np.empty((len(chunks), *k.shape), dtype=dx.dtype)
+    dbias = np.empty((len(chunks), channels), dtype=dy.dtype)
+    taps = list(_clipped_taps(geom))
+
+    def work(chunk):
+        j, images = chunk
+        grad = dy[images]
+        cols = np.empty((grad.shape[0], *geom.out_spatial, geom.taps, channels), dtype=dy.dtype)
+        for t, (outs, ins) in enumerate(taps):
+            _zero_outside(cols[..., t, :], outs)
+            cols[outs + (t,)] = grad[ins]
+        rows = cols.reshape(-1, geom.taps * channels)
+        np.matmul(rows, k, out=dx[images].reshape(-1, f))
+        np.matmul(rows.T, x[images].reshape(-1, f), out=dkernel[j])
+        if bias_too:
+            grad.reshape(-1, channels).sum(axis=0, out=dbias[j])
+
+    on_every_core(work, enumerate(chunks), dx.size, one_blas_thread=True)
+    grads = [dkernel.sum(axis=0).reshape(kernel.shape)]
+    if bias_too:
+        grads.append(dbias.sum(axis=0))
+    return dx, grads
+
+
+def _zero_outside(tap_cols, outs):
+    """Zero a tap's cols (n, *out, C) at the outputs outside ``outs`` (their window reads padding)."""
+    for axis, kept in enumerate(outs[1:], start=1):
+        before = (slice(None),) * axis
+        tap_cols[before + (slice(0, kept.start),)] = 0
+        tap_cols[before + (slice(kept.stop, None),)] = 0
+
+
 # ---- the layers' entry points: readable's compositions over the pieces above ---------------
 
 def _gather_and_multiply(x, kernel, geom):
@@ -305,6 +411,8 @@ def conv_backward(dy, cache):
 
 def conv_transpose_forward(x, kernel, bias=None, geom=None):
     """readable.conv_transpose_forward."""
+    if _blocks_road(geom):                                  # the bias goes in block by block
+        return input_grad_blocks(x, kernel, geom, kernel.shape[-2], bias), (x, kernel, geom, bias is not None)
     y = input_grad(x, kernel, geom, kernel.shape[-2])      # a fresh array: the bias can go in place
     if bias is not None:
         y += bias
@@ -314,6 +422,8 @@ def conv_transpose_forward(x, kernel, bias=None, geom=None):
 def conv_transpose_backward(dy, cache):
     """readable.conv_transpose_backward."""
     x, kernel, geom, has_bias = cache
+    if _blocks_road(geom):
+        return conv_blocks_backward(dy, x, kernel, geom, bias_too=has_bias)
     dx, cols = _gather_and_multiply(dy, kernel, geom)       # the convolution's forward
     grads = [_kernel_grad(cols, x, kernel.shape, geom)]
     if has_bias:
