@@ -17,9 +17,10 @@ its matmul floor, and ``tflearn-kit bench --against REV`` for before/after in on
   gathered) while in cache, the padding clipped instead of built and cut off again, and
   the taps that reach a whole stride phase written rather than added into a zeroed dx.
   Conv2DTranspose's bench step 41.6 -> 26-28 ms, 1.6x -> 1.14-1.19x its floor.
-  (Im2col-then-matmul in blocks of 1-4 images had been 17-38% slower than whole-batch
-  col2im: the win is the clipping and the fused backward, which never forms the batch's
-  cols, not the blocks alone.)
+  (An earlier blocks road, im2col-then-matmul with a padded grid per block, had been
+  17-38% slower than whole-batch col2im; this one differs by the clipping, the fused
+  backward that never forms the batch's cols, and the writes. Which of them made the
+  difference was not measured apart.)
 - other convolutions (groups, small images at stride 1): whole-batch ``im2col`` and
   ``col2im`` below, one big matmul each.
 - ``im2col``: a 1x1 stride-1 convolution is a plain matmul on x itself (no copy at
