@@ -22,6 +22,11 @@ CASES = {
                            (4, 128, 128, 16), 4 * 129 * 129 * 16),  # the padded input
     "conv2d-3x3-same": (lambda d: kit.layers.Conv2D(32, 3, padding="same", dtype=d), (6, 32, 32, 64),
                         6 * 34 * 32 * 3 * 64),                      # the lead-axis cols (fast/conv.py)
+    "conv2dtranspose-3x3-s2-strided-road": (
+        lambda d: kit.layers.Conv2DTranspose(64, 3, strides=2, padding="same", dtype=d), (16, 16, 16, 128),
+        16 * 32 * 32 * 64),                                         # its output (input_grad_blocks)
+    "separable-pointwise-by-halves": (lambda d: kit.layers.SeparableConv2D(64, 3, padding="same", dtype=d),
+                                      (16, 32, 32, 64), 16 * 32 * 32 * 64),   # the pointwise y (matmul_rows)
 }
 
 
@@ -45,3 +50,17 @@ def test_small_work_stays_in_the_calling_thread():
     seen = []
     parallel.on_every_core(lambda piece: seen.append(threading.current_thread()), [0, 1], size=10)
     assert seen == [threading.main_thread()] * 2
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_matmuls_by_halves_of_the_rows_equal_numpy(dtype):
+    import numpy as np
+    from tflearn_kit.tolerances import PARITY
+    g = np.random.default_rng(4)
+    a = g.standard_normal((2 ** 14 + 3, 70)).astype(dtype)     # odd rows: unequal halves
+    b, add = g.standard_normal((70, 65)).astype(dtype), g.standard_normal(65).astype(dtype)
+    c = g.standard_normal((2 ** 14 + 3, 65)).astype(dtype)
+    for got, want in ((parallel.matmul_rows(a, b), a @ b), (parallel.matmul_rows(a, b, add), a @ b + add),
+                      (parallel.matmul_t_rows(a, c), a.T @ c)):
+        assert got.dtype == np.dtype(dtype) and got.shape == want.shape
+        np.testing.assert_allclose(got, want, rtol=0, atol=PARITY[dtype] * np.abs(want).max())

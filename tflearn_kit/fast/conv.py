@@ -49,7 +49,7 @@ import numpy as np
 from ..kernels import conv as readable
 from ..kernels.conv import (_bias_grad, _kernel_matrix, _padded, _rows, _unpad, apply_kernel,
                             conv_geometry, kernel_grad)
-from .parallel import batch_chunks, batch_halves, on_every_core
+from .parallel import batch_chunks, batch_halves, matmul_rows, matmul_t_rows, on_every_core
 
 
 def im2col(x, geom):
@@ -95,11 +95,10 @@ def input_grad(dy, kernel, geom, channels):
         return input_grad_lead(dy, kernel, geom, channels)
     if _blocks_road(geom):
         return input_grad_blocks(dy, kernel, geom, channels)
-    if geom.taps == 1 and geom.groups == 1 and all(s == 1 for s in geom.strides) \
-            and tuple(dy.shape[1:-1]) == tuple(geom.in_spatial):
+    if _pointwise(geom) and tuple(dy.shape[1:-1]) == tuple(geom.in_spatial):
         # a 1x1 convolution (SeparableConv2D's pointwise part): dx is one matmul on dy itself,
         # no zero grid, no copy of dy, no unpad
-        dx = dy.reshape(-1, dy.shape[-1]) @ kernel.reshape(channels, dy.shape[-1]).T
+        dx = matmul_rows(dy.reshape(-1, dy.shape[-1]), kernel.reshape(channels, dy.shape[-1]).T)
         return dx.reshape(*dy.shape[:-1], channels)
     if geom.groups == 1 and all(s == 1 for s in geom.strides):
         return input_grad_shifted(dy, kernel, geom, channels)
@@ -400,6 +399,14 @@ def _zero_outside(tap_cols, outs):
         tap_cols[before + (slice(kept.stop, None),)] = 0
 
 
+# ---- 1x1, stride 1 (SeparableConv2D's pointwise part): plain matmuls by halves of the rows --
+
+def _pointwise(geom):
+    """A 1x1 stride-1 convolution of one group: im2col's cols are x itself, and its three products
+    are plain matmuls, run by ``parallel.matmul_rows`` / ``matmul_t_rows``."""
+    return geom.taps == 1 and geom.groups == 1 and all(s == 1 for s in geom.strides)
+
+
 # ---- the layers' entry points: readable's compositions over the pieces above ---------------
 
 def _gather_and_multiply(x, kernel, geom):
@@ -415,6 +422,8 @@ def _gather_and_multiply(x, kernel, geom):
 def _kernel_grad(cols, dy, kernel_shape, geom):
     if isinstance(cols, tuple):                  # ("lead", lead cols)
         return kernel_grad_lead(cols[1], dy, kernel_shape, geom)
+    if _pointwise(geom):
+        return matmul_t_rows(cols[0], dy.reshape(-1, dy.shape[-1])).reshape(kernel_shape)
     return kernel_grad(cols, dy, kernel_shape, geom)
 
 
@@ -422,6 +431,10 @@ def conv_forward(x, kernel, bias=None, geom=None):
     """readable.conv_forward (the same cache, but for the lead-axis road's cols)."""
     if _lead_road(geom):
         y, cols = conv_forward_lead(x, kernel, geom, bias)
+    elif _pointwise(geom) and x.flags.c_contiguous and tuple(x.shape[1:-1]) == geom.out_spatial:
+        cols = x.reshape(1, -1, x.shape[-1])    # im2col's 1x1 shortcut: x itself
+        y = matmul_rows(cols[0], kernel.reshape(x.shape[-1], -1), bias)
+        y = y.reshape(*x.shape[:-1], y.shape[-1])
     else:
         y, cols = _gather_and_multiply(x, kernel, geom)
         if bias is not None:

@@ -153,3 +153,42 @@ def stacked_matmul(a, b):
 
     on_every_core(work, batch_halves(lead[0]), out.size, one_blas_thread=True)
     return out
+
+
+def matmul_rows(a, b, add=None):
+    """a @ b (plus ``add``, broadcast over the rows) for a 2-D ``a`` of many rows: each core
+    multiplies half of a's rows, its OpenBLAS on one thread.
+
+    The same BLAS kernel as ``a @ b``, and no faster alone. What it avoids is what a
+    threaded OpenBLAS call leaves behind: its threads spin for a while after returning,
+    and the NumPy passes that come next on the other core run slower. Measured: the
+    depthwise forward 9.6 ms alone, 13.9 ms right after a two-thread matmul, 10.6 ms
+    after the same matmul on one thread. SeparableConv2D runs its depthwise passes right
+    after its pointwise matmuls, so those take this road.
+    """
+    import numpy as np
+    out = np.empty((a.shape[0], b.shape[1]), np.result_type(a, b))
+
+    def work(rows):
+        np.matmul(a[rows], b, out=out[rows])
+        if add is not None:
+            out[rows] += add                    # while those rows are in cache
+
+    on_every_core(work, batch_halves(a.shape[0]), out.size, one_blas_thread=True)
+    return out
+
+
+def matmul_t_rows(a, b):
+    """a.T @ b for 2-D ``a`` and ``b`` of many rows (a kernel gradient): each core takes half of
+    the rows, its OpenBLAS on one thread, and the two partial products are added
+    (``matmul_rows`` says why)."""
+    import numpy as np
+    halves = batch_halves(a.shape[0])
+    partial = np.empty((len(halves), a.shape[1], b.shape[1]), np.result_type(a, b))
+
+    def work(half):
+        i, rows = half
+        np.matmul(a[rows].T, b[rows], out=partial[i])
+
+    on_every_core(work, enumerate(halves), a.shape[0] * (a.shape[1] + b.shape[1]), one_blas_thread=True)
+    return partial.sum(axis=0)
