@@ -298,17 +298,20 @@ def _clipped_taps(geom):
     "add into the padded grid, then cut the padding off" is "add into the input, over the
     outputs whose position falls inside it": no padded grid, no copy out of it."""
     for tap in itertools.product(*(range(k) for k in geom.kernel_size)):
-        outs, ins = [slice(None)], [slice(None)]
-        for u, d, s, (lo, _), o, n in zip(tap, geom.dilation, geom.strides, geom.pads, geom.out_spatial,
-                                          geom.in_spatial):
-            shift = u * d - lo
-            first = -(shift // s) if shift < 0 else 0
-            last = min(o - 1, (n - 1 - shift) // s)
-            if last < first:                    # a tap that only ever reads padding
-                first, last = 0, -1
-            outs.append(slice(first, last + 1))
-            ins.append(slice(first * s + shift, last * s + shift + 1, s) if last >= first else slice(0, 0))
-        yield tuple(outs), tuple(ins) + (slice(None),)
+        pairs = [clip_tap(u * d - lo, s, o, n) for u, d, s, (lo, _), o, n in zip(
+            tap, geom.dilation, geom.strides, geom.pads, geom.out_spatial, geom.in_spatial)]
+        yield (slice(None), *(o for o, _ in pairs)), (slice(None), *(i for _, i in pairs), slice(None))
+
+
+def clip_tap(shift, stride, outputs, size):
+    """Along one axis, for a tap that reads position ``shift + i * stride`` for output i (shift =
+    the tap's offset minus the low padding): (the outputs i whose position is inside
+    [0, size), those positions), two slices; both empty for a tap that only reads padding."""
+    first = -(shift // stride) if shift < 0 else 0
+    last = min(outputs - 1, (size - 1 - shift) // stride)
+    if last < first:
+        return slice(0, 0), slice(0, 0)
+    return slice(first, last + 1), slice(first * stride + shift, last * stride + shift + 1, stride)
 
 
 def _first_writes(geom, taps):
@@ -317,12 +320,20 @@ def _first_writes(geom, taps):
     is empty unless every phase has one; then nothing needs zeroing first."""
     writers = {}
     for t, (_, ins) in enumerate(taps):
-        positions = [range(n)[index] for n, index in zip(geom.in_spatial, ins[1:-1])]
-        phase = tuple(p.start for p in positions)
-        if all(len(p) and p == range(p.start % s, n, s)
-               for p, n, s in zip(positions, geom.in_spatial, geom.strides)):
+        phase = tuple(whole_phase(index, n, s) for index, n, s in zip(ins[1:-1], geom.in_spatial, geom.strides))
+        if None not in phase:
             writers.setdefault(phase, t)
-    return set(writers.values()) if len(writers) == math.prod(geom.strides) else set()
+    phases = math.prod(min(s, n) for s, n in zip(geom.strides, geom.in_spatial))
+    return set(writers.values()) if len(writers) == phases else set()
+
+
+def whole_phase(index, size, stride):
+    """The stride phase p (the positions i of [0, size) with i % stride == p) that the slice
+    ``index`` picks all of, and nothing else; None if it picks no such whole phase."""
+    picked = range(size)[index]
+    if len(picked) and picked.start < stride and picked == range(picked.start, size, stride):
+        return picked.start
+    return None
 
 
 def input_grad_blocks(dy, kernel, geom, channels, bias=None):
