@@ -12,17 +12,22 @@ What each road buys (32x64x64x32, 2 cores; see ``tflearn-kit bench``):
 - overlapping windows (3x3, stride 2, same: the ResNet stem's pool), max and average,
   forward and backward: a box is a 1-D window along each axis in turn (3x3: 2 + 2
   operations over shrinking arrays, not 8 over the output), and the backward walks the
-  stages back; a block of images at a time (``parallel.batch_chunks``) so each block's
-  passes stay in cache, the blocks on both cores. Same-run before/after on the busy
-  machine (``bench --against main``): max 322 ms -> 32, average 196 -> 20. Tried on
-  the way: splitting the input by stride phase so each tap is a contiguous slice
-  (max: 4.8x TF -> 1.7x with blocks; the axes beat it by 9% and need no split).
+  stages back; blocks of about 4 MB of images on both cores (``POOL_BLOCK_BYTES``).
+  Same-run before/after on the busy machine (``bench --against main``): max 322 ms ->
+  32, average 196 -> 20. Then (issue 15, third pass, quiet machine): the padding is
+  clipped instead of built and cut off (``fast.conv.clip_tap``); the taps that reach a
+  whole stride phase write instead of adding into a zeroed array; the passes with short
+  inner loops (a tap along the last spatial axis steps over the channels: inner loops
+  of C elements, about 3.5x slower per element than a row) run on shrunk arrays
+  (average: the first axis first) or on stride-phase copies (max: the last axis's
+  phases copied out once, each of its taps then a stride-1 slice). Average 12.7 ->
+  6.0 ms, max 19 -> 13 ms on the bench.
 """
 import itertools
 
 import numpy as np
 
-from ..kernels.conv import _pad, _padded, _unpad
+from ..kernels.conv import _pad, _unpad
 from ..kernels.pooling import avg_pool_forward as _readable_avg_pool_forward
 from ..kernels.pooling import pool_geometry, window_counts
 from .conv import clip_tap, whole_phase
@@ -189,29 +194,7 @@ def avg_pool_forward(x, pool_size, strides, padding="valid"):
     return avg_pool_forward_axes(x, geom, counts), ("axes", geom, counts)
 
 
-# ---- overlapping average pooling: a box sum is a sum along each axis in turn -------------
-
-def _axis_taps(length, k, s, o, axis, ndim):
-    """The k strided views along ``axis`` (of an array with that axis ``length`` long, padded)
-    that a 1-D window of k taps, stride s, o outputs reads: one index per tap."""
-    for d in range(k):
-        index = [slice(None)] * ndim
-        index[axis] = slice(d, d + (o - 1) * s + 1, s)
-        yield tuple(index)
-
-
-def _clipped_axis_taps(geom, axis):
-    """The 1-D window along spatial ``axis`` (1: the first spatial axis of (N, *spatial, C)) over
-    the unpadded input: per tap, (outputs, inputs, whole) with outputs/inputs indexing the
-    stage before/after that axis (``clip_tap``: the padding clipped, never built) and
-    ``whole`` the stride phase of the input the tap covers entirely, or None."""
-    k, s, o = geom.kernel_size[axis - 1], geom.strides[axis - 1], geom.out_spatial[axis - 1]
-    n, lo = geom.in_spatial[axis - 1], geom.pads[axis - 1][0]
-    lead = (slice(None),) * axis
-    for d in range(k):
-        outs, ins = clip_tap(d - lo, s, o, n)
-        yield lead + (outs,), lead + (ins,), whole_phase(ins, n, s)
-
+# ---- overlapping windows, one axis at a time: the pieces both pools share -----------------
 
 POOL_BLOCK_BYTES = 2 ** 22
 """Input bytes per block on the overlapping roads (8 of the bench's 64x64x32 images). Measured
@@ -225,9 +208,74 @@ def _pool_blocks(n, bytes_per_image):
     return batch_chunks(n, bytes_per_image, target=min(POOL_BLOCK_BYTES, bytes_per_image * -(-n // 4)))
 
 
+def _axis_taps(geom, axis, split=False):
+    """The 1-D window along spatial ``axis`` over the unpadded input, the padding clipped: per
+    tap, (outputs, r, inputs, key, whole). The tap reads source ``r`` at ``inputs``; with
+    ``split`` the sources are the input's stride phases along the axis (position i in
+    phase i % s, at i // s), so every tap is a stride-1 slice of one phase; else the one
+    source is the input itself, read with the stride. ``key`` names the positions the tap
+    can reach (its phase) and ``whole`` says whether it reaches all of them."""
+    k, s, o = geom.kernel_size[axis - 1], geom.strides[axis - 1], geom.out_spatial[axis - 1]
+    n, lo = geom.in_spatial[axis - 1], geom.pads[axis - 1][0]
+    lead = (slice(None),) * axis
+    for d in range(k):
+        key = (d - lo) % s
+        if split:
+            length = len(range(key, n, s))
+            outs, ins = clip_tap((d - lo) // s, 1, o, length)
+            r, whole = key, whole_phase(ins, length, 1) == 0
+        else:
+            outs, ins = clip_tap(d - lo, s, o, n)
+            r, whole = 0, whole_phase(ins, n, s) is not None
+        yield lead + (outs,), r, lead + (ins,), key, whole
+
+
+def _phases_of(x, geom):
+    """The stride phases along the last spatial axis, as arrays shaped like x but for that axis:
+    [x] itself with stride 1 (no copy), else empty arrays for ``_split_into``."""
+    s, n = geom.strides[-1], geom.in_spatial[-1]
+    if s == 1:
+        return [x]
+    return [np.empty((*x.shape[:-2], len(range(r, n, s)), x.shape[-1]), dtype=x.dtype)
+            for r in range(min(s, n))]
+
+
+def _last_axis(s, r):
+    return (Ellipsis, slice(r, None, s), slice(None))
+
+
+def _reduce_axis(op, empty, sources, taps, target):
+    """target = op over the taps (``_axis_taps``) of their sources: the taps that reach every
+    output first (two of them make target, no fill), then the clipped ones into their outputs."""
+    o = target.shape[len(taps[0][0]) - 1]
+    taps = sorted(taps, key=lambda tap: not _full(tap[0], o))
+    full = sum(_full(tap[0], o) for tap in taps)
+    if full >= 2:
+        op(sources[taps[0][1]][taps[0][2]], sources[taps[1][1]][taps[1][2]], out=target)
+    elif full:
+        np.copyto(target, sources[taps[0][1]][taps[0][2]])
+    else:
+        target[...] = empty
+    for outs, r, ins, _, _ in taps[min(full, 2):]:
+        view = target[outs]
+        op(view, sources[r][ins], out=view)
+
+
 def _full(outs, o):
     return range(o)[outs[-1]] == range(o)
 
+
+def _first_writes(taps, phases):
+    """The taps that may write into their phase instead of adding: the first tap to reach each
+    phase, when it reaches all of it. Also the set of phases they cover (of ``phases``)."""
+    first = {}
+    for t, tap in enumerate(taps):
+        first.setdefault(tap[3], t)
+    writes = {t for t in first.values() if taps[t][4]}
+    return writes, {taps[t][3] for t in writes} & set(phases)
+
+
+# ---- overlapping average pooling: a box sum is a sum along each axis in turn -------------
 
 def avg_pool_forward_axes(x, geom, counts):
     """The mean of each window as one 1-D box sum per axis, the first axis first.
@@ -242,27 +290,15 @@ def avg_pool_forward_axes(x, geom, counts):
     the input. Block by block on both cores.
     """
     y = np.empty((x.shape[0], *geom.out_spatial, x.shape[-1]), dtype=x.dtype)
-
     last = x.ndim - 2
 
     def work(images):
         z = x[images]
         for axis in range(1, last + 1):
-            o = geom.out_spatial[axis - 1]
             shape = list(z.shape)
-            shape[axis] = o
+            shape[axis] = geom.out_spatial[axis - 1]
             total = y[images] if axis == last else np.empty(shape, dtype=x.dtype)
-            taps = sorted(_clipped_axis_taps(geom, axis), key=lambda tap: not _full(tap[0], o))
-            full = sum(_full(outs, o) for outs, _, _ in taps)
-            if full >= 2:                            # two taps every output has make the total
-                np.add(z[taps[0][1]], z[taps[1][1]], out=total)
-            elif full:
-                np.copyto(total, z[taps[0][1]])
-            else:
-                total[...] = 0
-            for outs, ins, _ in taps[min(full, 2):]:
-                view = total[outs]
-                view += z[ins]
+            _reduce_axis(np.add, 0, [z], list(_axis_taps(geom, axis)), total)
             z = total
         z /= counts
 
@@ -272,8 +308,9 @@ def avg_pool_forward_axes(x, geom, counts):
 
 def avg_pool_backward_axes(dy, geom, counts):
     """The adjoint of avg_pool_forward_axes: each axis's box sum spread back, the last axis first.
-    The taps that cover a whole stride phase (3x3 stride 2: taps 0 and 1) write, one per
-    phase, when every phase has one; the others add. The last stage writes dx itself."""
+    The first tap to reach a stride phase writes into it when it reaches all of it (3x3
+    stride 2: taps 0 and 1), so nothing is zeroed first; the others add. The last stage
+    writes dx itself."""
     dx = np.empty((dy.shape[0], *geom.in_spatial, dy.shape[-1]), dtype=dy.dtype)
 
     def work(images):
@@ -283,17 +320,12 @@ def avg_pool_backward_axes(dy, geom, counts):
             shape = list(g.shape)
             shape[axis] = n
             spread = dx[images] if axis == 1 else np.empty(shape, dtype=dy.dtype)
-            taps = list(_clipped_axis_taps(geom, axis))
-            writers = {}
-            for t, (_, _, phase) in enumerate(taps):
-                if phase is not None:
-                    writers.setdefault(phase, t)
-            if len(writers) < min(s, n):
-                writers = {}
+            taps = list(_axis_taps(geom, axis))
+            writes, reached = _first_writes(taps, range(min(s, n)))
+            if len(reached) < min(s, n):
+                writes = set()
                 spread[...] = 0
-            writes = set(writers.values())
-            for t in sorted(range(len(taps)), key=lambda t: t not in writes):
-                outs, ins, _ = taps[t]
+            for t, (outs, _, ins, _, _) in enumerate(taps):
                 if t in writes:
                     spread[ins] = g[outs]
                 else:
@@ -307,84 +339,91 @@ def avg_pool_backward_axes(dy, geom, counts):
 
 # ---- overlapping max pooling: a box max is a max along each axis in turn ------------------
 
-def _pad_block(block, x, pads, fill):
-    """block = x padded with ``fill``: _pad into an array that exists already (no copy after)."""
-    for axis, (lo, hi) in enumerate(pads):
-        lead = (slice(None),) * (axis + 1)
-        block[lead + (slice(0, lo),)] = fill
-        block[lead + (slice(block.shape[axis + 1] - hi, None),)] = fill
-    block[(slice(None), *(slice(lo, lo + n) for (lo, _), n in zip(pads, x.shape[1:-1])))] = x
-
-
 def max_pool_forward_axes(x, geom):
     """y and the cache of max_pool_backward_axes: one 1-D max per axis, the last axis first.
 
-    The cache keeps every stage's input (``stages[a]``, the array the max along axis a
-    reads; each stage writes straight into the next one's): the backward walks the
-    stages back, the first axis first, each window's dy going to the first of its tap's
-    maxima, so it ends on the element readable's row-major scan picks (the first row
-    holding the maximum, and that row's first maximum).
+    Padding with -inf never wins a max, so it is clipped, not built. The last axis's taps
+    step over the channels, and NumPy's passes over such strided views (inner loops of C
+    elements) run about 3.5x slower per element than over rows; so its stride phases are
+    copied out once (one strided pass), and each of its taps is then a stride-1 slice of
+    one phase. The cache keeps every stage's input (the phases, then the array each later
+    axis reads): the backward walks the stages back, the first axis first, each window's
+    dy going to the first of its tap's maxima, so it ends on the element readable's
+    row-major scan picks (the first row holding the maximum, and that row's first maximum).
     """
-    last = x.ndim - 2
+    last, s = x.ndim - 2, geom.strides[-1]
     y = np.empty((x.shape[0], *geom.out_spatial, x.shape[-1]), dtype=x.dtype)
-    stages = [None] * (x.ndim - 1)
-    shape = [x.shape[0], *_padded(geom.in_spatial, geom.pads), x.shape[-1]]
-    for axis in reversed(range(1, last + 1)):
+    stages = [None] * (last + 1)
+    stages[last] = _phases_of(x, geom)
+    shape = list(x.shape)
+    for axis in reversed(range(1, last)):
+        shape[axis + 1] = geom.out_spatial[axis]
         stages[axis] = np.empty(shape, dtype=x.dtype)
-        shape[axis] = geom.out_spatial[axis - 1]
 
     def work(images):
-        _pad_block(stages[last][images], x[images], geom.pads, -np.inf)    # a padded element never wins
+        if s > 1:
+            for r, phase in enumerate(stages[last]):
+                np.copyto(phase[images], x[images][_last_axis(s, r)])
         for axis in reversed(range(1, last + 1)):
-            k, s, o = geom.kernel_size[axis - 1], geom.strides[axis - 1], geom.out_spatial[axis - 1]
-            z, target = stages[axis][images], (stages[axis - 1] if axis > 1 else y)[images]
-            views = list(_axis_taps(z.shape[axis], k, s, o, axis, z.ndim))
-            if k > 1:
-                np.maximum(z[views[0]], z[views[1]], out=target)
-            else:
-                np.copyto(target, z[views[0]])
-            for view in views[2:]:
-                np.maximum(target, z[view], out=target)
+            sources = [p[images] for p in stages[last]] if axis == last else [stages[axis][images]]
+            target = (stages[axis - 1] if axis > 1 else y)[images]
+            _reduce_axis(np.maximum, -np.inf, sources, list(_axis_taps(geom, axis, axis == last)), target)
 
-    on_every_core(work, batch_chunks(x.shape[0], x[0].nbytes), x.size)
+    on_every_core(work, _pool_blocks(x.shape[0], x[0].nbytes), x.size)
     return y, ("axes", geom, stages, y.copy())
 
 
 def max_pool_backward_axes(dy, cache):
     """Each window's dy to its first maximum in row-major order, one axis at a time.
 
-    Along an axis whose taps k reach at least the stride s, taps 0..s-1 touch disjoint
-    positions that cover all but the tail: they write, the tail is zeroed, later taps add
-    (no zeroing pass over the whole stage). The last stage writes into the padded dx.
+    Along each axis, in tap order, a tap's hits are its maxima whose window no earlier tap
+    served. The first tap to reach a phase writes into it when it reaches all of that
+    phase (3x3 stride 2: taps 0 and 1), so nothing is zeroed first; the others add. The
+    last axis works on its phases (stride-1 slices) and puts them back into dx at the end.
     """
     _, geom, stages, y = cache
-    last = dy.ndim - 2
-    dxp = np.empty(stages[last].shape, dtype=dy.dtype)
+    last, s = dy.ndim - 2, geom.strides[-1]
+    dx = np.empty((dy.shape[0], *geom.in_spatial, dy.shape[-1]), dtype=dy.dtype)
 
     def work(images):
         g, out = dy[images], y[images]
         for axis in range(1, last + 1):
-            k, s, o = geom.kernel_size[axis - 1], geom.strides[axis - 1], geom.out_spatial[axis - 1]
-            z = stages[axis][images]
-            spread = dxp[images] if axis == last else np.empty(z.shape, dtype=dy.dtype)
-            writes = s if k >= s else 0
-            if writes:
-                spread[(slice(None),) * axis + (slice(s * o, None),)] = 0
+            split = axis == last
+            sources = [p[images] for p in stages[last]] if split else [stages[axis][images]]
+            if split and s == 1:
+                spreads = [dx[images]]
             else:
-                spread[...] = 0
+                spreads = [np.empty(z.shape, dtype=dy.dtype) for z in sources]
+            taps = list(_axis_taps(geom, axis, split))
+            phases = range(min(geom.strides[axis - 1], geom.in_spatial[axis - 1]))
+            writes, reached = _first_writes(taps, phases)
+            if split:                                   # each phase is its own array
+                for r, spread in enumerate(spreads):
+                    if r not in reached:
+                        spread[...] = 0
+            elif len(reached) < len(phases):
+                writes = set()
+                spreads[0][...] = 0
             taken = np.zeros(out.shape, dtype=bool)
-            hit = np.empty(out.shape, dtype=bool)
-            share = np.empty(out.shape, dtype=dy.dtype)
-            for d, view in enumerate(_axis_taps(z.shape[axis], k, s, o, axis, z.ndim)):
-                np.equal(z[view], out, out=hit)
-                np.greater(hit, taken, out=hit)          # a maximum, and its window not yet served
-                taken |= hit
-                if d < writes:
-                    np.multiply(g, hit, out=spread[view])
+            for t, (outs, r, ins, _, _) in enumerate(taps):
+                hit = np.equal(sources[r][ins], out[outs])
+                if t:
+                    np.greater(hit, taken[outs], out=hit)    # a maximum, and its window not yet served
+                if t < len(taps) - 1:
+                    seen = taken[outs]
+                    seen |= hit
+                if t in writes:
+                    np.multiply(g[outs], hit, out=spreads[r][ins])
                 else:
-                    np.multiply(g, hit, out=share)
-                    spread[view] += share
-            g, out = spread, z
+                    view = spreads[r][ins]
+                    view += g[outs] * hit
+            g, out = spreads, sources
+            if not split:
+                g, out = spreads[0], sources[0]
+        if s > 1:
+            target = dx[images]
+            for r, spread in enumerate(g):
+                target[_last_axis(s, r)] = spread
 
-    on_every_core(work, batch_chunks(dy.shape[0], dxp[0].nbytes), dxp.size)
-    return _unpad(dxp, geom.in_spatial, geom.pads), []
+    on_every_core(work, _pool_blocks(dy.shape[0], dx[0].nbytes), dx.size)
+    return dx, []
