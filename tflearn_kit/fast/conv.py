@@ -41,6 +41,7 @@ its matmul floor, and ``tflearn-kit bench --against REV`` for before/after in on
   DepthwiseConv2D 32x32x64 3x3 same, batch 32: 11x its floor on main, 1.1x now
   (busy machine, paired in one process).
 """
+import dataclasses
 import itertools
 import math
 
@@ -246,30 +247,52 @@ def kernel_grad_lead(cols, dy, kernel_shape, geom, bias_too=False):
 
 
 def input_grad_lead(dy, kernel, geom, channels):
-    """dx on the lead-axis road: dy @ slab[d].T (one product per image) added into the lead cols'
-    gradient at shift d, then scattered over the other axes' taps (none for 1-D)."""
+    """dx on the lead-axis road: per block, dy @ slab[d].T (one product per image) written (d = 0)
+    or added (d > 0, through one buffer) into the lead cols' gradient at shift d, then scattered
+    over the other axes' taps straight into dx, the padding clipped (``_clipped_taps``) and the
+    taps that reach all of dx writing first (no zeroing); 1-D: dx is that gradient's interior.
+    Conv3D's input gradient 24-25 -> see docs/kernel_speed.md (a zeroed 5 MB gradient per image,
+    a fresh product per tap, a zeroed padded dx and a strided view of it returned before)."""
     n, f, k0 = dy.shape[0], dy.shape[-1], geom.kernel_size[0]
-    dxp = np.empty((n, *_padded(geom.in_spatial, geom.pads), channels), dtype=np.result_type(dy, kernel))
-    plain = len(geom.kernel_size) == 1
+    dtype = np.result_type(dy, kernel)
+    dx = np.empty((n, *geom.in_spatial, channels), dtype=dtype)
     slabs_t = kernel.reshape(k0, -1, f).transpose(0, 2, 1)
+    lo0 = geom.pads[0][0]
+    interior = slice(lo0, lo0 + geom.in_spatial[0])        # dx's rows among the lead axis's padded ones
+    rest = dataclasses.replace(geom, in_spatial=geom.in_spatial[1:], out_spatial=geom.out_spatial[1:],
+                               kernel_size=geom.kernel_size[1:], strides=geom.strides[1:],
+                               dilation=geom.dilation[1:], pads=geom.pads[1:])
+    taps = list(_clipped_taps(rest))
+    writes = _first_writes(rest, taps)
+    order = sorted(range(len(taps)), key=lambda t: t not in writes)
 
     def work(images):
-        grad, target = dy[images], dxp[images]
-        shape = _lead_shape(geom, grad.shape[0], channels)
-        dlead = target.reshape(shape) if plain else np.empty(shape, dtype=dxp.dtype)
-        dlead[...] = 0
+        grad, target = dy[images], dx[images]
+        dlead = np.empty(_lead_shape(geom, grad.shape[0], channels), dtype=dtype)
+        dlead[:, geom.out_spatial[0]:] = 0                  # the rows tap 0 does not write
         rows_dy = grad.reshape(grad.shape[0], -1, f)
-        for d in range(k0):
+        np.matmul(rows_dy, slabs_t[0], out=_lead_rows(dlead, geom, 0))
+        product = np.empty(_lead_rows(dlead, geom, 0).shape, dtype=dtype)
+        for d in range(1, k0):
+            np.matmul(rows_dy, slabs_t[d], out=product)
             rows = _lead_rows(dlead, geom, d)
-            rows += rows_dy @ slabs_t[d]
-        if not plain:
+            rows += product
+        if not rest.kernel_size:                            # 1-D: nothing to scatter
+            target[...] = dlead[:, interior, 0]
+            return
+        if not writes:
             target[...] = 0
-            for t, window in enumerate(_rest_windows(geom)):
-                view = target[window]
-                view += dlead[..., t, :]
+        for t in order:
+            outs, ins = taps[t]
+            source = dlead[(slice(None), interior, *outs[1:], t)]
+            view = target[(slice(None), slice(None), *ins[1:])]
+            if t in writes:
+                view[...] = source
+            else:
+                view += source
 
-    on_every_core(work, batch_chunks(n, dxp[0].nbytes), dxp.size, one_blas_thread=True)
-    return _unpad(dxp, geom.in_spatial, geom.pads)
+    on_every_core(work, batch_chunks(n, dx[0].nbytes), dx.size, one_blas_thread=True)
+    return dx
 
 
 # ---- strided convolutions: a block of images at a time, padding clipped, not copied -------
