@@ -379,7 +379,9 @@ def max_pool_backward_axes(dy, cache):
     Along each axis, in tap order, a tap's hits are its maxima whose window no earlier tap
     served. The first tap to reach a phase writes into it when it reaches all of that
     phase (3x3 stride 2: taps 0 and 1), so nothing is zeroed first; the others add. The
-    last axis works on its phases (stride-1 slices) and puts them back into dx at the end.
+    last axis reads its phases (stride-1 slices) and writes dx through one strided view of
+    it per phase (-5% against contiguous phase gradients copied into dx at the end, same
+    run, 7 alternating rounds).
     """
     _, geom, stages, y = cache
     last, s = dy.ndim - 2, geom.strides[-1]
@@ -390,8 +392,8 @@ def max_pool_backward_axes(dy, cache):
         for axis in range(1, last + 1):
             split = axis == last
             sources = [p[images] for p in stages[last]] if split else [stages[axis][images]]
-            if split and s == 1:
-                spreads = [dx[images]]
+            if split:
+                spreads = [dx[images][_last_axis(s, r)] for r in range(len(sources))]
             else:
                 spreads = [np.empty(z.shape, dtype=dy.dtype) for z in sources]
             taps = list(_axis_taps(geom, axis, split))
@@ -420,10 +422,6 @@ def max_pool_backward_axes(dy, cache):
             g, out = spreads, sources
             if not split:
                 g, out = spreads[0], sources[0]
-        if s > 1:
-            target = dx[images]
-            for r, spread in enumerate(g):
-                target[_last_axis(s, r)] = spread
 
     on_every_core(work, _pool_blocks(dy.shape[0], dx[0].nbytes), dx.size)
     return dx, []
