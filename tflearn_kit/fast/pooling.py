@@ -419,9 +419,7 @@ def max_pool_backward_axes(dy, cache):
                 else:
                     view = spreads[r][ins]
                     view += g[outs] * hit
-            g, out = spreads, sources
-            if not split:
-                g, out = spreads[0], sources[0]
+            g, out = spreads[0], sources[0]          # the next axis's (the split one is the last)
 
     on_every_core(work, _pool_blocks(dy.shape[0], dx[0].nbytes), dx.size)
     return dx, []
