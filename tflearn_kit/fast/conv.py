@@ -57,8 +57,7 @@ def im2col(x, geom):
     """readable.im2col, with the 1x1 shortcut and the taps copied on every core."""
     n, c, g = x.shape[0], x.shape[-1], geom.groups
     rows = n * math.prod(geom.out_spatial)
-    if geom.taps == 1 and all(s == 1 for s in geom.strides) and g == 1 and x.flags.c_contiguous \
-            and tuple(x.shape[1:-1]) == geom.out_spatial:
+    if _pointwise(geom) and x.flags.c_contiguous and tuple(x.shape[1:-1]) == geom.out_spatial:
         return x.reshape(1, rows, c)                 # a 1x1 convolution is a plain matmul: no copy
     xp = readable._pad(x, geom.pads)
     cols = np.empty((g, n, *geom.out_spatial, geom.taps, c // g), dtype=x.dtype)
